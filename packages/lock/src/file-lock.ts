@@ -1,0 +1,249 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { LockClosedError, LockUpgradeError, type LockModeName } from './errors.js';
+import { refuseUnsafeFilesystem } from './filesystem-kind.js';
+import { LockFile, type Grant } from './lock-file.js';
+import { LockHandle } from './lock-handle.js';
+import type { LockMetricsSnapshot } from './lock-metrics.js';
+import type { LockStatus } from './lock-status.js';
+import {
+  validateBoolean,
+  validateLockPath,
+  validateMode,
+  validateOptionsObject,
+  validatePurpose,
+  validateSignal,
+  validateTimeout,
+} from './validate.js';
+
+/** Options of `openLock`. Copied and frozen when the lock is opened. */
+export interface OpenLockOptions {
+  /** Written into the lock file while held, so that waiters can say who holds it. Default `'lock'`. */
+  readonly purpose?: string;
+  /** Default wait for `acquire`/`acquireSync` in milliseconds; `Infinity` waits for ever. Default 10 000. */
+  readonly timeoutMs?: number;
+  /**
+   * Lock on a network or FUSE filesystem anyway. flock(2) there is not shared between hosts (and
+   * on some, not at all): only set this for a mount that one host uses.
+   */
+  readonly allowUnsafeFilesystem?: boolean;
+}
+
+/** Options of one acquisition; each falls back to the lock's own. */
+export interface AcquireOptions {
+  /** `'exclusive'` (default): one holder. `'shared'`: any number of shared holders, no exclusive one. */
+  readonly mode?: LockModeName;
+  readonly timeoutMs?: number;
+  readonly purpose?: string;
+  /** Stops waiting when aborted (LockAbortedError). Once granted, the hold is the caller's to release. */
+  readonly signal?: AbortSignal;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** The locks that each async call chain holds, for reentrancy: lock file -> mode held. */
+const chainHolds = new AsyncLocalStorage<ReadonlyMap<LockFile, LockModeName>>();
+
+/**
+ * A flock(2) lock on one file, correct between processes, between worker threads, and between
+ * the async call chains of one thread.
+ *
+ * ```ts
+ * import { openLock } from '@memhub/lock';
+ *
+ * using lock = openLock('/var/lib/app/state.lock', { purpose: 'state writer' });
+ * await lock.withLock(async () => {
+ *   // only one process, thread and call chain at a time runs this
+ * });
+ * ```
+ *
+ * Each thread keeps one open descriptor per lock file (FileLocks for the same real path share
+ * it) with a FIFO queue in front; waiting is done with non-blocking attempts and timers, never by
+ * a blocking flock on the libuv pool. The lock file is created if missing and never deleted.
+ */
+export class FileLock implements Disposable {
+  /** The path as given. */
+  readonly path: string;
+  /** The resolved real path: the lock's identity (symlinks to one file are one lock). */
+  readonly realPath: string;
+  readonly #options: Readonly<{ purpose: string; timeoutMs: number }>;
+  readonly #handles = new Set<LockHandle>();
+  #file: LockFile | undefined;
+
+  /** @internal Use openLock(). */
+  constructor(path: string, realPath: string, file: LockFile, options: { purpose: string; timeoutMs: number }) {
+    this.path = path;
+    this.realPath = realPath;
+    this.#file = file;
+    this.#options = Object.freeze({ ...options });
+  }
+
+  get closed(): boolean {
+    return this.#file === undefined;
+  }
+
+  /**
+   * Waits for the lock without blocking the event loop, and returns the hold.
+   * Throws LockTimeoutError (naming the holder), LockAbortedError, or LockUpgradeError.
+   */
+  async acquire(options?: AcquireOptions): Promise<LockHandle> {
+    const file = this.#openFile();
+    const { mode, purpose, timeoutMs, signal } = this.#acquireOptions(options);
+    const reentrant = this.#reentrantHandle(file, mode, purpose);
+    if (reentrant !== undefined) return reentrant;
+    const grant = await file.acquire({ mode, purpose, timeoutMs, signal, owner: this });
+    return this.#handleFor(file, grant);
+  }
+
+  /**
+   * Waits for the lock by blocking this thread between non-blocking attempts. Meant for worker
+   * threads and for synchronous critical sections with a short timeout; in the main thread of a
+   * server prefer `acquire()`. If another call chain of this thread holds the lock it throws
+   * LockDeadlockError at once, since a blocked thread could never see that hold end.
+   */
+  acquireSync(options?: Omit<AcquireOptions, 'signal'>): LockHandle {
+    const file = this.#openFile();
+    const { mode, purpose, timeoutMs } = this.#acquireOptions(options);
+    const reentrant = this.#reentrantHandle(file, mode, purpose);
+    if (reentrant !== undefined) return reentrant;
+    return this.#handleFor(file, file.acquireSync(mode, purpose, timeoutMs));
+  }
+
+  /** Takes the lock if it is free right now (and no caller of this thread is queued); else null. */
+  tryAcquire(options?: Omit<AcquireOptions, 'signal' | 'timeoutMs'>): LockHandle | null {
+    const file = this.#openFile();
+    const { mode, purpose } = this.#acquireOptions(options);
+    const reentrant = this.#reentrantHandle(file, mode, purpose);
+    if (reentrant !== undefined) return reentrant;
+    const grant = file.tryAcquire(mode, purpose);
+    return grant === undefined ? null : this.#handleFor(file, grant);
+  }
+
+  /**
+   * Runs `fn` holding the lock and releases it when `fn` settles, also when it throws. Inside
+   * `fn` (and everything it awaits), acquiring the same lock again is reentrant.
+   */
+  async withLock<T>(fn: () => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    const held = await this.acquire(options);
+    try {
+      return await this.#runInChain(held, fn);
+    } finally {
+      held.release();
+    }
+  }
+
+  /** The synchronous withLock, over acquireSync. */
+  withLockSync<T>(fn: () => T, options?: Omit<AcquireOptions, 'signal'>): T {
+    const held = this.acquireSync(options);
+    try {
+      return this.#runInChain(held, fn);
+    } finally {
+      held.release();
+    }
+  }
+
+  /** Free, shared or exclusive, and who holds it; read without waiting. */
+  status(): LockStatus {
+    return this.#openFile().status();
+  }
+
+  /** This thread's counters and wait/hold percentiles for this lock file. */
+  metrics(): LockMetricsSnapshot {
+    const file = this.#openFile();
+    return file.metrics.snapshot(file.realPath);
+  }
+
+  /**
+   * Releases every hold taken through this FileLock, rejects its queued acquires with
+   * LockClosedError, and closes the descriptor once no other FileLock of this thread uses it.
+   */
+  close(): void {
+    const file = this.#file;
+    if (file === undefined) return;
+    this.#file = undefined;
+    file.cancelWaiters(this, new LockClosedError(this.realPath));
+    for (const handle of [...this.#handles]) handle.release();
+    file.detach();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #openFile(): LockFile {
+    if (this.#file === undefined) throw new LockClosedError(this.realPath);
+    return this.#file;
+  }
+
+  #acquireOptions(options: AcquireOptions | undefined) {
+    const given = validateOptionsObject(options);
+    return {
+      mode: validateMode(given['mode'], 'options.mode'),
+      purpose: validatePurpose(given['purpose'], this.#options.purpose, 'options.purpose'),
+      timeoutMs: validateTimeout(given['timeoutMs'], this.#options.timeoutMs, 'options.timeoutMs'),
+      signal: validateSignal(given['signal'], 'options.signal'),
+    };
+  }
+
+  /** Within a chain that holds this lock, a compatible acquire is granted without a new hold. */
+  #reentrantHandle(file: LockFile, mode: LockModeName, purpose: string): LockHandle | undefined {
+    const held = chainHolds.getStore()?.get(file);
+    if (held === undefined) return undefined;
+    if (held === 'shared' && mode === 'exclusive') throw new LockUpgradeError(this.realPath);
+    return new LockHandle(mode, purpose, Date.now(), true, () => {});
+  }
+
+  #handleFor(file: LockFile, grant: Grant): LockHandle {
+    const handle = new LockHandle(grant.mode, grant.purpose, grant.since, false, () => {
+      this.#handles.delete(handle);
+      file.release(grant);
+    });
+    this.#handles.add(handle);
+    return handle;
+  }
+
+  #runInChain<T>(held: LockHandle, fn: () => T): T {
+    const file = this.#openFile();
+    if (held.reentrant) return fn();
+    const holds = new Map(chainHolds.getStore());
+    holds.set(file, held.mode);
+    return chainHolds.run(holds, fn);
+  }
+}
+
+/**
+ * Opens (creating if needed) the lock file at an absolute `path` and returns its FileLock. The
+ * folder must exist. Refuses network and FUSE filesystems unless `allowUnsafeFilesystem` is set.
+ *
+ * ```ts
+ * const lock = openLock(join(dir, 'memory.db.lock'), { purpose: 'write transaction' });
+ * ```
+ */
+export function openLock(path: string, options?: OpenLockOptions): FileLock {
+  validateLockPath(path);
+  const given = validateOptionsObject(options);
+  const purpose = validatePurpose(given['purpose'], 'lock', 'options.purpose');
+  const timeoutMs = validateTimeout(given['timeoutMs'], DEFAULT_TIMEOUT_MS, 'options.timeoutMs');
+  const allowUnsafeFilesystem = validateBoolean(given['allowUnsafeFilesystem'], false, 'options.allowUnsafeFilesystem');
+  const realPath = resolveLockPath(path);
+  if (!allowUnsafeFilesystem) refuseUnsafeFilesystem(dirname(realPath), realPath);
+  const file = LockFile.attach(realPath);
+  return new FileLock(path, realPath, file, { purpose, timeoutMs });
+}
+
+/**
+ * The real path of the lock file: symlinks resolved, so that every path that reaches one file
+ * names one lock. For a file not created yet, the real path of its folder joined with its name;
+ * a dangling symlink resolves to the file it will create.
+ */
+export function resolveLockPath(path: string, depth = 0): string {
+  try {
+    return realpathSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || depth > 32) throw error;
+    const link = lstatSync(path, { throwIfNoEntry: false });
+    if (link?.isSymbolicLink() === true) return resolveLockPath(resolve(dirname(path), readlinkSync(path)), depth + 1);
+    return join(realpathSync(dirname(path)), basename(path));
+  }
+}

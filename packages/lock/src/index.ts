@@ -1,0 +1,19 @@
+export { FileLock, openLock, DEFAULT_TIMEOUT_MS, type AcquireOptions, type OpenLockOptions } from './file-lock.js';
+export { LockHandle } from './lock-handle.js';
+export { lockStatus, lockMetrics } from './inspect.js';
+export type { LockStatus } from './lock-status.js';
+export type { HolderInfo, HolderMetadata } from './holder-metadata.js';
+export type { LockMetricsSnapshot, DurationSummary } from './lock-metrics.js';
+export { classifyFilesystemType, type FilesystemKind } from './filesystem-kind.js';
+export {
+  LockError,
+  LockArgumentError,
+  LockTimeoutError,
+  LockAbortedError,
+  LockUpgradeError,
+  LockDeadlockError,
+  LockClosedError,
+  LockSystemError,
+  UnsafeFilesystemError,
+  type LockModeName,
+} from './errors.js';

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import type { LockModeName } from './errors.js';
+
+/** A flock(2) lock as the Linux kernel lists it in /proc/locks. */
+export interface KernelFlock {
+  readonly pid: number;
+  readonly mode: LockModeName;
+}
+
+/**
+ * The processes that hold a flock on the file with this device and inode, read from /proc/locks:
+ * the kernel's own account, true even when the holder never wrote (or overwrote) its metadata.
+ * Returns undefined where /proc/locks cannot be read (not Linux, or hidden by a sandbox).
+ *
+ * /proc/locks writes the device as hex `major:minor`. On overlay filesystems the kernel lists the
+ * inode of the underlying file with the underlying device, so when no entry matches both, entries
+ * that match the inode alone are taken.
+ */
+export function kernelFlockHolders(dev: number, ino: number): KernelFlock[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/locks', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const wantedDevice = formatDevice(dev);
+  const wantedInode = String(ino);
+  const exact: KernelFlock[] = [];
+  const inodeOnly: KernelFlock[] = [];
+  for (const line of text.split('\n')) {
+    // "3: FLOCK  ADVISORY  WRITE 1234 fe:00:1474572 0 EOF"; waiters carry "->" and are skipped.
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 6 || fields[1] !== 'FLOCK') continue;
+    const [, , , access, pidText, location] = fields as [string, string, string, string, string, string];
+    const lastColon = location.lastIndexOf(':');
+    if (location.slice(lastColon + 1) !== wantedInode) continue;
+    const entry: KernelFlock = { pid: Number(pidText), mode: access === 'WRITE' ? 'exclusive' : 'shared' };
+    if (location.slice(0, lastColon) === wantedDevice) exact.push(entry);
+    else inodeOnly.push(entry);
+  }
+  return exact.length > 0 ? exact : inodeOnly;
+}
+
+/** Linux's dev_t encoding (see <linux/kdev_t.h>, new_decode_dev) printed as /proc/locks does. */
+function formatDevice(dev: number): string {
+  const d = BigInt(dev);
+  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
+}

@@ -1,0 +1,442 @@
+import { closeSync, constants, fstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { Backoff, sleepSync } from './backoff.js';
+import {
+  LockAbortedError,
+  LockDeadlockError,
+  LockSystemError,
+  LockTimeoutError,
+  type LockModeName,
+} from './errors.js';
+import { FLOCK_EXCLUSIVE_NOWAIT, FLOCK_SHARED_NOWAIT, tryFlock, unflock } from './flock.js';
+import {
+  currentHolderMetadata,
+  describeHolders,
+  encodeHolderMetadata,
+  writeHolderMetadata,
+} from './holder-metadata.js';
+import { LockMetrics } from './lock-metrics.js';
+import { type InThreadHold, readLockStatus, type LockStatus } from './lock-status.js';
+
+/** One hold granted by a LockFile; the handle that wraps it releases it. */
+export interface Grant {
+  readonly mode: LockModeName;
+  readonly purpose: string;
+  /** Epoch milliseconds. */
+  readonly since: number;
+  /** performance.now() at the grant, for the hold-time metric. */
+  readonly grantedAt: number;
+}
+
+interface Waiter {
+  readonly mode: LockModeName;
+  readonly purpose: string;
+  readonly owner: object;
+  readonly requestedAt: number;
+  readonly timeoutMs: number;
+  readonly backoff: Backoff;
+  readonly resolve: (grant: Grant) => void;
+  readonly reject: (error: Error) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  pollTimer: NodeJS.Timeout | undefined;
+  timeoutTimer: NodeJS.Timeout | undefined;
+}
+
+export interface AcquireRequest {
+  readonly mode: LockModeName;
+  readonly purpose: string;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  /** The FileLock asking, so that closing it can cancel its own waiters only. */
+  readonly owner: object;
+}
+
+/**
+ * Holds after which a new hold by the same thread counts as a new one (and its metadata is
+ * rewritten with a new `since`) rather than as the continuation of the same busy period.
+ */
+const CONTINUOUS_HOLD_GAP_MS = 50;
+/** How many times in a row the lock file may be found replaced under us before giving up. */
+const MAX_REPLACEMENTS = 8;
+
+interface PublishedMetadata {
+  readonly mode: LockModeName;
+  readonly purpose: string;
+  readonly ino: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+}
+
+/** The lock files this thread has open, by real path: one descriptor each, whatever the number of FileLocks. */
+const openLockFiles = new Map<string, LockFile>();
+
+/**
+ * This thread's one open file description of a lock file, and the FIFO queue in front of it.
+ *
+ * flock(2) belongs to an open file description, so two callers of one thread sharing a
+ * descriptor would both "hold" the lock. The kernel therefore sees one holder per thread
+ * (each worker thread has its own module instance, so its own LockFile and descriptor), and
+ * this class decides which of the thread's callers hold it: one exclusive holder, or any
+ * number of shared ones, granted in arrival order.
+ */
+export class LockFile {
+  readonly realPath: string;
+  readonly metrics = new LockMetrics();
+  #fd = -1;
+  #dev = 0;
+  #ino = 0;
+  #writable = false;
+  #references = 0;
+  #heldMode: LockModeName | null = null;
+  readonly #grants = new Set<Grant>();
+  readonly #queue: Waiter[] = [];
+  #published: PublishedMetadata | undefined;
+  #lastReleasedAt = Number.NEGATIVE_INFINITY;
+
+  private constructor(realPath: string) {
+    this.realPath = realPath;
+    this.#openDescriptor();
+  }
+
+  /** The thread's LockFile for this real path, opened on first use; each attach needs a detach. */
+  static attach(realPath: string): LockFile {
+    let file = openLockFiles.get(realPath);
+    if (file === undefined) {
+      file = new LockFile(realPath);
+      openLockFiles.set(realPath, file);
+    }
+    file.#references += 1;
+    return file;
+  }
+
+  /** Every lock file this thread has open, for metrics. */
+  static all(): Iterable<LockFile> {
+    return openLockFiles.values();
+  }
+
+  /** Drops one reference; the descriptor closes when none is left and nothing is held. */
+  detach(): void {
+    this.#references -= 1;
+    this.#closeIfUnused();
+  }
+
+  get heldMode(): LockModeName | null {
+    return this.#heldMode;
+  }
+
+  /** Grants at once if possible, without waiting and without passing queued callers; else undefined. */
+  tryAcquire(mode: LockModeName, purpose: string): Grant | undefined {
+    if (this.#queue.length > 0) return undefined;
+    const startedAt = performance.now();
+    const grant = this.#tryGrant(mode, purpose);
+    if (grant !== undefined) this.metrics.recordWait(grant.grantedAt - startedAt);
+    return grant;
+  }
+
+  /** Waits for the lock with non-blocking attempts and timers: the event loop is never blocked. */
+  acquire(request: AcquireRequest): Promise<Grant> {
+    const requestedAt = performance.now();
+    if (request.signal?.aborted === true) {
+      this.metrics.aborts += 1;
+      return Promise.reject(new LockAbortedError(this.realPath, request.signal.reason));
+    }
+    if (this.#queue.length === 0) {
+      try {
+        const grant = this.#tryGrant(request.mode, request.purpose);
+        if (grant !== undefined) {
+          this.metrics.recordWait(grant.grantedAt - requestedAt);
+          return Promise.resolve(grant);
+        }
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (request.timeoutMs === 0) {
+      this.metrics.timeouts += 1;
+      return Promise.reject(this.#timeoutError(request.mode, 0));
+    }
+    return new Promise<Grant>((resolve, reject) => {
+      const waiter: Waiter = {
+        mode: request.mode,
+        purpose: request.purpose,
+        owner: request.owner,
+        requestedAt,
+        timeoutMs: request.timeoutMs,
+        backoff: new Backoff(),
+        resolve,
+        reject,
+        signal: request.signal,
+        onAbort: undefined,
+        pollTimer: undefined,
+        timeoutTimer: undefined,
+      };
+      if (Number.isFinite(request.timeoutMs)) {
+        waiter.timeoutTimer = setTimeout(() => this.#expire(waiter), request.timeoutMs);
+      }
+      if (request.signal !== undefined) {
+        const signal = request.signal;
+        waiter.onAbort = () => {
+          this.metrics.aborts += 1;
+          this.#removeWaiter(waiter, new LockAbortedError(this.realPath, signal.reason));
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.#queue.push(waiter);
+      if (this.#queue.length === 1 && this.#heldMode === null) this.#schedulePoll(waiter);
+    });
+  }
+
+  /**
+   * Waits by blocking this thread between non-blocking attempts. When another call chain of this
+   * thread holds the lock, waiting could never end, so it throws LockDeadlockError at once.
+   */
+  acquireSync(mode: LockModeName, purpose: string, timeoutMs: number): Grant {
+    const requestedAt = performance.now();
+    const backoff = new Backoff();
+    let waited = false;
+    for (;;) {
+      if (this.#heldMode !== null && !(this.#heldMode === 'shared' && mode === 'shared')) {
+        throw new LockDeadlockError(
+          this.realPath,
+          describeHolders(this.status().holders.filter((holder) => holder.source === 'this-thread')),
+        );
+      }
+      const grant = this.#tryGrant(mode, purpose);
+      if (grant !== undefined) {
+        if (waited) this.metrics.contended += 1;
+        this.metrics.recordWait(grant.grantedAt - requestedAt);
+        return grant;
+      }
+      waited = true;
+      const remaining = timeoutMs - (performance.now() - requestedAt);
+      if (remaining <= 0) {
+        this.metrics.timeouts += 1;
+        throw this.#timeoutError(mode, performance.now() - requestedAt);
+      }
+      sleepSync(backoff.next(remaining));
+    }
+  }
+
+  /** Ends a hold; the last one out drops the flock and lets the queue move. Idempotent. */
+  release(grant: Grant): void {
+    if (!this.#grants.delete(grant)) return;
+    this.metrics.recordHold(performance.now() - grant.grantedAt);
+    if (this.#grants.size > 0) return;
+    this.#heldMode = null;
+    this.#lastReleasedAt = Date.now();
+    try {
+      unflock(this.#fd);
+    } catch {
+      // Closing the descriptor drops its flock for certain; a fresh one is opened on next use.
+      this.#discardDescriptor();
+    }
+    if (this.#closeIfUnused()) return;
+    this.#pump();
+  }
+
+  /** Rejects the waiters that `owner` queued (its FileLock is closing). */
+  cancelWaiters(owner: object, error: Error): void {
+    for (const waiter of [...this.#queue]) {
+      if (waiter.owner === owner) this.#removeWaiter(waiter, error);
+    }
+  }
+
+  status(): LockStatus {
+    const inThread: InThreadHold[] = [...this.#grants].map(({ mode, purpose, since }) => ({ mode, purpose, since }));
+    return readLockStatus(this.realPath, inThread);
+  }
+
+  #tryGrant(mode: LockModeName, purpose: string): Grant | undefined {
+    if (this.#heldMode === null) {
+      if (!this.#lockDescriptor(mode, purpose)) return undefined;
+      this.#heldMode = mode;
+    } else if (!(this.#heldMode === 'shared' && mode === 'shared')) {
+      return undefined;
+    }
+    const grant: Grant = { mode, purpose, since: Date.now(), grantedAt: performance.now() };
+    this.#grants.add(grant);
+    this.metrics.acquisitions += 1;
+    return grant;
+  }
+
+  /**
+   * One non-blocking flock attempt, then the check that the descriptor is still the file at the
+   * path: if the file was deleted or replaced, a lock on the old inode excludes nobody who opens
+   * the path now, so the descriptor moves to the file at the path and tries again.
+   */
+  #lockDescriptor(mode: LockModeName, purpose: string): boolean {
+    const operation = mode === 'exclusive' ? FLOCK_EXCLUSIVE_NOWAIT : FLOCK_SHARED_NOWAIT;
+    for (let replacements = 0; ; replacements += 1) {
+      if (this.#fd < 0) this.#openDescriptor();
+      let locked: boolean;
+      try {
+        locked = tryFlock(this.#fd, operation);
+      } catch (error) {
+        throw new LockSystemError(this.realPath, 'flock', error);
+      }
+      if (!locked) return false;
+      const atPath = statSync(this.realPath, { throwIfNoEntry: false });
+      if (atPath !== undefined && atPath.ino === this.#ino && atPath.dev === this.#dev) {
+        this.#publishMetadata(mode, purpose, atPath);
+        return true;
+      }
+      this.#discardDescriptor();
+      if (replacements >= MAX_REPLACEMENTS) {
+        throw new LockSystemError(
+          this.realPath,
+          'open',
+          new Error('the lock file keeps being deleted or replaced by another program'),
+        );
+      }
+    }
+  }
+
+  /**
+   * Writes this holder's record into the lock file, unless the record there is already this
+   * thread's, for the same mode and purpose, written in the current busy period (holds less than
+   * CONTINUOUS_HOLD_GAP_MS apart). The identity check's stat tells whether anyone wrote since, so
+   * the common case of one thread taking the lock over and over costs no write. The record is a
+   * courtesy to people and error messages: failing to write it (a full disk) does not fail the lock.
+   */
+  #publishMetadata(mode: LockModeName, purpose: string, atPath: Stats): void {
+    if (!this.#writable) return;
+    const now = Date.now();
+    const published = this.#published;
+    if (
+      published !== undefined &&
+      published.mode === mode &&
+      published.purpose === purpose &&
+      published.ino === atPath.ino &&
+      published.mtimeMs === atPath.mtimeMs &&
+      published.ctimeMs === atPath.ctimeMs &&
+      now - this.#lastReleasedAt < CONTINUOUS_HOLD_GAP_MS
+    ) {
+      return;
+    }
+    try {
+      writeHolderMetadata(this.#fd, encodeHolderMetadata(currentHolderMetadata(purpose, mode, new Date(now))));
+      const after = fstatSync(this.#fd);
+      this.#published = { mode, purpose, ino: after.ino, mtimeMs: after.mtimeMs, ctimeMs: after.ctimeMs };
+    } catch {
+      this.#published = undefined;
+    }
+  }
+
+  /** Grants queued waiters in order for as long as the head can be granted. Never throws. */
+  #pump(): void {
+    while (this.#queue.length > 0) {
+      const head = this.#queue[0] as Waiter;
+      let grant: Grant | undefined;
+      try {
+        grant = this.#tryGrant(head.mode, head.purpose);
+      } catch (error) {
+        this.#forget(head);
+        head.reject(error as Error);
+        continue;
+      }
+      if (grant === undefined) {
+        // Held by another process (nothing in this thread holds it): poll. Otherwise the
+        // release of this thread's holders pumps again.
+        if (this.#heldMode === null) this.#schedulePoll(head);
+        return;
+      }
+      this.#forget(head);
+      this.metrics.contended += 1;
+      this.metrics.recordWait(grant.grantedAt - head.requestedAt);
+      head.resolve(grant);
+    }
+  }
+
+  #schedulePoll(waiter: Waiter): void {
+    if (waiter.pollTimer !== undefined) return;
+    const remaining = waiter.timeoutMs - (performance.now() - waiter.requestedAt);
+    waiter.pollTimer = setTimeout(() => {
+      waiter.pollTimer = undefined;
+      this.#pump();
+    }, waiter.backoff.next(remaining));
+  }
+
+  #expire(waiter: Waiter): void {
+    if (!this.#queue.includes(waiter)) return;
+    this.metrics.timeouts += 1;
+    let error: Error;
+    try {
+      error = this.#timeoutError(waiter.mode, performance.now() - waiter.requestedAt);
+    } catch (describeFailure) {
+      error = new LockSystemError(this.realPath, 'status', describeFailure);
+    }
+    this.#removeWaiter(waiter, error);
+  }
+
+  #removeWaiter(waiter: Waiter, error: Error): void {
+    const index = this.#queue.indexOf(waiter);
+    if (index < 0) return;
+    this.#forget(waiter);
+    waiter.reject(error);
+    if (index === 0) this.#pump();
+    this.#closeIfUnused();
+  }
+
+  /** Takes a waiter out of the queue and stops its timers and abort listener. */
+  #forget(waiter: Waiter): void {
+    const index = this.#queue.indexOf(waiter);
+    if (index >= 0) this.#queue.splice(index, 1);
+    if (waiter.pollTimer !== undefined) clearTimeout(waiter.pollTimer);
+    if (waiter.timeoutTimer !== undefined) clearTimeout(waiter.timeoutTimer);
+    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    waiter.pollTimer = undefined;
+    waiter.timeoutTimer = undefined;
+  }
+
+  #timeoutError(mode: LockModeName, waitedMs: number): LockTimeoutError {
+    const holders = this.status().holders;
+    return new LockTimeoutError(this.realPath, mode, waitedMs, holders, describeHolders(holders));
+  }
+
+  #openDescriptor(): void {
+    let fd: number;
+    let writable = true;
+    try {
+      fd = openSync(this.realPath, constants.O_RDWR | constants.O_CREAT, 0o644);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw new LockSystemError(this.realPath, 'open', error);
+      // Read-only access still allows flock (shared or exclusive); only the metadata is skipped.
+      try {
+        fd = openSync(this.realPath, constants.O_RDONLY);
+      } catch (readError) {
+        throw new LockSystemError(this.realPath, 'open', readError);
+      }
+      writable = false;
+    }
+    try {
+      const stat = fstatSync(fd);
+      this.#dev = stat.dev;
+      this.#ino = stat.ino;
+    } catch (error) {
+      closeSync(fd);
+      throw new LockSystemError(this.realPath, 'fstat', error);
+    }
+    this.#fd = fd;
+    this.#writable = writable;
+    this.#published = undefined;
+  }
+
+  #discardDescriptor(): void {
+    if (this.#fd < 0) return;
+    try {
+      closeSync(this.#fd);
+    } catch {
+      // Already closed: nothing is held through it either way.
+    }
+    this.#fd = -1;
+  }
+
+  /** Closes the descriptor when no FileLock refers to it and nothing holds or waits. */
+  #closeIfUnused(): boolean {
+    if (this.#references > 0 || this.#grants.size > 0 || this.#queue.length > 0) return false;
+    this.#discardDescriptor();
+    if (openLockFiles.get(this.realPath) === this) openLockFiles.delete(this.realPath);
+    return true;
+  }
+}

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** Node arguments that run a TypeScript fixture from the sources, as the tests do. */
+export const TS_NODE_ARGS = ['--conditions=@memhub/source', '--import', 'tsx'];
+
+export function fixturePath(name: string): string {
+  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+}
+
+/** A child process running a fixture, with its stdout read line by line. */
+export class FixtureProcess {
+  readonly child: ChildProcess;
+  readonly #lines: string[] = [];
+  readonly #waiters: { predicate: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  stderr = '';
+
+  constructor(name: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [...TS_NODE_ARGS, fixturePath(name), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+    });
+    const lines = createInterface({ input: this.child.stdout! });
+    lines.on('line', (line) => {
+      this.#lines.push(line);
+      for (const waiter of [...this.#waiters]) {
+        if (waiter.predicate(line)) {
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get lines(): readonly string[] {
+    return this.#lines;
+  }
+
+  /** Resolves with the first line (already printed or still to come) that starts with `prefix`. */
+  waitForLine(prefix: string, timeoutMs = 20_000): Promise<string> {
+    const predicate = (line: string) => line.startsWith(prefix);
+    const seen = this.#lines.find(predicate);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no line "${prefix}" from pid ${this.pid} in ${timeoutMs} ms; stderr: ${this.stderr}`)),
+        timeoutMs,
+      );
+      this.#waiters.push({
+        predicate,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      });
+    });
+  }
+
+  send(line: string): void {
+    this.child.stdin?.write(`${line}\n`);
+  }
+
+  /** Waits for the exit and returns the code (or the signal's name). */
+  async exited(): Promise<number | string> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    if (this.child.signalCode !== null) return this.child.signalCode;
+    const [code, signal] = (await once(this.child, 'exit')) as [number | null, NodeJS.Signals | null];
+    return code ?? signal ?? -1;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child.kill(signal);
+  }
+}
+
+/** A worker thread running a TypeScript fixture. */
+export function startFixtureWorker(name: string, workerData: unknown): Worker {
+  return new Worker(fixturePath(name), { workerData, execArgv: TS_NODE_ARGS });
+}
