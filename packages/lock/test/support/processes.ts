@@ -83,7 +83,13 @@ export class FixtureProcess {
   }
 }
 
-/** A worker thread running a TypeScript fixture. */
-export function startFixtureWorker(name: string, workerData: unknown): Worker {
-  return new Worker(fixturePath(name), { workerData, execArgv: TS_NODE_ARGS });
+/**
+ * A worker thread running a TypeScript fixture. The fixture reads its own data from
+ * `workerData.data` (see fixtures/ts-worker-entry.mjs for why it is started indirectly).
+ */
+export function startFixtureWorker(name: string, data: unknown): Worker {
+  const fixtureUrl = new URL(`../fixtures/${name}`, import.meta.url).href;
+  return new Worker(new URL('../fixtures/ts-worker-entry.mjs', import.meta.url), {
+    workerData: { fixtureUrl, data },
+  });
 }
