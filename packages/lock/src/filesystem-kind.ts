@@ -48,10 +48,16 @@ export function classifyFilesystemType(type: number | bigint): FilesystemKind {
   return { magic, unsafeName: UNSAFE_FILESYSTEMS.get(magic) };
 }
 
+/** Throws UnsafeFilesystemError when a statfs type is one of the refused filesystems. */
+export function assertSafeFilesystemType(type: number | bigint, lockPath: string): void {
+  const kind = classifyFilesystemType(type);
+  if (kind.unsafeName !== undefined) throw new UnsafeFilesystemError(lockPath, kind.unsafeName, kind.magic);
+}
+
 /**
- * Throws UnsafeFilesystemError when `directory` is on a network or FUSE filesystem. On platforms
- * without statfs (or where it fails for a reason other than a missing folder) nothing is refused:
- * the check is a safety net, not a gate that could lock users out of a local disk.
+ * Throws UnsafeFilesystemError when `directory` is on a network or FUSE filesystem. Where statfs
+ * is missing or fails for a reason other than a missing folder, nothing is refused: the check is
+ * a safety net, not a gate that could lock users out of a local disk.
  */
 export function refuseUnsafeFilesystem(directory: string, lockPath: string): void {
   let type: number;
@@ -61,6 +67,5 @@ export function refuseUnsafeFilesystem(directory: string, lockPath: string): voi
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
     return;
   }
-  const kind = classifyFilesystemType(type);
-  if (kind.unsafeName !== undefined) throw new UnsafeFilesystemError(lockPath, kind.unsafeName, kind.magic);
+  assertSafeFilesystemType(type, lockPath);
 }

@@ -4,7 +4,7 @@ export { lockStatus, lockMetrics } from './inspect.js';
 export type { LockStatus } from './lock-status.js';
 export type { HolderInfo, HolderMetadata } from './holder-metadata.js';
 export type { LockMetricsSnapshot, DurationSummary } from './lock-metrics.js';
-export { classifyFilesystemType, type FilesystemKind } from './filesystem-kind.js';
+export { classifyFilesystemType, assertSafeFilesystemType, type FilesystemKind } from './filesystem-kind.js';
 export {
   LockError,
   LockArgumentError,
