@@ -1,0 +1,194 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type FileLock,
+  LockAbortedError,
+  LockError,
+  type LockModeName,
+  LockTimeoutError,
+  openLock,
+} from '../src/index.js';
+import { FixtureProcess } from './support/processes.js';
+
+let dir: string;
+let lockPath: string;
+const children: FixtureProcess[] = [];
+const locks: FileLock[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-'));
+  lockPath = join(dir, 'store.lock');
+});
+
+afterEach(async () => {
+  for (const lock of locks.splice(0)) lock.close();
+  for (const child of children.splice(0)) {
+    if (child.child.exitCode === null && child.child.signalCode === null) child.kill('SIGKILL');
+    await child.exited();
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts a child that holds the lock, and resolves once it does. */
+async function holdInChild(purpose: string, mode: LockModeName = 'exclusive'): Promise<FixtureProcess> {
+  const holder = new FixtureProcess('holder-child.ts', [JSON.stringify({ lockPath, purpose, mode })]);
+  children.push(holder);
+  await holder.waitForLine('held');
+  return holder;
+}
+
+async function releaseInChild(holder: FixtureProcess): Promise<void> {
+  holder.send('release');
+  await holder.waitForLine('released');
+}
+
+function track(lock: FileLock): FileLock {
+  locks.push(lock);
+  return lock;
+}
+
+/** The rejection of `promise`; fails the test if it resolves. */
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => {
+      throw new Error(`expected a rejection, got ${String(value)}`);
+    },
+    (error: unknown) => error,
+  );
+}
+
+describe('timeouts', () => {
+  it('a waiter that times out gets LockTimeoutError naming the holder: its pid, its purpose and since when', async () => {
+    const holder = await holdInChild('nightly-compaction');
+    const lock = track(openLock(lockPath, { purpose: 'interactive write' }));
+    const timeoutsBefore = lock.metrics().timeouts;
+
+    const startedAt = performance.now();
+    const error = await rejectionOf(lock.acquire({ timeoutMs: 300 }));
+    const elapsed = performance.now() - startedAt;
+
+    expect(error).toBeInstanceOf(LockTimeoutError);
+    expect(error).toBeInstanceOf(LockError);
+    const timeout = error as LockTimeoutError;
+    expect(timeout.code).toBe('ERR_LOCK_TIMEOUT');
+    expect(timeout.name).toBe('LockTimeoutError');
+    expect(timeout.message).toContain(String(holder.pid));
+    expect(timeout.message).toContain(`pid ${holder.pid}`);
+    expect(timeout.message).toContain('nightly-compaction');
+    expect(timeout.message).toContain('since');
+    expect(timeout.message).toMatch(/since \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/);
+    expect(timeout.message).toContain(lock.realPath);
+    expect(timeout.path).toBe(lock.realPath);
+    expect(timeout.mode).toBe('exclusive');
+    expect(timeout.holders).toHaveLength(1);
+    expect(timeout.holders[0]?.pid).toBe(holder.pid);
+    expect(timeout.holders[0]).toMatchObject({ purpose: 'nightly-compaction', mode: 'exclusive', alive: true });
+    expect(timeout.waitedMs).toBeGreaterThanOrEqual(290);
+    // It waited for its timeout, not much less and not much more.
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(2000);
+    expect(lock.metrics().timeouts).toBe(timeoutsBefore + 1);
+    expect(lock.metrics().acquisitions).toBe(0);
+
+    // The timed-out waiter left nothing behind: once the holder lets go, the lock is free to take.
+    await releaseInChild(holder);
+    const held = await lock.acquire({ timeoutMs: 2000 });
+    expect(held.mode).toBe('exclusive');
+    held.release();
+  });
+
+  it('acquireSync that times out reports the holder the same way', async () => {
+    const holder = await holdInChild('nightly-compaction');
+    const lock = track(openLock(lockPath));
+    let error: unknown;
+    try {
+      lock.acquireSync({ timeoutMs: 300 });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(LockTimeoutError);
+    const timeout = error as LockTimeoutError;
+    expect(timeout.code).toBe('ERR_LOCK_TIMEOUT');
+    expect(timeout.message).toContain(`pid ${holder.pid}`);
+    expect(timeout.message).toContain('nightly-compaction');
+    expect(timeout.holders[0]?.pid).toBe(holder.pid);
+    expect(timeout.waitedMs).toBeGreaterThanOrEqual(290);
+    expect(lock.metrics().timeouts).toBe(1);
+  });
+
+  it('an exclusive waiter behind a shared holder times out with an error that says the lock is held shared', async () => {
+    const holder = await holdInChild('backup reader', 'shared');
+    const lock = track(openLock(lockPath));
+
+    const error = await rejectionOf(lock.acquire({ mode: 'exclusive', timeoutMs: 300 }));
+
+    expect(error).toBeInstanceOf(LockTimeoutError);
+    const timeout = error as LockTimeoutError;
+    expect(timeout.code).toBe('ERR_LOCK_TIMEOUT');
+    expect(timeout.mode).toBe('exclusive');
+    expect(timeout.message).toContain('waiting for the exclusive lock');
+    expect(timeout.message).toContain(`held shared by pid ${holder.pid}`);
+    expect(timeout.message).toContain('backup reader');
+    expect(timeout.holders[0]).toMatchObject({ pid: holder.pid, mode: 'shared', purpose: 'backup reader' });
+    expect(lock.metrics().timeouts).toBe(1);
+
+    // A shared request, by contrast, is granted at once alongside the shared holder.
+    const shared = lock.tryAcquire({ mode: 'shared' });
+    expect(shared).not.toBeNull();
+    shared?.release();
+  });
+});
+
+describe('AbortSignal', () => {
+  it('an acquire whose signal is aborted while it waits rejects with LockAbortedError and leaves the queue', async () => {
+    const holder = await holdInChild('nightly-compaction');
+    const lock = track(openLock(lockPath));
+    const controller = new AbortController();
+    const reason = new Error('the request was cancelled');
+    setTimeout(() => controller.abort(reason), 50);
+
+    const startedAt = performance.now();
+    const error = await rejectionOf(lock.acquire({ timeoutMs: 10_000, signal: controller.signal }));
+    const elapsed = performance.now() - startedAt;
+
+    expect(error).toBeInstanceOf(LockAbortedError);
+    expect(error).toBeInstanceOf(LockError);
+    const aborted = error as LockAbortedError;
+    expect(aborted.code).toBe('ERR_LOCK_ABORTED');
+    expect(aborted.cause).toBe(reason);
+    expect(aborted.path).toBe(lock.realPath);
+    // Rejected when the signal fired, far from the 10 s timeout.
+    expect(elapsed).toBeGreaterThanOrEqual(40);
+    expect(elapsed).toBeLessThan(1000);
+    expect(lock.metrics()).toMatchObject({ aborts: 1, timeouts: 0, acquisitions: 0 });
+
+    // The aborted waiter is out of the queue: tryAcquire (which never passes a queued caller)
+    // gets the lock as soon as the holder lets go.
+    await releaseInChild(holder);
+    const held = lock.tryAcquire();
+    expect(held).not.toBeNull();
+    held?.release();
+  });
+
+  it('an acquire with an already-aborted signal rejects at once, held or free', async () => {
+    const holder = await holdInChild('nightly-compaction');
+    const lock = track(openLock(lockPath));
+    const reason = new Error('cancelled before it started');
+
+    const startedAt = performance.now();
+    const error = await rejectionOf(lock.acquire({ timeoutMs: 10_000, signal: AbortSignal.abort(reason) }));
+    expect(performance.now() - startedAt).toBeLessThan(50);
+    expect(error).toBeInstanceOf(LockAbortedError);
+    expect((error as LockAbortedError).code).toBe('ERR_LOCK_ABORTED');
+    expect((error as LockAbortedError).cause).toBe(reason);
+
+    await releaseInChild(holder);
+    const onFree = await rejectionOf(lock.acquire({ signal: AbortSignal.abort() }));
+    expect(onFree).toBeInstanceOf(LockAbortedError);
+    expect(lock.metrics()).toMatchObject({ aborts: 2, acquisitions: 0 });
+    // Nothing was taken by the aborted calls.
+    expect(lock.status().state).toBe('free');
+  });
+});
