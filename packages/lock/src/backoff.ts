@@ -1,13 +1,15 @@
 /**
  * How long a waiter sleeps between non-blocking flock attempts. It starts short (a local lock is
- * usually held for well under a millisecond), grows by half each time so that a long hold costs
- * few wake-ups, and is jittered so that waiters in different processes do not retry in lockstep.
+ * usually held for well under a millisecond), grows by half each time up to a few milliseconds
+ * (a poll is two system calls, so even a long wait costs little), and is jittered so that
+ * waiters in different processes do not retry in lockstep. The cap bounds how long a released
+ * lock can sit unused before a waiter notices, and so how long a fair yield must last.
  */
 export class Backoff {
   #nextMs: number;
   readonly #maxMs: number;
 
-  constructor(initialMs = 0.5, maxMs = 20) {
+  constructor(initialMs = 0.5, maxMs = 5) {
     this.#nextMs = initialMs;
     this.#maxMs = maxMs;
   }

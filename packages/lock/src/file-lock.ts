@@ -69,6 +69,12 @@ export class FileLock implements Disposable {
   readonly realPath: string;
   readonly #options: Readonly<{ purpose: string; timeoutMs: number }>;
   readonly #handles = new Set<LockHandle>();
+  readonly #defaultAcquireOptions: {
+    readonly mode: LockModeName;
+    readonly purpose: string;
+    readonly timeoutMs: number;
+    readonly signal: undefined;
+  };
   #file: LockFile | undefined;
 
   /** @internal Use openLock(). */
@@ -77,6 +83,12 @@ export class FileLock implements Disposable {
     this.realPath = realPath;
     this.#file = file;
     this.#options = Object.freeze({ ...options });
+    this.#defaultAcquireOptions = Object.freeze({
+      mode: 'exclusive',
+      purpose: options.purpose,
+      timeoutMs: options.timeoutMs,
+      signal: undefined,
+    });
   }
 
   get closed(): boolean {
@@ -177,6 +189,8 @@ export class FileLock implements Disposable {
   }
 
   #acquireOptions(options: AcquireOptions | undefined) {
+    // The common call passes no options: skip validating the defaults again on the hot path.
+    if (options === undefined) return this.#defaultAcquireOptions;
     const given = validateOptionsObject(options);
     return {
       mode: validateMode(given['mode'], 'options.mode'),

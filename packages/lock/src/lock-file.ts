@@ -16,6 +16,7 @@ import {
 } from './holder-metadata.js';
 import { LockMetrics } from './lock-metrics.js';
 import { type InThreadHold, readLockStatus, type LockStatus } from './lock-status.js';
+import { WAITER_MARKER_FRESH_MS, announceWaiting, othersAreWaiting } from './waiter-marker.js';
 
 /** One hold granted by a LockFile; the handle that wraps it releases it. */
 export interface Grant {
@@ -58,6 +59,15 @@ export interface AcquireRequest {
 const CONTINUOUS_HOLD_GAP_MS = 50;
 /** How many times in a row the lock file may be found replaced under us before giving up. */
 const MAX_REPLACEMENTS = 8;
+/**
+ * Fairness between processes. Waiters elsewhere poll, so a thread that releases and at once
+ * re-acquires would keep the lock for as long as it has work. Once a busy period of this thread
+ * has lasted FAIR_SLICE_MS, it looks (at most once a slice) for a waiter's note in the lock file,
+ * and if there is one it stays off the lock for YIELD_MS, longer than a waiter's longest poll
+ * interval (Backoff's cap, jittered), so that the waiter gets in.
+ */
+const FAIR_SLICE_MS = 10;
+const YIELD_MS = 8;
 
 interface PublishedMetadata {
   readonly mode: LockModeName;
@@ -92,6 +102,12 @@ export class LockFile {
   readonly #queue: Waiter[] = [];
   #published: PublishedMetadata | undefined;
   #lastReleasedAt = Number.NEGATIVE_INFINITY;
+  /** Epoch ms at which this thread's current run of back-to-back holds began. */
+  #busySince = Number.NEGATIVE_INFINITY;
+  #lastFairnessCheck = Number.NEGATIVE_INFINITY;
+  /** Until then this thread stays off the lock, because it saw another waiter. */
+  #yieldUntil = Number.NEGATIVE_INFINITY;
+  #announcedAt = Number.NEGATIVE_INFINITY;
 
   private constructor(realPath: string) {
     this.realPath = realPath;
@@ -150,6 +166,7 @@ export class LockFile {
       } catch (error) {
         return Promise.reject(error);
       }
+      this.#noteWaiting();
     }
     if (request.timeoutMs === 0) {
       this.metrics.timeouts += 1;
@@ -192,7 +209,7 @@ export class LockFile {
    */
   acquireSync(mode: LockModeName, purpose: string, timeoutMs: number): Grant {
     const requestedAt = performance.now();
-    const backoff = new Backoff();
+    let backoff: Backoff | undefined;
     let waited = false;
     for (;;) {
       if (this.#heldMode !== null && !(this.#heldMode === 'shared' && mode === 'shared')) {
@@ -208,11 +225,13 @@ export class LockFile {
         return grant;
       }
       waited = true;
+      this.#noteWaiting();
       const remaining = timeoutMs - (performance.now() - requestedAt);
       if (remaining <= 0) {
         this.metrics.timeouts += 1;
         throw this.#timeoutError(mode, performance.now() - requestedAt);
       }
+      backoff ??= new Backoff();
       sleepSync(backoff.next(remaining));
     }
   }
@@ -248,7 +267,10 @@ export class LockFile {
 
   #tryGrant(mode: LockModeName, purpose: string): Grant | undefined {
     if (this.#heldMode === null) {
-      if (!this.#lockDescriptor(mode, purpose)) return undefined;
+      const now = Date.now();
+      if (this.#yieldsToOthers(now)) return undefined;
+      if (!this.#lockDescriptor(mode, purpose, now)) return undefined;
+      if (now - this.#lastReleasedAt >= CONTINUOUS_HOLD_GAP_MS || this.#busySince > now) this.#busySince = now;
       this.#heldMode = mode;
     } else if (!(this.#heldMode === 'shared' && mode === 'shared')) {
       return undefined;
@@ -264,7 +286,7 @@ export class LockFile {
    * path: if the file was deleted or replaced, a lock on the old inode excludes nobody who opens
    * the path now, so the descriptor moves to the file at the path and tries again.
    */
-  #lockDescriptor(mode: LockModeName, purpose: string): boolean {
+  #lockDescriptor(mode: LockModeName, purpose: string, now: number): boolean {
     const operation = mode === 'exclusive' ? FLOCK_EXCLUSIVE_NOWAIT : FLOCK_SHARED_NOWAIT;
     for (let replacements = 0; ; replacements += 1) {
       if (this.#fd < 0) this.#openDescriptor();
@@ -277,7 +299,7 @@ export class LockFile {
       if (!locked) return false;
       const atPath = statSync(this.realPath, { throwIfNoEntry: false });
       if (atPath !== undefined && atPath.ino === this.#ino && atPath.dev === this.#dev) {
-        this.#publishMetadata(mode, purpose, atPath);
+        this.#publishMetadata(mode, purpose, atPath, now);
         return true;
       }
       this.#discardDescriptor();
@@ -298,9 +320,8 @@ export class LockFile {
    * the common case of one thread taking the lock over and over costs no write. The record is a
    * courtesy to people and error messages: failing to write it (a full disk) does not fail the lock.
    */
-  #publishMetadata(mode: LockModeName, purpose: string, atPath: Stats): void {
+  #publishMetadata(mode: LockModeName, purpose: string, atPath: Stats, now: number): void {
     if (!this.#writable) return;
-    const now = Date.now();
     const published = this.#published;
     if (
       published !== undefined &&
@@ -322,6 +343,33 @@ export class LockFile {
     }
   }
 
+  /**
+   * Whether this thread should stay off the lock for now: it is yielding, or it has been taking
+   * the lock back to back for a slice and another thread (of any process) has noted it waits.
+   */
+  #yieldsToOthers(now: number): boolean {
+    if (now < this.#yieldUntil) return true;
+    if (now - this.#lastReleasedAt >= CONTINUOUS_HOLD_GAP_MS || now - this.#busySince < FAIR_SLICE_MS) return false;
+    if (now - this.#lastFairnessCheck < FAIR_SLICE_MS || this.#fd < 0) return false;
+    this.#lastFairnessCheck = now;
+    if (!othersAreWaiting(this.#fd, now)) return false;
+    this.#yieldUntil = now + YIELD_MS;
+    this.#busySince = Number.POSITIVE_INFINITY; // the next hold starts a new busy period
+    return true;
+  }
+
+  /**
+   * After a failed attempt: if the lock is held elsewhere (not by this thread, and not because
+   * this thread is yielding), leave a note that this thread waits, refreshed while it does.
+   */
+  #noteWaiting(): void {
+    if (this.#heldMode !== null || this.#fd < 0 || !this.#writable) return;
+    const now = Date.now();
+    if (now < this.#yieldUntil || now - this.#announcedAt < WAITER_MARKER_FRESH_MS / 2) return;
+    this.#announcedAt = now;
+    announceWaiting(this.#fd, now);
+  }
+
   /** Grants queued waiters in order for as long as the head can be granted. Never throws. */
   #pump(): void {
     while (this.#queue.length > 0) {
@@ -337,7 +385,10 @@ export class LockFile {
       if (grant === undefined) {
         // Held by another process (nothing in this thread holds it): poll. Otherwise the
         // release of this thread's holders pumps again.
-        if (this.#heldMode === null) this.#schedulePoll(head);
+        if (this.#heldMode === null) {
+          this.#noteWaiting();
+          this.#schedulePoll(head);
+        }
         return;
       }
       this.#forget(head);
