@@ -42,8 +42,12 @@ export interface AcquireOptions {
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** The locks that each async call chain holds, for reentrancy: lock file -> mode held. */
-const chainHolds = new AsyncLocalStorage<ReadonlyMap<LockFile, LockModeName>>();
+/**
+ * The locks that each async call chain holds, for reentrancy: lock file -> the hold. The hold
+ * itself is kept, not just its mode: a callback scheduled inside `withLock` inherits the chain's
+ * context and may run after the hold ended, and it must then wait like anyone else.
+ */
+const chainHolds = new AsyncLocalStorage<ReadonlyMap<LockFile, LockHandle>>();
 
 /**
  * A flock(2) lock on one file, correct between processes, between worker threads, and between
@@ -203,8 +207,8 @@ export class FileLock implements Disposable {
   /** Within a chain that holds this lock, a compatible acquire is granted without a new hold. */
   #reentrantHandle(file: LockFile, mode: LockModeName, purpose: string): LockHandle | undefined {
     const held = chainHolds.getStore()?.get(file);
-    if (held === undefined) return undefined;
-    if (held === 'shared' && mode === 'exclusive') throw new LockUpgradeError(this.realPath);
+    if (held === undefined || held.released) return undefined;
+    if (held.mode === 'shared' && mode === 'exclusive') throw new LockUpgradeError(this.realPath);
     return new LockHandle(mode, purpose, Date.now(), true, () => {});
   }
 
@@ -221,7 +225,7 @@ export class FileLock implements Disposable {
     const file = this.#openFile();
     if (held.reentrant) return fn();
     const holds = new Map(chainHolds.getStore());
-    holds.set(file, held.mode);
+    holds.set(file, held);
     return chainHolds.run(holds, fn);
   }
 }

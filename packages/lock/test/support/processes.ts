@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
@@ -11,7 +12,7 @@ export function fixturePath(name: string): string {
   return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 }
 
-/** A child process running a fixture, with its stdout read line by line. */
+/** A child process running a fixture (a name in ../fixtures, or an absolute path), with its stdout read line by line. */
 export class FixtureProcess {
   readonly child: ChildProcess;
   readonly #lines: string[] = [];
@@ -19,7 +20,8 @@ export class FixtureProcess {
   stderr = '';
 
   constructor(name: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [...TS_NODE_ARGS, fixturePath(name), ...args], {
+    const file = isAbsolute(name) ? name : fixturePath(name);
+    this.child = spawn(process.execPath, [...TS_NODE_ARGS, file, ...args], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
