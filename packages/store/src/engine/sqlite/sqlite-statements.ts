@@ -1,0 +1,60 @@
+import type Database from 'better-sqlite3';
+import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
+import type { NewRecordRow, RecordRow, StoreTables } from './sqlite-tables.js';
+
+/**
+ * Kysely builds the SQL from the typed schema, once; better-sqlite3 prepares it, once. Kysely's
+ * SQLite dialect cannot open BEGIN IMMEDIATE transactions and runs asynchronously, so it only
+ * compiles here (its documented "build only" setup with a DummyDriver): execution stays
+ * synchronous, inside the write lock.
+ */
+const queryBuilder = new Kysely<StoreTables>({
+  dialect: {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (db) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  },
+});
+
+/** The engine's hot statements, prepared once per connection. */
+export class SqliteStatements {
+  readonly insertRecord: Database.Statement<unknown[], never>;
+  readonly insertTag: Database.Statement<unknown[], never>;
+  readonly recordById: Database.Statement<unknown[], RecordRow>;
+  readonly recordBySeq: Database.Statement<unknown[], RecordRow>;
+  readonly recordByKey: Database.Statement<unknown[], RecordRow>;
+  readonly countByLayer: Database.Statement<unknown[], { layer: string; records: number }>;
+
+  constructor(db: Database.Database) {
+    const sample: Required<Omit<NewRecordRow, 'seq' | 'recall_count'>> = {
+      id: '',
+      layer: '',
+      content: '',
+      tags: '',
+      context_path: '',
+      metadata: '',
+      idempotency_key: null,
+      created_at: 0,
+    };
+    this.insertRecord = db.prepare(queryBuilder.insertInto('records').values(sample).compile().sql);
+    this.insertTag = db.prepare(queryBuilder.insertInto('record_tags').values({ tag: '', record_seq: 0 }).compile().sql);
+    const selectRecords = queryBuilder.selectFrom('records').selectAll();
+    this.recordById = db.prepare(selectRecords.where('id', '=', '').compile().sql);
+    this.recordBySeq = db.prepare(selectRecords.where('seq', '=', 0).compile().sql);
+    this.recordByKey = db.prepare(selectRecords.where('idempotency_key', '=', '').compile().sql);
+    this.countByLayer = db.prepare(
+      queryBuilder
+        .selectFrom('records')
+        .select(['layer', (eb) => eb.fn.countAll<number>().as('records')])
+        .groupBy('layer')
+        .orderBy('layer')
+        .compile().sql,
+    );
+  }
+
+  /** Binds a new record in the column order of the compiled insert. */
+  static insertParameters(row: Required<Omit<NewRecordRow, 'seq' | 'recall_count'>>): unknown[] {
+    return [row.id, row.layer, row.content, row.tags, row.context_path, row.metadata, row.idempotency_key, row.created_at];
+  }
+}

@@ -1,0 +1,31 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/** The tables as Kysely sees them: the typed schema behind every query the engine builds. */
+export interface RecordsTable {
+  seq: Generated<number>;
+  id: string;
+  layer: string;
+  content: string;
+  /** JSON array of strings. */
+  tags: string;
+  context_path: string;
+  /** JSON object. */
+  metadata: string;
+  idempotency_key: string | null;
+  /** Epoch milliseconds. */
+  created_at: number;
+  recall_count: Generated<number>;
+}
+
+export type RecordRow = Selectable<RecordsTable>;
+export type NewRecordRow = Insertable<RecordsTable>;
+
+export interface RecordTagsTable {
+  tag: string;
+  record_seq: number;
+}
+
+export interface StoreTables {
+  records: RecordsTable;
+  record_tags: RecordTagsTable;
+}

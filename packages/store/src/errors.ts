@@ -1,0 +1,36 @@
+/** Base class of every error `@memhub/store` throws on purpose; callers branch on `code`. */
+export class StoreError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An input field was wrong. `field` names it (`content`, `tags[2]`, `items[3].layer`, ...); nothing was written. */
+export class StoreValidationError extends StoreError {
+  readonly field: string;
+  readonly reason: string;
+
+  constructor(field: string, reason: string) {
+    super('ERR_MEMHUB_VALIDATION', `Invalid ${field}: ${reason}`);
+    this.field = field;
+    this.reason = reason;
+  }
+}
+
+/** The store was used after close(). */
+export class StoreClosedError extends StoreError {
+  constructor(dir: string) {
+    super('ERR_MEMHUB_CLOSED', `The store at ${dir} is closed`);
+  }
+}
+
+/** The store on disk cannot be used by this code: a newer schema, or an SQLite that is too old. */
+export class StoreCompatibilityError extends StoreError {
+  constructor(message: string) {
+    super('ERR_MEMHUB_COMPATIBILITY', message);
+  }
+}

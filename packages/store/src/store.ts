@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { openLock, type FileLock } from '@memhub/lock';
+import type Database from 'better-sqlite3';
+import { migrateSchema, openSqliteConnection, type Durability } from './engine/sqlite/sqlite-database.js';
+import { SqliteStatements } from './engine/sqlite/sqlite-statements.js';
+import { StoreClosedError, StoreValidationError } from './errors.js';
+import { GroupCommit } from './group-commit.js';
+import { recordFromRow, type MemoryRecord } from './memory-record.js';
+import { validateRecordInput, type RecordLimits, type RememberInput, type ValidRecordInput } from './validate-record.js';
+
+/** Options of openStore(); each has a default that suits most users. */
+export interface StoreOptions {
+  /** The store's folder, created if missing. */
+  readonly dir: string;
+  /** `'normal'` (default): WAL + synchronous=NORMAL. `'full'`: the WAL is synced on every commit. */
+  readonly durability?: Durability;
+  /** SQLite's busy_timeout, for the rare lock SQLite itself waits on (checkpoints). Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /** How long a write waits for the store's write lock before failing with LockTimeoutError. Default 30000. */
+  readonly lockTimeoutMs?: number;
+  /** Largest `content`, in UTF-8 bytes. Default 1 MiB. */
+  readonly maxContentBytes?: number;
+  /** Open on a network or FUSE filesystem anyway (see @memhub/lock). Default false. */
+  readonly allowUnsafeFilesystem?: boolean;
+}
+
+/** What stats() reports. */
+export interface StoreStats {
+  readonly dir: string;
+  readonly records: number;
+  readonly recordsByLayer: Readonly<Record<string, number>>;
+  /** Bytes of memory.db and memory.db-wal, read with stat (no descriptor is opened on them). */
+  readonly databaseBytes: number;
+  readonly walBytes: number;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_CONTENT_BYTES = 1024 * 1024;
+
+/**
+ * A memory store in one folder, shared safely by any number of processes and worker threads.
+ *
+ * ```ts
+ * const store = await openStore({ dir: './memory' });
+ * const record = await store.remember({ content: 'the build needs Node 20', tags: ['build'] });
+ * await store.close();
+ * ```
+ */
+export class Store {
+  readonly dir: string;
+  readonly #db: Database.Database;
+  readonly #lock: FileLock;
+  readonly #statements: SqliteStatements;
+  readonly #writes: GroupCommit<ValidRecordInput, MemoryRecord>;
+  readonly #limits: RecordLimits;
+  #closed = false;
+
+  /** @internal Use openStore(). */
+  constructor(dir: string, db: Database.Database, lock: FileLock, limits: RecordLimits, lockTimeoutMs: number) {
+    this.dir = dir;
+    this.#db = db;
+    this.#lock = lock;
+    this.#limits = limits;
+    this.#statements = new SqliteStatements(db);
+    const insertBatch = db.transaction((inputs: readonly ValidRecordInput[]) => inputs.map((input) => this.#insert(input)));
+    this.#writes = new GroupCommit(lock, (inputs) => insertBatch.immediate(inputs), 'memhub write transaction', lockTimeoutMs);
+  }
+
+  /**
+   * Stores one memory and resolves with the stored record. With a `key` already in the store,
+   * resolves with the record first stored under it and writes nothing.
+   */
+  async remember(input: RememberInput): Promise<MemoryRecord> {
+    this.#assertOpen();
+    const valid = validateRecordInput(input, this.#limits);
+    const [record] = await this.#writes.submit([valid]);
+    return record as MemoryRecord;
+  }
+
+  /** Stores several memories in one transaction: all of them, or (on bad input) none. */
+  async rememberMany(inputs: readonly RememberInput[]): Promise<MemoryRecord[]> {
+    this.#assertOpen();
+    if (!Array.isArray(inputs)) throw new StoreValidationError('items', 'expected an array of records');
+    const valid = inputs.map((input, index) => validateRecordInput(input, this.#limits, `items[${index}].`));
+    if (valid.length === 0) return [];
+    return this.#writes.submit(valid);
+  }
+
+  /** The record with this id, or null. */
+  async get(id: string): Promise<MemoryRecord | null> {
+    this.#assertOpen();
+    if (typeof id !== 'string' || id === '') throw new StoreValidationError('id', 'expected a non-empty string');
+    const row = this.#statements.recordById.get(id);
+    return row === undefined ? null : recordFromRow(row);
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.#assertOpen();
+    const recordsByLayer: Record<string, number> = {};
+    let records = 0;
+    for (const { layer, records: count } of this.#statements.countByLayer.all()) {
+      recordsByLayer[layer] = count;
+      records += count;
+    }
+    return {
+      dir: this.dir,
+      records,
+      recordsByLayer,
+      databaseBytes: fileSize(join(this.dir, 'memory.db')),
+      walBytes: fileSize(join(this.dir, 'memory.db-wal')),
+    };
+  }
+
+  /** Waits for the writes in flight, then closes the database and the lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writes.settled();
+    this.#db.close();
+    this.#lock.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** One insert, inside the group's transaction. Runs under the write lock. */
+  #insert(input: ValidRecordInput): MemoryRecord {
+    if (input.key !== null) {
+      const existing = this.#statements.recordByKey.get(input.key);
+      if (existing !== undefined) return recordFromRow(existing);
+    }
+    const id = randomUUID();
+    const { lastInsertRowid } = this.#statements.insertRecord.run(
+      ...SqliteStatements.insertParameters({
+        id,
+        layer: input.layer,
+        content: input.content,
+        tags: JSON.stringify(input.tags),
+        context_path: input.contextPath,
+        metadata: input.metadataJson,
+        idempotency_key: input.key,
+        created_at: Date.now(),
+      }),
+    );
+    const seq = Number(lastInsertRowid);
+    for (const tag of input.tags) this.#statements.insertTag.run(tag, seq);
+    const row = this.#statements.recordBySeq.get(seq);
+    if (row === undefined) throw new Error(`record ${seq} vanished inside its own transaction`);
+    return recordFromRow(row);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreClosedError(this.dir);
+  }
+}
+
+/**
+ * Opens (creating if needed) the store in `options.dir`. Safe when many processes open a new
+ * store at the same moment: the schema is created once, under the store's write lock.
+ */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const given = options as Partial<StoreOptions> | undefined;
+  if (typeof given !== 'object' || given === null) throw new StoreValidationError('options', 'expected an object');
+  if (typeof given.dir !== 'string' || given.dir === '') throw new StoreValidationError('dir', 'expected a non-empty path');
+  const durability = given.durability ?? 'normal';
+  if (durability !== 'normal' && durability !== 'full') {
+    throw new StoreValidationError('durability', `expected 'normal' or 'full', got ${String(durability)}`);
+  }
+  const busyTimeoutMs = positiveNumber(given.busyTimeoutMs, DEFAULT_BUSY_TIMEOUT_MS, 'busyTimeoutMs');
+  const lockTimeoutMs = positiveNumber(given.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 'lockTimeoutMs');
+  const maxContentBytes = positiveNumber(given.maxContentBytes, DEFAULT_MAX_CONTENT_BYTES, 'maxContentBytes');
+
+  const dir = isAbsolute(given.dir) ? given.dir : resolve(given.dir);
+  mkdirSync(dir, { recursive: true });
+  const lock = openLock(join(dir, 'memory.db.lock'), {
+    purpose: 'memhub',
+    timeoutMs: lockTimeoutMs,
+    allowUnsafeFilesystem: given.allowUnsafeFilesystem ?? false,
+  });
+  let db: Database.Database | undefined;
+  try {
+    db = openSqliteConnection(join(dir, 'memory.db'), durability, busyTimeoutMs);
+    const connection = db;
+    const held = await lock.acquire({ purpose: 'memhub open: schema' });
+    try {
+      migrateSchema(connection, durability);
+    } finally {
+      held.release();
+    }
+    return new Store(dir, connection, lock, { maxContentBytes }, lockTimeoutMs);
+  } catch (error) {
+    db?.close();
+    lock.close();
+    throw error;
+  }
+}
+
+function positiveNumber(value: unknown, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new StoreValidationError(field, `expected a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+function fileSize(path: string): number {
+  return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+}

@@ -1,0 +1,187 @@
+import { posix } from 'node:path';
+import { StoreValidationError } from './errors.js';
+
+/** What a caller passes to remember(). */
+export interface RememberInput {
+  readonly content: string;
+  readonly tags?: readonly string[];
+  readonly contextPath?: string;
+  readonly layer?: string;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  /** Idempotency key: remembering the same key again returns the first record and writes nothing. */
+  readonly key?: string;
+}
+
+/** A remember() input after validation and normalisation: what gets written. */
+export interface ValidRecordInput {
+  readonly content: string;
+  readonly tags: readonly string[];
+  readonly contextPath: string;
+  readonly layer: string;
+  /** The metadata as JSON text, serialised once here. */
+  readonly metadataJson: string;
+  readonly key: string | null;
+}
+
+export interface RecordLimits {
+  readonly maxContentBytes: number;
+}
+
+export const DEFAULT_LAYER = 'application';
+export const LAYER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const MAX_TAGS = 64;
+const MAX_TAG_LENGTH = 200;
+const MAX_KEY_LENGTH = 512;
+const MAX_CONTEXT_PATH_LENGTH = 4096;
+const MAX_METADATA_DEPTH = 32;
+const MAX_METADATA_BYTES = 256 * 1024;
+
+/**
+ * Checks and normalises one input. Every problem is a StoreValidationError naming the field
+ * (prefixed with `fieldPrefix`, e.g. `items[3].`), thrown before anything is written.
+ */
+export function validateRecordInput(input: unknown, limits: RecordLimits, fieldPrefix = ''): ValidRecordInput {
+  const field = (name: string) => `${fieldPrefix}${name}`;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new StoreValidationError(fieldPrefix === '' ? 'input' : fieldPrefix.replace(/\.$/, ''), 'expected an object');
+  }
+  const given = input as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!KNOWN_FIELDS.has(name)) throw new StoreValidationError(field(name), 'is not a field of a memory record');
+  }
+  return {
+    content: validateContent(given['content'], limits, field('content')),
+    tags: validateTags(given['tags'], field('tags')),
+    contextPath: validateContextPath(given['contextPath'], field('contextPath')),
+    layer: validateLayer(given['layer'], field('layer')),
+    metadataJson: validateMetadata(given['metadata'], field('metadata')),
+    key: validateKey(given['key'], field('key')),
+  };
+}
+
+const KNOWN_FIELDS = new Set(['content', 'tags', 'contextPath', 'layer', 'metadata', 'key']);
+
+function validateContent(content: unknown, limits: RecordLimits, field: string): string {
+  if (typeof content !== 'string') throw new StoreValidationError(field, `expected a string, got ${describe(content)}`);
+  if (content.trim() === '') throw new StoreValidationError(field, 'is empty');
+  if (!content.isWellFormed()) {
+    throw new StoreValidationError(field, 'contains a lone surrogate, which is not valid Unicode and cannot be stored as UTF-8');
+  }
+  const bytes = Buffer.byteLength(content, 'utf8');
+  if (bytes > limits.maxContentBytes) {
+    throw new StoreValidationError(field, `is ${bytes} bytes, over the limit of ${limits.maxContentBytes}`);
+  }
+  return content;
+}
+
+/** Tags: trimmed, Unicode-normalised (NFC), duplicates dropped, first occurrence's order kept. */
+function validateTags(tags: unknown, field: string): string[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags)) throw new StoreValidationError(field, `expected an array of strings, got ${describe(tags)}`);
+  if (tags.length > MAX_TAGS) throw new StoreValidationError(field, `has ${tags.length} tags, over the limit of ${MAX_TAGS}`);
+  const normalised: string[] = [];
+  tags.forEach((tag: unknown, index) => {
+    const tagField = `${field}[${index}]`;
+    if (typeof tag !== 'string') throw new StoreValidationError(tagField, `expected a string, got ${describe(tag)}`);
+    if (!tag.isWellFormed()) throw new StoreValidationError(tagField, 'contains a lone surrogate');
+    const clean = tag.trim().normalize('NFC');
+    if (clean === '') throw new StoreValidationError(tagField, 'is empty');
+    if (clean.length > MAX_TAG_LENGTH) throw new StoreValidationError(tagField, `is longer than ${MAX_TAG_LENGTH} characters`);
+    if (clean.includes('\0')) throw new StoreValidationError(tagField, 'contains a NUL character');
+    if (!normalised.includes(clean)) normalised.push(clean);
+  });
+  return normalised;
+}
+
+/** A POSIX absolute path, normalised: `/proj//a/./b/` becomes `/proj/a/b`. Default `/`. */
+export function validateContextPath(contextPath: unknown, field: string): string {
+  if (contextPath === undefined) return '/';
+  if (typeof contextPath !== 'string') throw new StoreValidationError(field, `expected a string, got ${describe(contextPath)}`);
+  if (!contextPath.startsWith('/')) throw new StoreValidationError(field, `"${contextPath}" is not absolute (it must start with /)`);
+  if (contextPath.includes('\0')) throw new StoreValidationError(field, 'contains a NUL character');
+  if (!contextPath.isWellFormed()) throw new StoreValidationError(field, 'contains a lone surrogate');
+  if (contextPath.length > MAX_CONTEXT_PATH_LENGTH) {
+    throw new StoreValidationError(field, `is longer than ${MAX_CONTEXT_PATH_LENGTH} characters`);
+  }
+  const normalised = posix.normalize(contextPath);
+  return normalised.length > 1 && normalised.endsWith('/') ? normalised.slice(0, -1) : normalised;
+}
+
+/** A layer name becomes a file name: an identifier, checked before any path is built. */
+export function validateLayer(layer: unknown, field: string): string {
+  if (layer === undefined) return DEFAULT_LAYER;
+  if (typeof layer !== 'string') throw new StoreValidationError(field, `expected a string, got ${describe(layer)}`);
+  if (!LAYER_PATTERN.test(layer)) {
+    throw new StoreValidationError(
+      field,
+      `"${layer.slice(0, 80)}" is not a layer name: use 1 to 64 of a-z, 0-9, _ and -, starting with a letter or digit`,
+    );
+  }
+  return layer;
+}
+
+function validateKey(key: unknown, field: string): string | null {
+  if (key === undefined) return null;
+  if (typeof key !== 'string') throw new StoreValidationError(field, `expected a string, got ${describe(key)}`);
+  if (key === '') throw new StoreValidationError(field, 'is empty');
+  if (key.length > MAX_KEY_LENGTH) throw new StoreValidationError(field, `is longer than ${MAX_KEY_LENGTH} characters`);
+  if (!key.isWellFormed()) throw new StoreValidationError(field, 'contains a lone surrogate');
+  return key;
+}
+
+/**
+ * Metadata: a plain object of JSON values, checked value by value so that nothing is silently
+ * rewritten by JSON.stringify (undefined dropped, NaN turned into null, a Date into a string,
+ * a Map into {}); a cycle is an error, not a crash.
+ */
+function validateMetadata(metadata: unknown, field: string): string {
+  if (metadata === undefined) return '{}';
+  if (!isPlainObject(metadata)) throw new StoreValidationError(field, `expected a plain object, got ${describe(metadata)}`);
+  checkJsonValue(metadata, field, new Set(), 0);
+  const json = JSON.stringify(metadata);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > MAX_METADATA_BYTES) {
+    throw new StoreValidationError(field, `is ${bytes} bytes as JSON, over the limit of ${MAX_METADATA_BYTES}`);
+  }
+  return json;
+}
+
+function checkJsonValue(value: unknown, path: string, ancestors: Set<object>, depth: number): void {
+  if (value === null || typeof value === 'boolean') return;
+  if (typeof value === 'string') {
+    if (!value.isWellFormed()) throw new StoreValidationError(path, 'contains a lone surrogate');
+    return;
+  }
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new StoreValidationError(path, `${value} is not a JSON number`);
+    return;
+  }
+  if (typeof value !== 'object') throw new StoreValidationError(path, `${describe(value)} is not a JSON value`);
+  if (depth >= MAX_METADATA_DEPTH) throw new StoreValidationError(path, `nests deeper than ${MAX_METADATA_DEPTH} levels`);
+  if (ancestors.has(value)) throw new StoreValidationError(path, 'is a circular reference');
+  ancestors.add(value);
+  if (Array.isArray(value)) {
+    value.forEach((item: unknown, index) => checkJsonValue(item, `${path}[${index}]`, ancestors, depth + 1));
+  } else if (isPlainObject(value)) {
+    for (const [name, item] of Object.entries(value)) {
+      checkJsonValue(item, `${path}.${name}`, ancestors, depth + 1);
+    }
+  } else {
+    throw new StoreValidationError(path, `${describe(value)} is not a plain object or array`);
+  }
+  ancestors.delete(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `an object of class ${(value as object).constructor?.name ?? 'unknown'}`;
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return `${typeof value} ${String(value)}`;
+}
