@@ -4,10 +4,13 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { openLock, type FileLock } from '@memhub/lock';
 import type Database from 'better-sqlite3';
 import { migrateSchema, openSqliteConnection, type Durability } from './engine/sqlite/sqlite-database.js';
+import { SqliteRecall } from './engine/sqlite/sqlite-recall.js';
 import { SqliteStatements } from './engine/sqlite/sqlite-statements.js';
 import { StoreClosedError, StoreValidationError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { recordFromRow, type MemoryRecord } from './memory-record.js';
+import { RecallCounts } from './recall-counts.js';
+import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
 import { validateRecordInput, type RecordLimits, type RememberInput, type ValidRecordInput } from './validate-record.js';
 
 /** Options of openStore(); each has a default that suits most users. */
@@ -24,6 +27,10 @@ export interface StoreOptions {
   readonly maxContentBytes?: number;
   /** Open on a network or FUSE filesystem anyway (see @memhub/lock). Default false. */
   readonly allowUnsafeFilesystem?: boolean;
+  /** Recall counts are written at least this often (ms). Default 1000. */
+  readonly recallFlushIntervalMs?: number;
+  /** ...and as soon as this many increments wait. Default 1000. */
+  readonly recallFlushPending?: number;
 }
 
 /** What stats() reports. */
@@ -34,11 +41,22 @@ export interface StoreStats {
   /** Bytes of memory.db and memory.db-wal, read with stat (no descriptor is opened on them). */
   readonly databaseBytes: number;
   readonly walBytes: number;
+  /** Recall-count increments of this process not written yet. */
+  readonly pendingRecallCounts: number;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_CONTENT_BYTES = 1024 * 1024;
+const DEFAULT_RECALL_FLUSH_INTERVAL_MS = 1_000;
+const DEFAULT_RECALL_FLUSH_PENDING = 1_000;
+
+interface StoreSettings {
+  readonly limits: RecordLimits;
+  readonly lockTimeoutMs: number;
+  readonly recallFlushIntervalMs: number;
+  readonly recallFlushPending: number;
+}
 
 /**
  * A memory store in one folder, shared safely by any number of processes and worker threads.
@@ -55,18 +73,40 @@ export class Store {
   readonly #lock: FileLock;
   readonly #statements: SqliteStatements;
   readonly #writes: GroupCommit<ValidRecordInput, MemoryRecord>;
+  readonly #countWrites: GroupCommit<readonly [number, number], void>;
+  readonly #recall: SqliteRecall;
+  readonly #recallCounts: RecallCounts;
   readonly #limits: RecordLimits;
   #closed = false;
 
   /** @internal Use openStore(). */
-  constructor(dir: string, db: Database.Database, lock: FileLock, limits: RecordLimits, lockTimeoutMs: number) {
+  constructor(dir: string, db: Database.Database, lock: FileLock, settings: StoreSettings) {
     this.dir = dir;
     this.#db = db;
     this.#lock = lock;
-    this.#limits = limits;
+    this.#limits = settings.limits;
     this.#statements = new SqliteStatements(db);
+    this.#recall = new SqliteRecall(db);
     const insertBatch = db.transaction((inputs: readonly ValidRecordInput[]) => inputs.map((input) => this.#insert(input)));
-    this.#writes = new GroupCommit(lock, (inputs) => insertBatch.immediate(inputs), 'memhub write transaction', lockTimeoutMs);
+    this.#writes = new GroupCommit(lock, (inputs) => insertBatch.immediate(inputs), 'memhub write transaction', settings.lockTimeoutMs);
+    const addCounts = db.transaction((increments: readonly (readonly [number, number])[]) =>
+      increments.map(([seq, count]) => {
+        this.#statements.addRecallCount.run(count, seq);
+      }),
+    );
+    this.#countWrites = new GroupCommit(
+      lock,
+      (increments) => addCounts.immediate(increments),
+      'memhub recall counts',
+      settings.lockTimeoutMs,
+    );
+    this.#recallCounts = new RecallCounts(
+      async (increments) => {
+        await this.#countWrites.submit([...increments]);
+      },
+      settings.recallFlushIntervalMs,
+      settings.recallFlushPending,
+    );
   }
 
   /**
@@ -87,6 +127,27 @@ export class Store {
     const valid = inputs.map((input, index) => validateRecordInput(input, this.#limits, `items[${index}].`));
     if (valid.length === 0) return [];
     return this.#writes.submit(valid);
+  }
+
+  /**
+   * Finds records by words (FTS5, best match first), tags (all of them), contextPath prefix,
+   * layer and time, and counts one recall for each record found. Counts are written in batches
+   * (see recallFlushIntervalMs); the records returned already include this recall.
+   */
+  async recall(query?: RecallQuery): Promise<MemoryRecord[]> {
+    this.#assertOpen();
+    const valid = validateRecallQuery(query);
+    return this.#recall.find(valid).map((row) => {
+      this.#recallCounts.add(row.seq);
+      return recordFromRow({ ...row, recall_count: row.recall_count + this.#recallCounts.pendingFor(row.seq) });
+    });
+  }
+
+  /** Writes the recall counts gathered so far, and waits for the writes in flight. */
+  async flush(): Promise<void> {
+    this.#assertOpen();
+    await this.#writes.settled();
+    await this.#recallCounts.flush();
   }
 
   /** The record with this id, or null. */
@@ -111,16 +172,25 @@ export class Store {
       recordsByLayer,
       databaseBytes: fileSize(join(this.dir, 'memory.db')),
       walBytes: fileSize(join(this.dir, 'memory.db-wal')),
+      pendingRecallCounts: this.#recallCounts.pending,
     };
   }
 
-  /** Waits for the writes in flight, then closes the database and the lock. Idempotent. */
+  /**
+   * Waits for the writes in flight, writes the pending recall counts, then closes the database
+   * and the lock. Idempotent. If the counts cannot be written it still closes, and rethrows.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#writes.settled();
-    this.#db.close();
-    this.#lock.close();
+    try {
+      await this.#writes.settled();
+      await this.#recallCounts.close();
+    } finally {
+      await this.#countWrites.settled();
+      this.#db.close();
+      this.#lock.close();
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -173,6 +243,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const busyTimeoutMs = positiveNumber(given.busyTimeoutMs, DEFAULT_BUSY_TIMEOUT_MS, 'busyTimeoutMs');
   const lockTimeoutMs = positiveNumber(given.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 'lockTimeoutMs');
   const maxContentBytes = positiveNumber(given.maxContentBytes, DEFAULT_MAX_CONTENT_BYTES, 'maxContentBytes');
+  const recallFlushIntervalMs = positiveNumber(given.recallFlushIntervalMs, DEFAULT_RECALL_FLUSH_INTERVAL_MS, 'recallFlushIntervalMs');
+  const recallFlushPending = positiveNumber(given.recallFlushPending, DEFAULT_RECALL_FLUSH_PENDING, 'recallFlushPending');
 
   const dir = isAbsolute(given.dir) ? given.dir : resolve(given.dir);
   mkdirSync(dir, { recursive: true });
@@ -191,7 +263,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     } finally {
       held.release();
     }
-    return new Store(dir, connection, lock, { maxContentBytes }, lockTimeoutMs);
+    return new Store(dir, connection, lock, {
+      limits: { maxContentBytes },
+      lockTimeoutMs,
+      recallFlushIntervalMs,
+      recallFlushPending,
+    });
   } catch (error) {
     db?.close();
     lock.close();

@@ -75,7 +75,7 @@ function validateContent(content: unknown, limits: RecordLimits, field: string):
 }
 
 /** Tags: trimmed, Unicode-normalised (NFC), duplicates dropped, first occurrence's order kept. */
-function validateTags(tags: unknown, field: string): string[] {
+export function validateTags(tags: unknown, field: string): string[] {
   if (tags === undefined) return [];
   if (!Array.isArray(tags)) throw new StoreValidationError(field, `expected an array of strings, got ${describe(tags)}`);
   if (tags.length > MAX_TAGS) throw new StoreValidationError(field, `has ${tags.length} tags, over the limit of ${MAX_TAGS}`);

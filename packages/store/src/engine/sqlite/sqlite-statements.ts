@@ -25,6 +25,8 @@ export class SqliteStatements {
   readonly recordBySeq: Database.Statement<unknown[], RecordRow>;
   readonly recordByKey: Database.Statement<unknown[], RecordRow>;
   readonly countByLayer: Database.Statement<unknown[], { layer: string; records: number }>;
+  /** Commutative: processes add to the count, nobody overwrites it. */
+  readonly addRecallCount: Database.Statement<unknown[], never>;
 
   constructor(db: Database.Database) {
     const sample: Required<Omit<NewRecordRow, 'seq' | 'recall_count'>> = {
@@ -43,6 +45,13 @@ export class SqliteStatements {
     this.recordById = db.prepare(selectRecords.where('id', '=', '').compile().sql);
     this.recordBySeq = db.prepare(selectRecords.where('seq', '=', 0).compile().sql);
     this.recordByKey = db.prepare(selectRecords.where('idempotency_key', '=', '').compile().sql);
+    this.addRecallCount = db.prepare(
+      queryBuilder
+        .updateTable('records')
+        .set((eb) => ({ recall_count: eb('recall_count', '+', 0) }))
+        .where('seq', '=', 0)
+        .compile().sql,
+    );
     this.countByLayer = db.prepare(
       queryBuilder
         .selectFrom('records')

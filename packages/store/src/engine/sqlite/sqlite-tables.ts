@@ -25,7 +25,15 @@ export interface RecordTagsTable {
   record_seq: number;
 }
 
+/** The FTS5 index over records.content (rowid = records.seq); the hidden column is the table's name. */
+export interface RecordsFtsTable {
+  rowid: number;
+  content: string;
+  records_fts: string;
+}
+
 export interface StoreTables {
   records: RecordsTable;
   record_tags: RecordTagsTable;
+  records_fts: RecordsFtsTable;
 }

@@ -1,0 +1,67 @@
+import type Database from 'better-sqlite3';
+import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, sql } from 'kysely';
+import type { ValidRecallQuery } from '../../validate-recall.js';
+import type { RecordRow, StoreTables } from './sqlite-tables.js';
+
+const queryBuilder = new Kysely<StoreTables>({
+  dialect: {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (db) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  },
+});
+
+/**
+ * Finds records for recall(): full-text (FTS5, best bm25 first), tags (all of them), a
+ * contextPath prefix, layer and time. Without words, the most recent first. The SQL varies only
+ * with which filters are given, so prepared statements are cached by their text.
+ */
+export class SqliteRecall {
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement<unknown[], RecordRow>>();
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  find(query: ValidRecallQuery): RecordRow[] {
+    let select = queryBuilder.selectFrom('records').selectAll('records');
+    if (query.match !== undefined) {
+      select = select
+        .innerJoin('records_fts', 'records_fts.rowid', 'records.seq')
+        .where(sql<boolean>`records_fts MATCH ${query.match}`)
+        .orderBy(sql`bm25(records_fts)`);
+    }
+    if (query.tags.length > 0) {
+      const tagged = queryBuilder
+        .selectFrom('record_tags')
+        .select('record_seq')
+        .where('tag', 'in', [...query.tags])
+        .groupBy('record_seq')
+        .having(sql`count(*)`, '=', query.tags.length);
+      select = select.where('records.seq', 'in', tagged);
+    }
+    const prefix = query.contextPath;
+    if (prefix !== undefined && prefix !== '/') {
+      // substr, not LIKE: LIKE ignores ASCII case and treats % and _ in the path as wildcards.
+      const below = `${prefix}/`;
+      select = select.where((eb) =>
+        eb.or([
+          eb('records.context_path', '=', prefix),
+          eb(sql`substr(records.context_path, 1, ${Array.from(below).length})`, '=', below),
+        ]),
+      );
+    }
+    if (query.layer !== undefined) select = select.where('records.layer', '=', query.layer);
+    if (query.since !== undefined) select = select.where('records.created_at', '>=', query.since);
+    if (query.until !== undefined) select = select.where('records.created_at', '<', query.until);
+    const compiled = select.orderBy('records.seq', 'desc').limit(query.limit).compile();
+    let statement = this.#statements.get(compiled.sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(compiled.sql);
+      this.#statements.set(compiled.sql, statement);
+    }
+    return statement.all(...compiled.parameters);
+  }
+}

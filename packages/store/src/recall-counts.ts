@@ -1,0 +1,69 @@
+/**
+ * Recall counts gathered in memory and written in batches, as commutative increments
+ * (`recall_count = recall_count + n`), so processes never overwrite each other's counts. A batch
+ * is written every `intervalMs`, when `maxPending` increments are waiting, and on flush()/close().
+ * A process killed before a flush loses at most its unflushed increments.
+ */
+export class RecallCounts {
+  readonly #pending = new Map<number, number>();
+  readonly #write: (increments: ReadonlyMap<number, number>) => Promise<void>;
+  readonly #maxPending: number;
+  #pendingTotal = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> | undefined;
+
+  constructor(write: (increments: ReadonlyMap<number, number>) => Promise<void>, intervalMs: number, maxPending: number) {
+    this.#write = write;
+    this.#maxPending = maxPending;
+    this.#timer = setInterval(() => void this.flush().catch(() => {}), intervalMs);
+    // The counts never keep a process alive: close() writes what is left.
+    this.#timer.unref();
+  }
+
+  /** Increments waiting to be written, for stats(). */
+  get pending(): number {
+    return this.#pendingTotal;
+  }
+
+  /** The increment not yet written for one record. */
+  pendingFor(seq: number): number {
+    return this.#pending.get(seq) ?? 0;
+  }
+
+  add(seq: number): void {
+    this.#pending.set(seq, (this.#pending.get(seq) ?? 0) + 1);
+    this.#pendingTotal += 1;
+    if (this.#pendingTotal >= this.#maxPending) void this.flush().catch(() => {});
+  }
+
+  /**
+   * Writes every pending increment in one transaction. On failure the increments go back into
+   * the pending set (merged with any added meanwhile) and the error reaches the caller.
+   */
+  async flush(): Promise<void> {
+    while (this.#writing !== undefined) await this.#writing;
+    if (this.#pending.size === 0) return;
+    const batch = new Map(this.#pending);
+    this.#pending.clear();
+    this.#pendingTotal = 0;
+    this.#writing = this.#write(batch)
+      .catch((error: unknown) => {
+        for (const [seq, count] of batch) {
+          this.#pending.set(seq, (this.#pending.get(seq) ?? 0) + count);
+          this.#pendingTotal += count;
+        }
+        throw error;
+      })
+      .finally(() => {
+        this.#writing = undefined;
+      });
+    await this.#writing;
+  }
+
+  /** Writes what is left and stops the timer. */
+  async close(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.flush();
+  }
+}

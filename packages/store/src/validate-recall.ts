@@ -1,0 +1,84 @@
+import { StoreValidationError } from './errors.js';
+import { validateContextPath, validateLayer, validateTags } from './validate-record.js';
+
+/** What a caller passes to recall(). Every filter is optional; all given filters must match. */
+export interface RecallQuery {
+  /** Words to search for in the content (FTS5, ranked by bm25). Plain words: no query syntax. */
+  readonly query?: string;
+  /** Records that carry all of these tags. */
+  readonly tags?: readonly string[];
+  /** Records at this path or below it: `/proj/a` matches `/proj/a/b`, not `/proj/ab`. */
+  readonly contextPath?: string;
+  /** Only this layer (default: every layer). */
+  readonly layer?: string;
+  /** Created at or after (a Date, epoch milliseconds or an ISO 8601 string). */
+  readonly since?: Date | number | string;
+  /** Created before. */
+  readonly until?: Date | number | string;
+  /** At most this many records (1 to 1000, default 10). */
+  readonly limit?: number;
+}
+
+export interface ValidRecallQuery {
+  /** An FTS5 MATCH expression built from the words, or undefined. */
+  readonly match: string | undefined;
+  readonly tags: readonly string[];
+  readonly contextPath: string | undefined;
+  readonly layer: string | undefined;
+  readonly since: number | undefined;
+  readonly until: number | undefined;
+  readonly limit: number;
+}
+
+const MAX_LIMIT = 1000;
+const MAX_QUERY_LENGTH = 2000;
+const KNOWN_FIELDS = new Set(['query', 'tags', 'contextPath', 'layer', 'since', 'until', 'limit']);
+
+export function validateRecallQuery(input: unknown): ValidRecallQuery {
+  if (input === undefined) input = {};
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new StoreValidationError('query', 'expected an object of recall filters');
+  }
+  const given = input as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!KNOWN_FIELDS.has(name)) throw new StoreValidationError(name, 'is not a recall filter');
+  }
+  return {
+    match: ftsMatch(given['query']),
+    tags: validateTags(given['tags'], 'tags'),
+    contextPath: given['contextPath'] === undefined ? undefined : validateContextPath(given['contextPath'], 'contextPath'),
+    layer: given['layer'] === undefined ? undefined : validateLayer(given['layer'], 'layer'),
+    since: time(given['since'], 'since'),
+    until: time(given['until'], 'until'),
+    limit: limit(given['limit']),
+  };
+}
+
+/**
+ * Turns plain words into an FTS5 expression: each word quoted (so that `AND`, `-`, `*`, `:` and
+ * quotes in the text are searched for, not parsed), any of them matching, bm25 ranking the hits.
+ */
+function ftsMatch(query: unknown): string | undefined {
+  if (query === undefined) return undefined;
+  if (typeof query !== 'string') throw new StoreValidationError('query', 'expected a string');
+  if (query.length > MAX_QUERY_LENGTH) throw new StoreValidationError('query', `is longer than ${MAX_QUERY_LENGTH} characters`);
+  const words = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
+  if (words.length === 0) throw new StoreValidationError('query', 'has no word to search for');
+  return words.map((word) => `"${word}"`).join(' OR ');
+}
+
+function time(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms =
+    value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new StoreValidationError(field, 'expected a Date, epoch milliseconds or an ISO 8601 time');
+  return ms;
+}
+
+function limit(value: unknown): number {
+  if (value === undefined) return 10;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_LIMIT) {
+    throw new StoreValidationError('limit', `expected an integer from 1 to ${MAX_LIMIT}`);
+  }
+  return value;
+}
