@@ -4,6 +4,8 @@
  * is written every `intervalMs`, when `maxPending` increments are waiting, and on flush()/close().
  * A process killed before a flush loses at most its unflushed increments.
  */
+import type { StoreLogger } from './store-logger.js';
+
 export class RecallCounts {
   readonly #pending = new Map<number, number>();
   readonly #write: (increments: ReadonlyMap<number, number>) => Promise<void>;
@@ -12,10 +14,18 @@ export class RecallCounts {
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
 
-  constructor(write: (increments: ReadonlyMap<number, number>) => Promise<void>, intervalMs: number, maxPending: number) {
+  readonly #logger: StoreLogger;
+
+  constructor(
+    write: (increments: ReadonlyMap<number, number>) => Promise<void>,
+    intervalMs: number,
+    maxPending: number,
+    logger: StoreLogger,
+  ) {
     this.#write = write;
     this.#maxPending = maxPending;
-    this.#timer = setInterval(() => void this.flush().catch(() => {}), intervalMs);
+    this.#logger = logger;
+    this.#timer = setInterval(() => this.#flushInBackground(), intervalMs);
     // The counts never keep a process alive: close() writes what is left.
     this.#timer.unref();
   }
@@ -33,7 +43,14 @@ export class RecallCounts {
   add(seq: number): void {
     this.#pending.set(seq, (this.#pending.get(seq) ?? 0) + 1);
     this.#pendingTotal += 1;
-    if (this.#pendingTotal >= this.#maxPending) void this.flush().catch(() => {});
+    if (this.#pendingTotal >= this.#maxPending && this.#writing === undefined) this.#flushInBackground();
+  }
+
+  /** A flush nobody awaits: a failure keeps the counts pending and is reported, never thrown. */
+  #flushInBackground(): void {
+    this.flush().catch((error: unknown) => {
+      this.#logger.warn({ pending: this.#pendingTotal, error: String(error) }, 'memhub: recall counts not written yet; will retry');
+    });
   }
 
   /**

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { openLock, type FileLock } from '@memhub/lock';
@@ -6,12 +5,16 @@ import type Database from 'better-sqlite3';
 import { migrateSchema, openSqliteConnection, type Durability } from './engine/sqlite/sqlite-database.js';
 import { SqliteRecall } from './engine/sqlite/sqlite-recall.js';
 import { SqliteStatements } from './engine/sqlite/sqlite-statements.js';
+import { SqliteWriter, type CheckpointStats } from './engine/sqlite/sqlite-writer.js';
 import { StoreClosedError, StoreValidationError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { recordFromRow, type MemoryRecord } from './memory-record.js';
 import { RecallCounts } from './recall-counts.js';
+import { silentLogger, type StoreLogger } from './store-logger.js';
+import { validateArchiveSelector, type ArchiveSelector } from './validate-archive.js';
 import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
-import { validateRecordInput, type RecordLimits, type RememberInput, type ValidRecordInput } from './validate-record.js';
+import { validateRecordInput, type RecordLimits, type RememberInput } from './validate-record.js';
+import type { WriteOperation, WriteResult } from './write-operation.js';
 
 /** Options of openStore(); each has a default that suits most users. */
 export interface StoreOptions {
@@ -19,7 +22,7 @@ export interface StoreOptions {
   readonly dir: string;
   /** `'normal'` (default): WAL + synchronous=NORMAL. `'full'`: the WAL is synced on every commit. */
   readonly durability?: Durability;
-  /** SQLite's busy_timeout, for the rare lock SQLite itself waits on (checkpoints). Default 5000. */
+  /** SQLite's busy_timeout, for the rare lock SQLite itself waits on. Default 5000. */
   readonly busyTimeoutMs?: number;
   /** How long a write waits for the store's write lock before failing with LockTimeoutError. Default 30000. */
   readonly lockTimeoutMs?: number;
@@ -31,6 +34,10 @@ export interface StoreOptions {
   readonly recallFlushIntervalMs?: number;
   /** ...and as soon as this many increments wait. Default 1000. */
   readonly recallFlushPending?: number;
+  /** Past this WAL size, the writer runs a TRUNCATE checkpoint under the write lock. Default 64 MiB. */
+  readonly walCheckpointBytes?: number;
+  /** Receives warnings (checkpoint starvation, recall counts not written yet). pino-compatible. */
+  readonly logger?: StoreLogger;
 }
 
 /** What stats() reports. */
@@ -43,6 +50,8 @@ export interface StoreStats {
   readonly walBytes: number;
   /** Recall-count increments of this process not written yet. */
   readonly pendingRecallCounts: number;
+  /** This process's WAL checkpoints. */
+  readonly checkpoints: CheckpointStats;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -50,12 +59,16 @@ const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_CONTENT_BYTES = 1024 * 1024;
 const DEFAULT_RECALL_FLUSH_INTERVAL_MS = 1_000;
 const DEFAULT_RECALL_FLUSH_PENDING = 1_000;
+const DEFAULT_WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 
 interface StoreSettings {
   readonly limits: RecordLimits;
   readonly lockTimeoutMs: number;
+  readonly busyTimeoutMs: number;
   readonly recallFlushIntervalMs: number;
   readonly recallFlushPending: number;
+  readonly walCheckpointBytes: number;
+  readonly logger: StoreLogger;
 }
 
 /**
@@ -66,14 +79,17 @@ interface StoreSettings {
  * const record = await store.remember({ content: 'the build needs Node 20', tags: ['build'] });
  * await store.close();
  * ```
+ *
+ * Every change goes through one queue per store object: the changes that meet there are written
+ * in one transaction under the store's exclusive flock (group commit).
  */
 export class Store {
   readonly dir: string;
   readonly #db: Database.Database;
   readonly #lock: FileLock;
   readonly #statements: SqliteStatements;
-  readonly #writes: GroupCommit<ValidRecordInput, MemoryRecord>;
-  readonly #countWrites: GroupCommit<readonly [number, number], void>;
+  readonly #writer: SqliteWriter;
+  readonly #writes: GroupCommit<WriteOperation, WriteResult>;
   readonly #recall: SqliteRecall;
   readonly #recallCounts: RecallCounts;
   readonly #limits: RecordLimits;
@@ -87,25 +103,20 @@ export class Store {
     this.#limits = settings.limits;
     this.#statements = new SqliteStatements(db);
     this.#recall = new SqliteRecall(db);
-    const insertBatch = db.transaction((inputs: readonly ValidRecordInput[]) => inputs.map((input) => this.#insert(input)));
-    this.#writes = new GroupCommit(lock, (inputs) => insertBatch.immediate(inputs), 'memhub write transaction', settings.lockTimeoutMs);
-    const addCounts = db.transaction((increments: readonly (readonly [number, number])[]) =>
-      increments.map(([seq, count]) => {
-        this.#statements.addRecallCount.run(count, seq);
-      }),
-    );
-    this.#countWrites = new GroupCommit(
-      lock,
-      (increments) => addCounts.immediate(increments),
-      'memhub recall counts',
-      settings.lockTimeoutMs,
-    );
+    this.#writer = new SqliteWriter(db, this.#statements, {
+      walPath: join(dir, 'memory.db-wal'),
+      walCheckpointBytes: settings.walCheckpointBytes,
+      busyTimeoutMs: settings.busyTimeoutMs,
+      logger: settings.logger,
+    });
+    this.#writes = new GroupCommit(lock, (operations) => this.#writer.apply(operations), 'memhub write transaction', settings.lockTimeoutMs);
     this.#recallCounts = new RecallCounts(
       async (increments) => {
-        await this.#countWrites.submit([...increments]);
+        await this.#writes.submit([{ kind: 'add-recall-counts', increments }]);
       },
       settings.recallFlushIntervalMs,
       settings.recallFlushPending,
+      settings.logger,
     );
   }
 
@@ -116,7 +127,7 @@ export class Store {
   async remember(input: RememberInput): Promise<MemoryRecord> {
     this.#assertOpen();
     const valid = validateRecordInput(input, this.#limits);
-    const [record] = await this.#writes.submit([valid]);
+    const [record] = await this.#writes.submit([{ kind: 'remember', input: valid }]);
     return record as MemoryRecord;
   }
 
@@ -124,9 +135,12 @@ export class Store {
   async rememberMany(inputs: readonly RememberInput[]): Promise<MemoryRecord[]> {
     this.#assertOpen();
     if (!Array.isArray(inputs)) throw new StoreValidationError('items', 'expected an array of records');
-    const valid = inputs.map((input, index) => validateRecordInput(input, this.#limits, `items[${index}].`));
-    if (valid.length === 0) return [];
-    return this.#writes.submit(valid);
+    const operations: WriteOperation[] = inputs.map((input, index) => ({
+      kind: 'remember',
+      input: validateRecordInput(input, this.#limits, `items[${index}].`),
+    }));
+    if (operations.length === 0) return [];
+    return (await this.#writes.submit(operations)) as MemoryRecord[];
   }
 
   /**
@@ -143,19 +157,38 @@ export class Store {
     });
   }
 
-  /** Writes the recall counts gathered so far, and waits for the writes in flight. */
+  /** The record with this id, or null. */
+  async get(id: string): Promise<MemoryRecord | null> {
+    this.#assertOpen();
+    validateId(id);
+    const row = this.#statements.recordById.get(id);
+    return row === undefined ? null : recordFromRow(row);
+  }
+
+  /** Deletes the record with this id; resolves true if it existed. */
+  async forget(id: string): Promise<boolean> {
+    this.#assertOpen();
+    validateId(id);
+    const [existed] = await this.#writes.submit([{ kind: 'forget', id }]);
+    return existed as boolean;
+  }
+
+  /**
+   * Moves records from the `application` layer to `archive`: by `ids`, created before
+   * `olderThan`, or with a recall count below `recallCountBelow`. Resolves with how many moved.
+   */
+  async archive(selector: ArchiveSelector): Promise<number> {
+    this.#assertOpen();
+    const valid = validateArchiveSelector(selector);
+    const [moved] = await this.#writes.submit([{ kind: 'archive', selector: valid }]);
+    return moved as number;
+  }
+
+  /** Waits for the writes in flight, then writes the recall counts gathered so far. */
   async flush(): Promise<void> {
     this.#assertOpen();
     await this.#writes.settled();
     await this.#recallCounts.flush();
-  }
-
-  /** The record with this id, or null. */
-  async get(id: string): Promise<MemoryRecord | null> {
-    this.#assertOpen();
-    if (typeof id !== 'string' || id === '') throw new StoreValidationError('id', 'expected a non-empty string');
-    const row = this.#statements.recordById.get(id);
-    return row === undefined ? null : recordFromRow(row);
   }
 
   async stats(): Promise<StoreStats> {
@@ -173,6 +206,7 @@ export class Store {
       databaseBytes: fileSize(join(this.dir, 'memory.db')),
       walBytes: fileSize(join(this.dir, 'memory.db-wal')),
       pendingRecallCounts: this.#recallCounts.pending,
+      checkpoints: this.#writer.checkpoints,
     };
   }
 
@@ -187,7 +221,7 @@ export class Store {
       await this.#writes.settled();
       await this.#recallCounts.close();
     } finally {
-      await this.#countWrites.settled();
+      await this.#writes.settled();
       this.#db.close();
       this.#lock.close();
     }
@@ -195,32 +229,6 @@ export class Store {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  /** One insert, inside the group's transaction. Runs under the write lock. */
-  #insert(input: ValidRecordInput): MemoryRecord {
-    if (input.key !== null) {
-      const existing = this.#statements.recordByKey.get(input.key);
-      if (existing !== undefined) return recordFromRow(existing);
-    }
-    const id = randomUUID();
-    const { lastInsertRowid } = this.#statements.insertRecord.run(
-      ...SqliteStatements.insertParameters({
-        id,
-        layer: input.layer,
-        content: input.content,
-        tags: JSON.stringify(input.tags),
-        context_path: input.contextPath,
-        metadata: input.metadataJson,
-        idempotency_key: input.key,
-        created_at: Date.now(),
-      }),
-    );
-    const seq = Number(lastInsertRowid);
-    for (const tag of input.tags) this.#statements.insertTag.run(tag, seq);
-    const row = this.#statements.recordBySeq.get(seq);
-    if (row === undefined) throw new Error(`record ${seq} vanished inside its own transaction`);
-    return recordFromRow(row);
   }
 
   #assertOpen(): void {
@@ -240,22 +248,30 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (durability !== 'normal' && durability !== 'full') {
     throw new StoreValidationError('durability', `expected 'normal' or 'full', got ${String(durability)}`);
   }
-  const busyTimeoutMs = positiveNumber(given.busyTimeoutMs, DEFAULT_BUSY_TIMEOUT_MS, 'busyTimeoutMs');
-  const lockTimeoutMs = positiveNumber(given.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 'lockTimeoutMs');
-  const maxContentBytes = positiveNumber(given.maxContentBytes, DEFAULT_MAX_CONTENT_BYTES, 'maxContentBytes');
-  const recallFlushIntervalMs = positiveNumber(given.recallFlushIntervalMs, DEFAULT_RECALL_FLUSH_INTERVAL_MS, 'recallFlushIntervalMs');
-  const recallFlushPending = positiveNumber(given.recallFlushPending, DEFAULT_RECALL_FLUSH_PENDING, 'recallFlushPending');
+  const logger = given.logger ?? silentLogger;
+  if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
+    throw new StoreValidationError('logger', 'expected an object with a warn(details, message) method');
+  }
+  const settings: StoreSettings = {
+    limits: { maxContentBytes: positiveNumber(given.maxContentBytes, DEFAULT_MAX_CONTENT_BYTES, 'maxContentBytes') },
+    lockTimeoutMs: positiveNumber(given.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 'lockTimeoutMs'),
+    busyTimeoutMs: positiveNumber(given.busyTimeoutMs, DEFAULT_BUSY_TIMEOUT_MS, 'busyTimeoutMs'),
+    recallFlushIntervalMs: positiveNumber(given.recallFlushIntervalMs, DEFAULT_RECALL_FLUSH_INTERVAL_MS, 'recallFlushIntervalMs'),
+    recallFlushPending: positiveNumber(given.recallFlushPending, DEFAULT_RECALL_FLUSH_PENDING, 'recallFlushPending'),
+    walCheckpointBytes: positiveNumber(given.walCheckpointBytes, DEFAULT_WAL_CHECKPOINT_BYTES, 'walCheckpointBytes'),
+    logger,
+  };
 
   const dir = isAbsolute(given.dir) ? given.dir : resolve(given.dir);
   mkdirSync(dir, { recursive: true });
   const lock = openLock(join(dir, 'memory.db.lock'), {
     purpose: 'memhub',
-    timeoutMs: lockTimeoutMs,
+    timeoutMs: settings.lockTimeoutMs,
     allowUnsafeFilesystem: given.allowUnsafeFilesystem ?? false,
   });
   let db: Database.Database | undefined;
   try {
-    db = openSqliteConnection(join(dir, 'memory.db'), durability, busyTimeoutMs);
+    db = openSqliteConnection(join(dir, 'memory.db'), durability, settings.busyTimeoutMs);
     const connection = db;
     const held = await lock.acquire({ purpose: 'memhub open: schema' });
     try {
@@ -263,17 +279,16 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     } finally {
       held.release();
     }
-    return new Store(dir, connection, lock, {
-      limits: { maxContentBytes },
-      lockTimeoutMs,
-      recallFlushIntervalMs,
-      recallFlushPending,
-    });
+    return new Store(dir, connection, lock, settings);
   } catch (error) {
     db?.close();
     lock.close();
     throw error;
   }
+}
+
+function validateId(id: unknown): void {
+  if (typeof id !== 'string' || id === '') throw new StoreValidationError('id', 'expected a non-empty string');
 }
 
 function positiveNumber(value: unknown, fallback: number, field: string): number {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
+import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, sql } from 'kysely';
 import type { NewRecordRow, RecordRow, StoreTables } from './sqlite-tables.js';
 
 /**
@@ -25,6 +25,10 @@ export class SqliteStatements {
   readonly recordBySeq: Database.Statement<unknown[], RecordRow>;
   readonly recordByKey: Database.Statement<unknown[], RecordRow>;
   readonly countByLayer: Database.Statement<unknown[], { layer: string; records: number }>;
+  readonly deleteById: Database.Statement<unknown[], never>;
+  readonly archiveById: Database.Statement<unknown[], never>;
+  readonly archiveCreatedBefore: Database.Statement<unknown[], never>;
+  readonly archiveRecallCountBelow: Database.Statement<unknown[], never>;
   /** Commutative: processes add to the count, nobody overwrites it. */
   readonly addRecallCount: Database.Statement<unknown[], never>;
 
@@ -45,6 +49,15 @@ export class SqliteStatements {
     this.recordById = db.prepare(selectRecords.where('id', '=', '').compile().sql);
     this.recordBySeq = db.prepare(selectRecords.where('seq', '=', 0).compile().sql);
     this.recordByKey = db.prepare(selectRecords.where('idempotency_key', '=', '').compile().sql);
+    this.deleteById = db.prepare(queryBuilder.deleteFrom('records').where('id', '=', '').compile().sql);
+    // Literal layer names, so that the only parameter left is the criterion.
+    const archive = queryBuilder
+      .updateTable('records')
+      .set({ layer: sql.lit('archive') })
+      .where('layer', '=', sql.lit('application'));
+    this.archiveById = db.prepare(archive.where('id', '=', '').compile().sql);
+    this.archiveCreatedBefore = db.prepare(archive.where('created_at', '<', 0).compile().sql);
+    this.archiveRecallCountBelow = db.prepare(archive.where('recall_count', '<', 0).compile().sql);
     this.addRecallCount = db.prepare(
       queryBuilder
         .updateTable('records')

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { recordFromRow, type MemoryRecord } from '../../memory-record.js';
+import type { StoreLogger } from '../../store-logger.js';
+import type { ValidArchiveSelector } from '../../validate-archive.js';
+import type { ValidRecordInput } from '../../validate-record.js';
+import type { WriteOperation, WriteResult } from '../../write-operation.js';
+import { SqliteStatements } from './sqlite-statements.js';
+
+export interface SqliteWriterOptions {
+  /** The WAL file, watched with stat (never opened). */
+  readonly walPath: string;
+  /** Past this size, the writer runs a TRUNCATE checkpoint after its commit. */
+  readonly walCheckpointBytes: number;
+  /** The connection's normal busy_timeout, restored after a checkpoint. */
+  readonly busyTimeoutMs: number;
+  readonly logger: StoreLogger;
+}
+
+/** A checkpoint waits through SQLite's busy handler: it gets a short timeout of its own. */
+const CHECKPOINT_BUSY_TIMEOUT_MS = 200;
+/** After a checkpoint that readers kept from finishing, wait this long before the next try. */
+const CHECKPOINT_RETRY_MS = 1_000;
+
+export interface CheckpointStats {
+  /** TRUNCATE checkpoints that reset the WAL. */
+  readonly completed: number;
+  /** Checkpoints that readers kept from resetting the WAL (reported to the logger too). */
+  readonly starved: number;
+}
+
+/**
+ * Applies a batch of write operations in one BEGIN IMMEDIATE transaction. The caller holds the
+ * store's exclusive flock for the whole call, so after the commit this is also where the WAL is
+ * kept bounded: when readers never stop, SQLite's automatic (passive) checkpoints can never
+ * restart the WAL, and it would grow without end.
+ */
+export class SqliteWriter {
+  readonly #db: Database.Database;
+  readonly #statements: SqliteStatements;
+  readonly #options: SqliteWriterOptions;
+  readonly #applyInTransaction: Database.Transaction<(operations: readonly WriteOperation[]) => WriteResult[]>;
+  #checkpoints = { completed: 0, starved: 0 };
+  #nextCheckpointAttempt = 0;
+
+  constructor(db: Database.Database, statements: SqliteStatements, options: SqliteWriterOptions) {
+    this.#db = db;
+    this.#statements = statements;
+    this.#options = options;
+    this.#applyInTransaction = db.transaction((operations: readonly WriteOperation[]) =>
+      operations.map((operation) => this.#applyOne(operation)),
+    );
+  }
+
+  get checkpoints(): CheckpointStats {
+    return { ...this.#checkpoints };
+  }
+
+  /** Runs under the flock: BEGIN IMMEDIATE, every operation in order, COMMIT; then the WAL check. */
+  apply(operations: readonly WriteOperation[]): WriteResult[] {
+    const results = this.#applyInTransaction.immediate(operations);
+    this.#checkpointIfLarge();
+    return results;
+  }
+
+  #applyOne(operation: WriteOperation): WriteResult {
+    switch (operation.kind) {
+      case 'remember':
+        return this.#insert(operation.input);
+      case 'forget':
+        return this.#statements.deleteById.run(operation.id).changes > 0;
+      case 'archive':
+        return this.#archive(operation.selector);
+      case 'add-recall-counts':
+        for (const [seq, count] of operation.increments) this.#statements.addRecallCount.run(count, seq);
+        return undefined;
+    }
+  }
+
+  #insert(input: ValidRecordInput): MemoryRecord {
+    if (input.key !== null) {
+      const existing = this.#statements.recordByKey.get(input.key);
+      if (existing !== undefined) return recordFromRow(existing);
+    }
+    const { lastInsertRowid } = this.#statements.insertRecord.run(
+      ...SqliteStatements.insertParameters({
+        id: randomUUID(),
+        layer: input.layer,
+        content: input.content,
+        tags: JSON.stringify(input.tags),
+        context_path: input.contextPath,
+        metadata: input.metadataJson,
+        idempotency_key: input.key,
+        created_at: Date.now(),
+      }),
+    );
+    const seq = Number(lastInsertRowid);
+    for (const tag of input.tags) this.#statements.insertTag.run(tag, seq);
+    const row = this.#statements.recordBySeq.get(seq);
+    if (row === undefined) throw new Error(`record ${seq} vanished inside its own transaction`);
+    return recordFromRow(row);
+  }
+
+  #archive(selector: ValidArchiveSelector): number {
+    if ('ids' in selector) {
+      let moved = 0;
+      for (const id of selector.ids) moved += this.#statements.archiveById.run(id).changes;
+      return moved;
+    }
+    if ('createdBefore' in selector) return this.#statements.archiveCreatedBefore.run(selector.createdBefore).changes;
+    return this.#statements.archiveRecallCountBelow.run(selector.recallCountBelow).changes;
+  }
+
+  #checkpointIfLarge(): void {
+    const walBytes = statSync(this.#options.walPath, { throwIfNoEntry: false })?.size ?? 0;
+    if (walBytes < this.#options.walCheckpointBytes || Date.now() < this.#nextCheckpointAttempt) return;
+    let result: { busy: number; log: number; checkpointed: number } | undefined;
+    try {
+      this.#db.pragma(`busy_timeout = ${CHECKPOINT_BUSY_TIMEOUT_MS}`);
+      [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    } catch (error) {
+      // The batch is committed already: a failed checkpoint must not fail its callers.
+      this.#options.logger.warn({ walBytes, error: String(error) }, 'memhub: WAL checkpoint failed; retrying later');
+    } finally {
+      this.#db.pragma(`busy_timeout = ${Math.round(this.#options.busyTimeoutMs)}`);
+    }
+    if (result !== undefined && result.busy === 0) {
+      this.#checkpoints.completed += 1;
+      return;
+    }
+    this.#checkpoints.starved += 1;
+    this.#nextCheckpointAttempt = Date.now() + CHECKPOINT_RETRY_MS;
+    this.#options.logger.warn(
+      { walBytes, ...result },
+      'memhub: readers kept the WAL checkpoint from finishing (checkpoint starvation); the WAL keeps growing until they pause',
+    );
+  }
+}

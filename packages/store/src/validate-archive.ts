@@ -1,0 +1,49 @@
+import { StoreValidationError } from './errors.js';
+
+/** Which records archive() moves from the `application` layer to `archive`: exactly one criterion. */
+export type ArchiveSelector =
+  | { readonly ids: readonly string[] }
+  | { readonly olderThan: Date | number | string }
+  | { readonly recallCountBelow: number };
+
+export type ValidArchiveSelector =
+  | { readonly ids: readonly string[] }
+  | { readonly createdBefore: number }
+  | { readonly recallCountBelow: number };
+
+const MAX_IDS = 10_000;
+
+export function validateArchiveSelector(selector: unknown): ValidArchiveSelector {
+  if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) {
+    throw new StoreValidationError('selector', 'expected { ids }, { olderThan } or { recallCountBelow }');
+  }
+  const keys = Object.keys(selector);
+  if (keys.length !== 1) {
+    throw new StoreValidationError('selector', `expected exactly one of ids, olderThan, recallCountBelow; got ${keys.join(', ') || 'none'}`);
+  }
+  const given = selector as Record<string, unknown>;
+  if ('ids' in given) {
+    const ids = given['ids'];
+    if (!Array.isArray(ids)) throw new StoreValidationError('ids', 'expected an array of record ids');
+    if (ids.length > MAX_IDS) throw new StoreValidationError('ids', `has more than ${MAX_IDS} ids`);
+    ids.forEach((id: unknown, index) => {
+      if (typeof id !== 'string' || id === '') throw new StoreValidationError(`ids[${index}]`, 'expected a non-empty string');
+    });
+    return { ids: [...new Set(ids as string[])] };
+  }
+  if ('olderThan' in given) {
+    const value = given['olderThan'];
+    const ms =
+      value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    if (!Number.isFinite(ms)) throw new StoreValidationError('olderThan', 'expected a Date, epoch milliseconds or an ISO 8601 time');
+    return { createdBefore: ms };
+  }
+  if ('recallCountBelow' in given) {
+    const value = given['recallCountBelow'];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+      throw new StoreValidationError('recallCountBelow', 'expected an integer of 0 or more');
+    }
+    return { recallCountBelow: value };
+  }
+  throw new StoreValidationError(keys[0] ?? 'selector', 'is not an archive criterion (use ids, olderThan or recallCountBelow)');
+}
