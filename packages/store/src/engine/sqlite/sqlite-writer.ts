@@ -18,10 +18,18 @@ export interface SqliteWriterOptions {
   readonly logger: StoreLogger;
 }
 
-/** A checkpoint waits through SQLite's busy handler: it gets a short timeout of its own. */
-const CHECKPOINT_BUSY_TIMEOUT_MS = 200;
-/** After a checkpoint that readers kept from finishing, wait this long before the next try. */
-const CHECKPOINT_RETRY_MS = 1_000;
+/**
+ * A checkpoint waits through SQLite's busy handler (blocking this thread) for readers on older
+ * snapshots to move on, so it gets a timeout of its own, shorter than the connection's. With
+ * readers that never pause it took 60 to 90 ms here, and now and then could not finish at all.
+ */
+const CHECKPOINT_BUSY_TIMEOUT_MS = 1_000;
+/**
+ * After a checkpoint that readers kept from finishing, the next try waits: 250 ms, doubling with
+ * each failure in a row up to 8 s, so that permanent starvation costs the writer little time.
+ */
+const CHECKPOINT_RETRY_FIRST_MS = 250;
+const CHECKPOINT_RETRY_MAX_MS = 8_000;
 
 export interface CheckpointStats {
   /** TRUNCATE checkpoints that reset the WAL. */
@@ -43,6 +51,7 @@ export class SqliteWriter {
   readonly #applyInTransaction: Database.Transaction<(operations: readonly WriteOperation[]) => WriteResult[]>;
   #checkpoints = { completed: 0, starved: 0 };
   #nextCheckpointAttempt = 0;
+  #checkpointRetryMs = CHECKPOINT_RETRY_FIRST_MS;
 
   constructor(db: Database.Database, statements: SqliteStatements, options: SqliteWriterOptions) {
     this.#db = db;
@@ -127,10 +136,12 @@ export class SqliteWriter {
     }
     if (result !== undefined && result.busy === 0) {
       this.#checkpoints.completed += 1;
+      this.#checkpointRetryMs = CHECKPOINT_RETRY_FIRST_MS;
       return;
     }
     this.#checkpoints.starved += 1;
-    this.#nextCheckpointAttempt = Date.now() + CHECKPOINT_RETRY_MS;
+    this.#nextCheckpointAttempt = Date.now() + this.#checkpointRetryMs;
+    this.#checkpointRetryMs = Math.min(CHECKPOINT_RETRY_MAX_MS, this.#checkpointRetryMs * 2);
     this.#options.logger.warn(
       { walBytes, ...result },
       'memhub: readers kept the WAL checkpoint from finishing (checkpoint starvation); the WAL keeps growing until they pause',
