@@ -2,6 +2,7 @@ import type { FileLock } from '@memhub/lock';
 
 interface PendingCall<Input, Output> {
   readonly inputs: readonly Input[];
+  readonly onCommitted: (() => void) | undefined;
   readonly resolve: (outputs: Output[]) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -31,13 +32,14 @@ export class GroupCommit<Input, Output> {
     this.#timeoutMs = timeoutMs;
   }
 
-  /** Queues the inputs (written together, in one transaction) and resolves with their outputs in order. */
-  submit(inputs: readonly Input[]): Promise<Output[]> {
+  /**
+   * Queues the inputs (written together, in one transaction) and resolves with their outputs in
+   * order. `onCommitted` runs synchronously right after the COMMIT, before any caller resumes.
+   */
+  submit(inputs: readonly Input[], onCommitted?: () => void): Promise<Output[]> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ inputs, resolve, reject });
-      this.#draining ??= this.#drain().finally(() => {
-        this.#draining = undefined;
-      });
+      this.#pending.push({ inputs, onCommitted, resolve, reject });
+      this.#draining ??= this.#drain();
     });
   }
 
@@ -46,33 +48,45 @@ export class GroupCommit<Input, Output> {
     while (this.#draining !== undefined) await this.#draining;
   }
 
+  /**
+   * Writes batches until the queue is empty. It marks itself finished in the same synchronous
+   * step in which it finds the queue empty: a `.finally()` would clear the mark a microtask
+   * later, and a call submitted in between (by a caller resuming from the last batch) would sit
+   * in the queue with nobody to write it.
+   */
   async #drain(): Promise<void> {
-    // Let the calls of the current tick gather before the first batch.
-    await Promise.resolve();
-    while (this.#pending.length > 0) {
-      const batch = this.#pending;
-      this.#pending = [];
-      let held;
-      try {
-        held = await this.#lock.acquire({ purpose: this.#purpose, timeoutMs: this.#timeoutMs });
-      } catch (error) {
-        for (const call of batch) call.reject(error);
-        continue;
-      }
-      let outputs: Output[];
-      try {
-        outputs = this.#commit(batch.flatMap((call) => call.inputs));
-      } catch (error) {
+    try {
+      // Let the calls of the current tick gather before the first batch.
+      await Promise.resolve();
+      while (this.#pending.length > 0) {
+        const batch = this.#pending;
+        this.#pending = [];
+        let held;
+        try {
+          held = await this.#lock.acquire({ purpose: this.#purpose, timeoutMs: this.#timeoutMs });
+        } catch (error) {
+          for (const call of batch) call.reject(error);
+          continue;
+        }
+        let outputs: Output[];
+        try {
+          outputs = this.#commit(batch.flatMap((call) => call.inputs));
+        } catch (error) {
+          held.release();
+          for (const call of batch) call.reject(error);
+          continue;
+        }
         held.release();
-        for (const call of batch) call.reject(error);
-        continue;
+        for (const call of batch) call.onCommitted?.();
+        let offset = 0;
+        for (const call of batch) {
+          call.resolve(outputs.slice(offset, offset + call.inputs.length));
+          offset += call.inputs.length;
+        }
       }
-      held.release();
-      let offset = 0;
-      for (const call of batch) {
-        call.resolve(outputs.slice(offset, offset + call.inputs.length));
-        offset += call.inputs.length;
-      }
+    } finally {
+      // No await between the empty-queue check above and this line.
+      this.#draining = undefined;
     }
   }
 }
