@@ -8,7 +8,9 @@ import type { StoreLogger } from './store-logger.js';
 
 export class RecallCounts {
   readonly #pending = new Map<number, number>();
-  readonly #write: (increments: ReadonlyMap<number, number>) => Promise<void>;
+  /** The batch being written: still counted by pendingFor() until its COMMIT. */
+  #inFlight = new Map<number, number>();
+  readonly #write: (increments: ReadonlyMap<number, number>, onCommitted: () => void) => Promise<void>;
   readonly #maxPending: number;
   #pendingTotal = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -17,7 +19,7 @@ export class RecallCounts {
   readonly #logger: StoreLogger;
 
   constructor(
-    write: (increments: ReadonlyMap<number, number>) => Promise<void>,
+    write: (increments: ReadonlyMap<number, number>, onCommitted: () => void) => Promise<void>,
     intervalMs: number,
     maxPending: number,
     logger: StoreLogger,
@@ -35,9 +37,9 @@ export class RecallCounts {
     return this.#pendingTotal;
   }
 
-  /** The increment not yet written for one record. */
+  /** The increment not yet committed for one record (waiting, or in the batch being written). */
   pendingFor(seq: number): number {
-    return this.#pending.get(seq) ?? 0;
+    return (this.#pending.get(seq) ?? 0) + (this.#inFlight.get(seq) ?? 0);
   }
 
   add(seq: number): void {
@@ -63,8 +65,13 @@ export class RecallCounts {
     const batch = new Map(this.#pending);
     this.#pending.clear();
     this.#pendingTotal = 0;
-    this.#writing = this.#write(batch)
+    this.#inFlight = batch;
+    const committed = () => {
+      this.#inFlight = new Map();
+    };
+    this.#writing = this.#write(batch, committed)
       .catch((error: unknown) => {
+        committed();
         for (const [seq, count] of batch) {
           this.#pending.set(seq, (this.#pending.get(seq) ?? 0) + count);
           this.#pendingTotal += count;

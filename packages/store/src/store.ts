@@ -111,8 +111,8 @@ export class Store {
     });
     this.#writes = new GroupCommit(lock, (operations) => this.#writer.apply(operations), 'memhub write transaction', settings.lockTimeoutMs);
     this.#recallCounts = new RecallCounts(
-      async (increments) => {
-        await this.#writes.submit([{ kind: 'add-recall-counts', increments }]);
+      async (increments, onCommitted) => {
+        await this.#writes.submit([{ kind: 'add-recall-counts', increments }], onCommitted);
       },
       settings.recallFlushIntervalMs,
       settings.recallFlushPending,

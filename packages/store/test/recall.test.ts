@@ -57,6 +57,16 @@ describe('recall', () => {
     expect((await store.stats()).pendingRecallCounts).toBe(0);
   });
 
+  it('includes this recall in every returned count, also when the recall itself starts a flush', async () => {
+    await store.close();
+    store = await openStore({ dir, recallFlushPending: 3 });
+    await store.rememberMany(Array.from({ length: 10 }, (_, index) => ({ content: `item ${index}` })));
+    expect((await store.recall({ limit: 10 })).map((hit) => hit.recallCount)).toEqual(Array(10).fill(1));
+    expect((await store.recall({ limit: 10 })).map((hit) => hit.recallCount)).toEqual(Array(10).fill(2));
+    await store.flush();
+    expect((await store.recall({ limit: 10 })).map((hit) => hit.recallCount)).toEqual(Array(10).fill(3));
+  });
+
   it.each([
     [{ query: '   ' }, 'query'],
     [{ query: 42 }, 'query'],
