@@ -1,18 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LockArgumentError, lockStatus, openLock } from '../src/index.js';
+import { useScratch } from './support/scratch.js';
 
-let dir: string;
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-input-'));
-});
-
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratch('memhub-lock-input-');
 
 function argumentError(action: () => unknown): LockArgumentError {
   try {
@@ -48,22 +40,22 @@ describe('bad input to openLock is refused before any file is created', () => {
   });
 
   it('a folder instead of a file', () => {
-    mkdirSync(join(dir, 'a-folder'));
-    const error = argumentError(() => openLock(join(dir, 'a-folder')));
+    mkdirSync(scratch.path('a-folder'));
+    const error = argumentError(() => openLock(scratch.path('a-folder')));
     expect(error.argument).toBe('path');
     expect(error.message).toMatch(/is a folder/);
   });
 
   it('a missing parent folder, which is not created', () => {
-    const error = argumentError(() => openLock(join(dir, 'missing', 'x.lock')));
+    const error = argumentError(() => openLock(join(scratch.dir, 'missing', 'x.lock')));
     expect(error.argument).toBe('path');
     expect(error.message).toMatch(/does not exist/);
-    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(scratch.dir)).toEqual([]);
   });
 
   it('a parent that is a file', () => {
-    writeFileSync(join(dir, 'file'), '');
-    const error = argumentError(() => openLock(join(dir, 'file', 'x.lock')));
+    writeFileSync(scratch.path('file'), '');
+    const error = argumentError(() => openLock(join(scratch.dir, 'file', 'x.lock')));
     expect(error.message).toMatch(/not a folder/);
   });
 
@@ -74,14 +66,14 @@ describe('bad input to openLock is refused before any file is created', () => {
     ['a purpose that is not a string', { purpose: 3 }, 'options.purpose', /string/],
     ['a non-boolean override', { allowUnsafeFilesystem: 'yes' }, 'options.allowUnsafeFilesystem', /true or false/],
   ])('%s', (_, options, argument, reason) => {
-    const error = argumentError(() => openLock(join(dir, 'x.lock'), options as never));
+    const error = argumentError(() => openLock(scratch.path('x.lock'), options as never));
     expect(error.argument).toBe(argument);
     expect(error.reason).toMatch(reason);
-    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(scratch.dir)).toEqual([]);
   });
 
   it('options that are not an object', () => {
-    expect(argumentError(() => openLock(join(dir, 'x.lock'), 'fast' as never)).argument).toBe('options');
+    expect(argumentError(() => openLock(scratch.path('x.lock'), 'fast' as never)).argument).toBe('options');
   });
 });
 
@@ -91,16 +83,12 @@ describe('bad input to acquire is refused before anything is locked', () => {
     ['a negative timeout', { timeoutMs: -5 }, 'options.timeoutMs', /negative/],
     ['a signal that is not an AbortSignal', { signal: {} }, 'options.signal', /AbortSignal/],
   ])('%s', async (_, options, argument, reason) => {
-    const lock = openLock(join(dir, 'x.lock'));
-    try {
-      const error = await rejectedArgument(() => lock.acquire(options as never));
-      expect(error.argument).toBe(argument);
-      expect(error.reason).toMatch(reason);
-      expect(argumentError(() => lock.acquireSync(options as never)).argument).toBe(argument);
-      expect(lock.status().state).toBe('free');
-    } finally {
-      lock.close();
-    }
+    const lock = scratch.lock(scratch.path('x.lock'));
+    const error = await rejectedArgument(() => lock.acquire(options as never));
+    expect(error.argument).toBe(argument);
+    expect(error.reason).toMatch(reason);
+    expect(argumentError(() => lock.acquireSync(options as never)).argument).toBe(argument);
+    expect(lock.status().state).toBe('free');
   });
 
   it('a relative path given to lockStatus', () => {

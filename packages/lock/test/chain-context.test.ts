@@ -1,20 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openLock, type FileLock } from '../src/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { FileLock } from '../src/index.js';
+import { useScratch } from './support/scratch.js';
 
-let dir: string;
+const scratch = useScratch('memhub-lock-context-');
 let lock: FileLock;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-context-'));
-  lock = openLock(join(dir, 'context.lock'));
-});
-
-afterEach(() => {
-  lock.close();
-  rmSync(dir, { recursive: true, force: true });
+  lock = scratch.lock(scratch.path('context.lock'));
 });
 
 describe('the chain context outlives the hold', () => {

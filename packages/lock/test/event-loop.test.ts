@@ -1,28 +1,10 @@
 import { lookup } from 'node:dns/promises';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FileLock, openLock } from '../src/index.js';
-import { FixtureProcess } from './support/processes.js';
+import { describe, expect, it } from 'vitest';
+import { useScratch } from './support/scratch.js';
 
-let dir: string;
-const children: FixtureProcess[] = [];
-const locks: FileLock[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-'));
-});
-
-afterEach(async () => {
-  for (const lock of locks.splice(0)) lock.close();
-  for (const child of children.splice(0)) {
-    if (child.child.exitCode === null && child.child.signalCode === null) child.kill('SIGKILL');
-    await child.exited();
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratch('memhub-lock-');
 
 /** Runs `operation` and returns how long it took, in milliseconds. */
 async function timed<T>(operation: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -33,17 +15,15 @@ async function timed<T>(operation: () => Promise<T>): Promise<{ value: T; ms: nu
 
 describe('waiting does not block the process', () => {
   it('eight async waiters queued on one lock leave fs and dns responsive, then get the lock in FIFO order', async () => {
-    const lockPath = join(dir, 'store.lock');
-    const dataPath = join(dir, 'data.txt');
+    const lockPath = scratch.path('store.lock');
+    const dataPath = scratch.path('data.txt');
     writeFileSync(dataPath, 'payload');
     const holdMs = 3000;
-    const holder = new FixtureProcess('holder-child.ts', [JSON.stringify({ lockPath, purpose: 'long write', holdMs })]);
-    children.push(holder);
+    const holder = scratch.spawn('holder-child.ts', [JSON.stringify({ lockPath, purpose: 'long write', holdMs })]);
     await holder.waitForLine('held');
     const heldAt = performance.now();
 
-    const lock = openLock(lockPath, { purpose: 'queued writer' });
-    locks.push(lock);
+    const lock = scratch.lock(lockPath, { purpose: 'queued writer' });
     const order: number[] = [];
     const resolvedAt: number[] = [];
     const waiters = Array.from({ length: 8 }, (_, index) =>

@@ -1,27 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openLock } from '../src/index.js';
-import { FixtureProcess } from './support/processes.js';
+import { useScratch } from './support/scratch.js';
 
-let dir: string;
-const children: FixtureProcess[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-fair-'));
-});
-
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratch('memhub-lock-fair-');
 
 describe('fairness between processes', () => {
   it('a process taking the lock back to back steps aside for a waiting process within a few slices', async () => {
-    const lockPath = join(dir, 'busy.lock');
-    const busy = new FixtureProcess('back-to-back-holder.ts', [lockPath, '5000', '5']);
-    children.push(busy);
+    const lockPath = scratch.path('busy.lock');
+    const busy = scratch.spawn('back-to-back-holder.ts', [lockPath, '5000', '5']);
     await busy.waitForLine('started');
     await new Promise((resolve) => setTimeout(resolve, 200)); // well into its busy period
 

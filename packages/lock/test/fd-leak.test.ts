@@ -1,9 +1,6 @@
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import {
-  type FileLock,
   LockAbortedError,
   LockClosedError,
   LockDeadlockError,
@@ -12,18 +9,9 @@ import {
   LockTimeoutError,
   openLock,
 } from '../src/index.js';
+import { useScratch } from './support/scratch.js';
 
-let dir: string;
-const locks: FileLock[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-'));
-});
-
-afterEach(() => {
-  for (const lock of locks.splice(0)) lock.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratch('memhub-lock-');
 
 /** This process's open descriptors: number -> what it points at. */
 function openDescriptors(): Map<string, string> {
@@ -62,7 +50,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 
 /** Loads everything a first use loads (modules, the addon, lazily created handles) before counting. */
 async function warmUp(): Promise<void> {
-  const lock = openLock(join(dir, 'warm-up.lock'));
+  const lock = openLock(scratch.path('warm-up.lock'));
   lock.acquireSync().release();
   (await lock.acquire({ mode: 'shared' })).release();
   const held = lock.acquireSync();
@@ -75,7 +63,7 @@ async function warmUp(): Promise<void> {
 describe('no descriptor leaks', () => {
   it('10,000 acquire/release cycles, sync and async, exclusive and shared, leave the descriptor table as it was and the lock file in place', async () => {
     await warmUp();
-    const lockPath = join(dir, 'store.lock');
+    const lockPath = scratch.path('store.lock');
     const before = openDescriptors();
 
     const lock = openLock(lockPath, { purpose: 'cycles' });
@@ -149,7 +137,7 @@ describe('no descriptor leaks', () => {
 
     // 400 FileLocks on 400 distinct files, each closed before the next is opened; half hold first.
     for (let index = 0; index < 400; index += 1) {
-      const path = join(dir, `distinct-${index}.lock`);
+      const path = scratch.path(`distinct-${index}.lock`);
       const lock = openLock(path);
       inodes.set(path, inode(path));
       if (index % 4 === 1) lock.acquireSync().release();
@@ -158,7 +146,7 @@ describe('no descriptor leaks', () => {
     }
 
     // 300 FileLocks on one file, all open at once (one descriptor between them), a third holding shared.
-    const samePath = join(dir, 'same.lock');
+    const samePath = scratch.path('same.lock');
     const same = Array.from({ length: 300 }, () => openLock(samePath));
     inodes.set(samePath, inode(samePath));
     const sharedHolds = same.filter((_, index) => index % 3 === 0).map((lock) => lock.tryAcquire({ mode: 'shared' }));
@@ -169,7 +157,7 @@ describe('no descriptor leaks', () => {
     expect(lockStatus(samePath).state).toBe('free');
 
     // 300 FileLocks closed while holding (sync or async, exclusive or shared); some with a waiter queued.
-    const holdPath = join(dir, 'closed-while-held.lock');
+    const holdPath = scratch.path('closed-while-held.lock');
     for (let index = 0; index < 300; index += 1) {
       const lock = openLock(holdPath);
       if (index === 0) inodes.set(holdPath, inode(holdPath));

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertSafeFilesystemType, classifyFilesystemType, openLock, UnsafeFilesystemError } from '../src/index.js';
+import { useScratch } from './support/scratch.js';
+
+const scratch = useScratch('memhub-lock-fs-');
 
 describe('network and FUSE filesystem detection', () => {
   it.each([
@@ -57,12 +57,7 @@ describe('network and FUSE filesystem detection', () => {
   });
 
   it('accepts a local filesystem, and takes the override option', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'memhub-lock-fs-'));
-    try {
-      openLock(join(dir, 'local.lock')).close();
-      openLock(join(dir, 'local.lock'), { allowUnsafeFilesystem: true }).close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    openLock(scratch.path('local.lock')).close();
+    openLock(scratch.path('local.lock'), { allowUnsafeFilesystem: true }).close();
   });
 });

@@ -1,45 +1,16 @@
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FileLock, lockStatus, openLock } from '../src/index.js';
-import { FixtureProcess, startFixtureWorker } from './support/processes.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { lockStatus } from '../src/index.js';
+import { useScratch } from './support/scratch.js';
 
-let dir: string;
+const scratch = useScratch('memhub-lock-');
 let lockPath: string;
-const children: FixtureProcess[] = [];
-const grandchildren: number[] = [];
-const workers: Worker[] = [];
-const locks: FileLock[] = [];
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-'));
-  lockPath = join(dir, 'store.lock');
+  lockPath = scratch.path('store.lock');
 });
-
-afterEach(async () => {
-  for (const lock of locks.splice(0)) lock.close();
-  for (const pid of grandchildren.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  for (const child of children.splice(0)) {
-    if (child.child.exitCode === null && child.child.signalCode === null) child.kill('SIGKILL');
-    await child.exited();
-  }
-  await Promise.all(workers.splice(0).map((worker) => worker.terminate()));
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function track(lock: FileLock): FileLock {
-  locks.push(lock);
-  return lock;
-}
 
 function isAlive(pid: number): boolean {
   try {
@@ -63,21 +34,18 @@ function descriptorsOn(pid: number | 'self', path: string): number[] {
 
 /** Starts holder-worker.ts in a worker thread, with the Worker defaults (trackUnmanagedFds: true). */
 function startHolderWorker(style: 'sync' | 'async', purpose: string): Worker {
-  const worker = startFixtureWorker('holder-worker.ts', { lockPath, purpose, style });
-  workers.push(worker);
-  return worker;
+  return scratch.worker('holder-worker.ts', { lockPath, purpose, style });
 }
 
 describe('lock descriptors are not inherited', () => {
   it('a grandchild spawned by the holder does not keep the lock: killing the holder frees it at once', async () => {
-    const holder = new FixtureProcess('holder-child.ts', [
+    const holder = scratch.spawn('holder-child.ts', [
       JSON.stringify({ lockPath, purpose: 'spawns a grandchild', spawnGrandchild: true }),
     ]);
-    children.push(holder);
     await holder.waitForLine('held');
     const grandchildPid = Number((await holder.waitForLine('grandchild ')).split(' ')[1]);
     expect(Number.isInteger(grandchildPid) && grandchildPid > 0).toBe(true);
-    grandchildren.push(grandchildPid);
+    scratch.killAfterwards(grandchildPid);
 
     // The holder has a descriptor on the lock file (so the /proc check can see one); the
     // grandchild, started by fork+exec while the lock was held, has none: it was close-on-exec.
@@ -89,7 +57,7 @@ describe('lock descriptors are not inherited', () => {
     expect(isAlive(grandchildPid)).toBe(true);
 
     // No wait: the lock is free the moment the holder is gone, although its grandchild lives on.
-    const lock = track(openLock(lockPath));
+    const lock = scratch.lock(lockPath);
     const held = lock.tryAcquire({ purpose: 'after the holder died' });
     expect(held).not.toBeNull();
     expect(lockStatus(lockPath)).toMatchObject({
@@ -110,7 +78,7 @@ describe('lock descriptors are not inherited', () => {
       // The worker's flock is on its own descriptor: it excludes this thread.
       const workerDescriptors = descriptorsOn('self', lockPath);
       expect(workerDescriptors).toHaveLength(1);
-      const lock = track(openLock(lockPath));
+      const lock = scratch.lock(lockPath);
       expect(lock.tryAcquire()).toBeNull();
       expect(lockStatus(lockPath)).toMatchObject({
         state: 'exclusive',

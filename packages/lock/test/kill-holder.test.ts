@@ -1,46 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FileLock, type LockModeName, lockStatus, openLock } from '../src/index.js';
-import { FixtureProcess } from './support/processes.js';
+import { describe, expect, it } from 'vitest';
+import { type LockModeName, lockStatus } from '../src/index.js';
+import type { FixtureProcess } from './support/processes.js';
+import { useScratch } from './support/scratch.js';
 
-let dir: string;
-const children: FixtureProcess[] = [];
-const locks: FileLock[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-'));
-});
-
-afterEach(async () => {
-  for (const lock of locks.splice(0)) lock.close();
-  for (const child of children.splice(0)) {
-    if (child.child.exitCode === null && child.child.signalCode === null) child.kill('SIGKILL');
-    await child.exited();
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratch('memhub-lock-');
 
 function startHolder(config: { lockPath: string; purpose: string; mode?: LockModeName }): FixtureProcess {
-  const holder = new FixtureProcess('holder-child.ts', [JSON.stringify(config)]);
-  children.push(holder);
-  return holder;
-}
-
-function track(lock: FileLock): FileLock {
-  locks.push(lock);
-  return lock;
+  return scratch.spawn('holder-child.ts', [JSON.stringify(config)]);
 }
 
 describe('kill -9 of the holder', () => {
   it('a holder killed with SIGKILL frees the lock for the next waiter at once', async () => {
-    const lockPath = join(dir, 'store.lock');
+    const lockPath = scratch.path('store.lock');
     const holder = startHolder({ lockPath, purpose: 'crash-test writer' });
     await holder.waitForLine('held');
 
-    const lock = track(openLock(lockPath, { purpose: 'next waiter' }));
+    const lock = scratch.lock(lockPath, { purpose: 'next waiter' });
     let settled = false;
     const waiting = lock.acquire({ timeoutMs: 10_000 });
     waiting.then(
@@ -72,7 +48,7 @@ describe('kill -9 of the holder', () => {
   });
 
   it("after a holder is killed with SIGKILL, lockStatus reports the lock free and the dead holder's record stale", async () => {
-    const lockPath = join(dir, 'store.lock');
+    const lockPath = scratch.path('store.lock');
     const purpose = 'crash-test writer';
     const holder = startHolder({ lockPath, purpose });
     await holder.waitForLine('held');
@@ -96,7 +72,7 @@ describe('kill -9 of the holder', () => {
     };
     expect(lockStatus(lockPath)).toMatchObject(expected);
     // A FileLock of this process that is open but not holding reports the same.
-    const lock = track(openLock(lockPath));
+    const lock = scratch.lock(lockPath);
     expect(lock.status()).toMatchObject(expected);
     expect(lockStatus(lockPath)).toMatchObject(expected);
 

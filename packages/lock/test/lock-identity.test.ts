@@ -1,32 +1,19 @@
-import { mkdtempSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { LockTimeoutError, openLock } from '../src/index.js';
-import { FixtureProcess } from './support/processes.js';
+import type { FixtureProcess } from './support/processes.js';
+import { useScratch } from './support/scratch.js';
 
-let dir: string;
-const children: FixtureProcess[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-identity-'));
-});
-
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratch('memhub-lock-identity-');
 
 function holdInChild(lockPath: string): FixtureProcess {
-  const child = new FixtureProcess('hold-until-told.ts', [lockPath]);
-  children.push(child);
-  return child;
+  return scratch.spawn('hold-until-told.ts', [lockPath]);
 }
 
 describe('what one lock is', () => {
   it('treats two paths that reach one file through a symlink as one lock', async () => {
-    const real = join(dir, 'real.lock');
-    const link = join(dir, 'link.lock');
+    const real = scratch.path('real.lock');
+    const link = scratch.path('link.lock');
     writeFileSync(real, '');
     symlinkSync(real, link);
     const viaReal = openLock(real);
@@ -41,8 +28,8 @@ describe('what one lock is', () => {
   });
 
   it('excludes a process that locks through a symlink while this one holds the real path', async () => {
-    const real = join(dir, 'real.lock');
-    const link = join(dir, 'link.lock');
+    const real = scratch.path('real.lock');
+    const link = scratch.path('link.lock');
     writeFileSync(real, '');
     symlinkSync(real, link);
     const child = holdInChild(link);
@@ -56,7 +43,7 @@ describe('what one lock is', () => {
   });
 
   it('follows the file at the path when the lock file was deleted and recreated under it', async () => {
-    const path = join(dir, 'replaced.lock');
+    const path = scratch.path('replaced.lock');
     const lock = openLock(path);
     (await lock.acquire()).release(); // this thread's descriptor is now open on the first inode
     const firstInode = statSync(path).ino;
@@ -73,11 +60,11 @@ describe('what one lock is', () => {
   });
 
   it('follows the file at the path when another program renamed a new file over it', async () => {
-    const path = join(dir, 'renamed.lock');
+    const path = scratch.path('renamed.lock');
     const lock = openLock(path);
     (await lock.acquire()).release();
-    writeFileSync(join(dir, 'new.lock'), '');
-    renameSync(join(dir, 'new.lock'), path);
+    writeFileSync(scratch.path('new.lock'), '');
+    renameSync(scratch.path('new.lock'), path);
     const child = holdInChild(path);
     await child.waitForLine('held');
     expect(() => lock.acquireSync({ timeoutMs: 100 })).toThrow(LockTimeoutError);

@@ -1,31 +1,19 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { once } from 'node:events';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { Worker } from 'node:worker_threads';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openLock } from '../src/index.js';
-import { FixtureProcess, startFixtureWorker } from './support/processes.js';
+import { useScratch } from './support/scratch.js';
 
-let dir: string;
+const scratch = useScratch('memhub-lock-race-');
 let counterPath: string;
 let lockPath: string;
-const children: FixtureProcess[] = [];
-const workers: Worker[] = [];
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-race-'));
-  counterPath = join(dir, 'counter');
-  lockPath = join(dir, 'counter.lock');
+  counterPath = scratch.path('counter');
+  lockPath = scratch.path('counter.lock');
   writeFileSync(counterPath, '0');
-});
-
-afterEach(async () => {
-  for (const child of children.splice(0)) child.kill();
-  await Promise.all(workers.splice(0).map((worker) => worker.terminate()));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function counter(): number {
@@ -34,13 +22,11 @@ function counter(): number {
 
 /** Starts `count` processes, waits until all are ready, releases them at once, waits for all. */
 async function runProcesses(count: number, iterations: number, useLock: boolean): Promise<void> {
-  const started = Array.from({ length: count }, () => {
-    const child = new FixtureProcess('counter-increment.ts', [
+  const started = Array.from({ length: count }, () =>
+    scratch.spawn('counter-increment.ts', [
       JSON.stringify({ counterPath, lockPath, iterations, useLock, style: 'async' }),
-    ]);
-    children.push(child);
-    return child;
-  });
+    ]),
+  );
   await Promise.all(started.map((child) => child.waitForLine('ready')));
   for (const child of started) child.send('go');
   await Promise.all(started.map((child) => child.waitForLine('done', 30_000)));
@@ -48,17 +34,9 @@ async function runProcesses(count: number, iterations: number, useLock: boolean)
 }
 
 async function runWorkers(count: number, iterations: number, useLock: boolean): Promise<void> {
-  const started = Array.from({ length: count }, () => {
-    const worker = startFixtureWorker('counter-increment.ts', {
-      counterPath,
-      lockPath,
-      iterations,
-      useLock,
-      style: 'sync',
-    });
-    workers.push(worker);
-    return worker;
-  });
+  const started = Array.from({ length: count }, () =>
+    scratch.worker('counter-increment.ts', { counterPath, lockPath, iterations, useLock, style: 'sync' }),
+  );
   await Promise.all(started.map((worker) => once(worker, 'message')));
   const done = started.map((worker) => once(worker, 'message'));
   for (const worker of started) worker.postMessage('go');

@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   LockClosedError,
   LockDeadlockError,
@@ -10,18 +7,13 @@ import {
   openLock,
   type FileLock,
 } from '../src/index.js';
+import { useScratch } from './support/scratch.js';
 
-let dir: string;
+const scratch = useScratch('memhub-lock-chain-');
 let lock: FileLock;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-chain-'));
-  lock = openLock(join(dir, 'chain.lock'), { purpose: 'chain test' });
-});
-
-afterEach(() => {
-  lock.close();
-  rmSync(dir, { recursive: true, force: true });
+  lock = scratch.lock(scratch.path('chain.lock'), { purpose: 'chain test' });
 });
 
 const tick = (ms = 10) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,9 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { openLock, type LockHandle } from '../src/index.js';
-import { FixtureProcess } from './support/processes.js';
+import { useScratch } from './support/scratch.js';
 
 interface Interval {
   pid: number;
@@ -12,17 +10,7 @@ interface Interval {
   end: bigint;
 }
 
-let dir: string;
-const children: FixtureProcess[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-modes-'));
-});
-
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratch('memhub-lock-modes-');
 
 function overlaps(a: Interval, b: Interval): boolean {
   return a.start < b.end && b.start < a.end;
@@ -30,16 +18,12 @@ function overlaps(a: Interval, b: Interval): boolean {
 
 describe('shared and exclusive modes between processes', () => {
   it('lets readers overlap while a writer excludes readers and writers', async () => {
-    const lockPath = join(dir, 'rw.lock');
-    const logPath = join(dir, 'intervals.jsonl');
+    const lockPath = scratch.path('rw.lock');
+    const logPath = scratch.path('intervals.jsonl');
     const recorders = [
       ...Array.from({ length: 3 }, () => ({ mode: 'shared', rounds: 6, holdMs: 40 })),
       ...Array.from({ length: 2 }, () => ({ mode: 'exclusive', rounds: 6, holdMs: 15 })),
-    ].map((plan) => {
-      const child = new FixtureProcess('interval-recorder.ts', [JSON.stringify({ lockPath, logPath, ...plan })]);
-      children.push(child);
-      return child;
-    });
+    ].map((plan) => scratch.spawn('interval-recorder.ts', [JSON.stringify({ lockPath, logPath, ...plan })]));
     await Promise.all(recorders.map((child) => child.waitForLine('ready')));
     for (const child of recorders) child.send('go');
     await Promise.all(recorders.map((child) => child.waitForLine('done', 45_000)));
@@ -68,7 +52,7 @@ describe('shared and exclusive modes between processes', () => {
 
 describe('shared and exclusive modes within one process', () => {
   it('counts shared holders and lets an exclusive waiter in only after the last one leaves', async () => {
-    const lock = openLock(join(dir, 'in-process.lock'));
+    const lock = openLock(scratch.path('in-process.lock'));
     const first = await lock.acquire({ mode: 'shared' });
     const second = await lock.acquire({ mode: 'shared' });
     expect(lock.status().state).toBe('shared');
@@ -92,7 +76,7 @@ describe('shared and exclusive modes within one process', () => {
   });
 
   it('queues a reader behind a waiting writer, so readers cannot starve writers', async () => {
-    const lock = openLock(join(dir, 'fifo.lock'));
+    const lock = openLock(scratch.path('fifo.lock'));
     const order: string[] = [];
     const reader = await lock.acquire({ mode: 'shared' });
     const writer = lock.acquire({ mode: 'exclusive' }).then((handle) => {

@@ -1,40 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  type FileLock,
   LockAbortedError,
   LockError,
   type LockModeName,
   LockTimeoutError,
-  openLock,
 } from '../src/index.js';
-import { FixtureProcess } from './support/processes.js';
+import type { FixtureProcess } from './support/processes.js';
+import { useScratch } from './support/scratch.js';
 
-let dir: string;
+const scratch = useScratch('memhub-lock-');
 let lockPath: string;
-const children: FixtureProcess[] = [];
-const locks: FileLock[] = [];
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-lock-'));
-  lockPath = join(dir, 'store.lock');
-});
-
-afterEach(async () => {
-  for (const lock of locks.splice(0)) lock.close();
-  for (const child of children.splice(0)) {
-    if (child.child.exitCode === null && child.child.signalCode === null) child.kill('SIGKILL');
-    await child.exited();
-  }
-  rmSync(dir, { recursive: true, force: true });
+  lockPath = scratch.path('store.lock');
 });
 
 /** Starts a child that holds the lock, and resolves once it does. */
 async function holdInChild(purpose: string, mode: LockModeName = 'exclusive'): Promise<FixtureProcess> {
-  const holder = new FixtureProcess('holder-child.ts', [JSON.stringify({ lockPath, purpose, mode })]);
-  children.push(holder);
+  const holder = scratch.spawn('holder-child.ts', [JSON.stringify({ lockPath, purpose, mode })]);
   await holder.waitForLine('held');
   return holder;
 }
@@ -42,11 +25,6 @@ async function holdInChild(purpose: string, mode: LockModeName = 'exclusive'): P
 async function releaseInChild(holder: FixtureProcess): Promise<void> {
   holder.send('release');
   await holder.waitForLine('released');
-}
-
-function track(lock: FileLock): FileLock {
-  locks.push(lock);
-  return lock;
 }
 
 /** The rejection of `promise`; fails the test if it resolves. */
@@ -62,7 +40,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 describe('timeouts', () => {
   it('a waiter that times out gets LockTimeoutError naming the holder: its pid, its purpose and since when', async () => {
     const holder = await holdInChild('nightly-compaction');
-    const lock = track(openLock(lockPath, { purpose: 'interactive write' }));
+    const lock = scratch.lock(lockPath, { purpose: 'interactive write' });
     const timeoutsBefore = lock.metrics().timeouts;
 
     const startedAt = performance.now();
@@ -101,7 +79,7 @@ describe('timeouts', () => {
 
   it('acquireSync that times out reports the holder the same way', async () => {
     const holder = await holdInChild('nightly-compaction');
-    const lock = track(openLock(lockPath));
+    const lock = scratch.lock(lockPath);
     let error: unknown;
     try {
       lock.acquireSync({ timeoutMs: 300 });
@@ -120,7 +98,7 @@ describe('timeouts', () => {
 
   it('an exclusive waiter behind a shared holder times out with an error that says the lock is held shared', async () => {
     const holder = await holdInChild('backup reader', 'shared');
-    const lock = track(openLock(lockPath));
+    const lock = scratch.lock(lockPath);
 
     const error = await rejectionOf(lock.acquire({ mode: 'exclusive', timeoutMs: 300 }));
 
@@ -144,7 +122,7 @@ describe('timeouts', () => {
 describe('AbortSignal', () => {
   it('an acquire whose signal is aborted while it waits rejects with LockAbortedError and leaves the queue', async () => {
     const holder = await holdInChild('nightly-compaction');
-    const lock = track(openLock(lockPath));
+    const lock = scratch.lock(lockPath);
     const controller = new AbortController();
     const reason = new Error('the request was cancelled');
     setTimeout(() => controller.abort(reason), 50);
@@ -174,7 +152,7 @@ describe('AbortSignal', () => {
 
   it('an acquire with an already-aborted signal rejects at once, held or free', async () => {
     const holder = await holdInChild('nightly-compaction');
-    const lock = track(openLock(lockPath));
+    const lock = scratch.lock(lockPath);
     const reason = new Error('cancelled before it started');
 
     const startedAt = performance.now();
