@@ -1,16 +1,8 @@
 import type Database from 'better-sqlite3';
-import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { ValidRecallQuery } from '../../validate-recall.js';
-import type { RecordRow, StoreTables } from './sqlite-tables.js';
-
-const queryBuilder = new Kysely<StoreTables>({
-  dialect: {
-    createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (db) => new SqliteIntrospector(db),
-    createQueryCompiler: () => new SqliteQueryCompiler(),
-  },
-});
+import { queryBuilder } from './sqlite-query-builder.js';
+import type { RecordRow } from './sqlite-tables.js';
 
 /**
  * Finds records for recall(): full-text (FTS5, best bm25 first), tags (all of them), a

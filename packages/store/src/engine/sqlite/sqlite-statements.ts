@@ -1,23 +1,9 @@
 import type Database from 'better-sqlite3';
-import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, sql } from 'kysely';
-import type { NewRecordRow, RecordRow, StoreTables } from './sqlite-tables.js';
+import { sql } from 'kysely';
+import { queryBuilder } from './sqlite-query-builder.js';
+import type { NewRecordRow, RecordRow } from './sqlite-tables.js';
 
-/**
- * Kysely builds the SQL from the typed schema, once; better-sqlite3 prepares it, once. Kysely's
- * SQLite dialect cannot open BEGIN IMMEDIATE transactions and runs asynchronously, so it only
- * compiles here (its documented "build only" setup with a DummyDriver): execution stays
- * synchronous, inside the write lock.
- */
-const queryBuilder = new Kysely<StoreTables>({
-  dialect: {
-    createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (db) => new SqliteIntrospector(db),
-    createQueryCompiler: () => new SqliteQueryCompiler(),
-  },
-});
-
-/** The engine's hot statements, prepared once per connection. */
+/** The engine's hot statements: built once by Kysely, prepared once per connection. */
 export class SqliteStatements {
   readonly insertRecord: Database.Statement<unknown[], never>;
   readonly insertTag: Database.Statement<unknown[], never>;
