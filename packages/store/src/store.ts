@@ -263,6 +263,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   };
 
   const dir = isAbsolute(given.dir) ? given.dir : resolve(given.dir);
+  if (dir.includes('\0')) throw new StoreValidationError('dir', 'contains a NUL character');
+  const existing = statSync(dir, { throwIfNoEntry: false });
+  if (existing !== undefined && !existing.isDirectory()) throw new StoreValidationError('dir', `${dir} exists and is not a folder`);
   mkdirSync(dir, { recursive: true });
   const lock = openLock(join(dir, 'memory.db.lock'), {
     purpose: 'memhub',

@@ -68,6 +68,24 @@ describe('bad input to remember() is refused with the field named, and nothing i
   });
 });
 
+describe('bad options to openStore', () => {
+  it.each([
+    [{ dir: '' }, 'dir'],
+    [{ dir: 'has\0nul' }, 'dir'],
+    [{ durability: 'sometimes' }, 'durability'],
+    [{ busyTimeoutMs: -1 }, 'busyTimeoutMs'],
+    [{ lockTimeoutMs: 0 }, 'lockTimeoutMs'],
+    [{ maxContentBytes: Number.NaN }, 'maxContentBytes'],
+    [{ logger: {} }, 'logger'],
+  ])('%j names %s', async (options, field) => {
+    await expect(openStore({ dir: join(dir, 'other'), ...options } as never)).rejects.toMatchObject({ field });
+  });
+
+  it('a dir that is a file', async () => {
+    await expect(openStore({ dir: join(dir, 'memory.db') })).rejects.toMatchObject({ field: 'dir', reason: /not a folder/ });
+  });
+});
+
 describe('the SQLite inside better-sqlite3', () => {
   it(`is ${MINIMUM_SQLITE_VERSION} or later (the WAL-reset corruption fix)`, () => {
     const db = new Database(':memory:');
