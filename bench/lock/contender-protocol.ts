@@ -15,10 +15,8 @@ export function isContenderKind(value: unknown): value is ContenderKind {
   return (CONTENDER_KINDS as readonly unknown[]).includes(value);
 }
 
-export const READY_LINE = 'ready';
-export const GO_PREFIX = 'go ';
-export const EXIT_LINE = 'exit';
-export const RESULT_PREFIX = 'result ';
+// The line words are those of every bench child.
+export { EXIT_LINE, GO_PREFIX, READY_LINE, RESULT_PREFIX } from '../shared/line-protocol.js';
 
 /** What one child did in one round. */
 export interface RoundReport {

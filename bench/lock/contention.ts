@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ContenderKind, RoundReport } from './contender-protocol.js';
 import { ContenderProcess } from './contender-process.js';
 import { CounterFile } from './counter-file.js';
-import { median, percentileOfSorted } from './statistics.js';
+import { median, percentileOfSorted } from '../shared/statistics.js';
 
 export interface ContentionOptions {
   readonly processes: number;

@@ -1,5 +1,5 @@
 import { hrtime } from 'node:process';
-import { median, relativeSpread } from './statistics.js';
+import { median, relativeSpread } from '../shared/statistics.js';
 
 /** One row to measure: `run(count)` performs `count` operations back to back. */
 export interface ThroughputCase {

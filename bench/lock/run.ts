@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONTENDER_KINDS, type ContenderKind } from './contender-protocol.js';
 import { runContention, type ContentionResult } from './contention.js';
-import { describeMachine } from './machine.js';
+import { describeMachine } from '../shared/machine.js';
 import { measureThroughput, type ThroughputResult } from './measure-throughput.js';
-import { formatCount, formatMicroseconds, formatPercent, formatRatio } from './number-format.js';
-import { formatTable } from './text-table.js';
+import { formatCount, formatMicroseconds, formatPercent, formatRatio } from '../shared/number-format.js';
+import { formatTable } from '../shared/text-table.js';
 import { createUncontendedCases, type UncontendedCase, type UncontendedCaseId } from './uncontended-cases.js';
 
 const { values: flags } = parseArgs({

@@ -2,9 +2,10 @@ import { statfsSync } from 'node:fs';
 import { availableParallelism, cpus, release, totalmem, type as osType } from 'node:os';
 
 /**
- * statfs(2) magic numbers of the filesystems a temp folder is usually on. The lock rows depend on
- * it: flock is a VFS operation, but proper-lockfile's mkdir/utimes/stat/rmdir cost what the
- * filesystem makes them cost (tmpfs is far cheaper than a journalled disk or an overlay).
+ * statfs(2) magic numbers of the filesystems a temp folder is usually on. The numbers depend on
+ * it: flock is a VFS operation, but proper-lockfile's mkdir/utimes/stat/rmdir (bench:lock) and
+ * SQLite's WAL writes and checkpoint fsyncs (bench:store) cost what the filesystem makes them
+ * cost (tmpfs is far cheaper than a journalled disk or an overlay).
  */
 const FILESYSTEM_NAMES: ReadonlyMap<number, string> = new Map([
   [0x01021994, 'tmpfs'],

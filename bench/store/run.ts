@@ -1,0 +1,278 @@
+/**
+ * `pnpm bench:store`: how fast @memhub/store's remember() writes from 1, 2, 4 and 8 processes,
+ * next to what bare better-sqlite3 does on the same kind of WAL database, all measured in this
+ * one run on this one machine. Not a test: nothing here asserts a time. Only a store that does
+ * not hold exactly the records written (or a writer that fails) makes the exit code non-zero.
+ * See ../README.md for what each row means.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeMachine } from '../shared/machine.js';
+import { formatCount, formatMicroseconds, formatRatio } from '../shared/number-format.js';
+import { formatTable } from '../shared/text-table.js';
+import { CONTENT_BYTES } from './records.js';
+import { runRow, type RowId, type RowPlan, type RowResult } from './rows.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    processes: { type: 'string', default: '1,2,4,8' },
+    records: { type: 'string', default: '3000' },
+    'naive-records': { type: 'string' },
+    'in-flight-records': { type: 'string', default: '10000' },
+    'ceiling-records': { type: 'string', default: '100000' },
+    'warmup-records': { type: 'string', default: '500' },
+    'in-flight': { type: 'string', default: '64' },
+    batch: { type: 'string', default: '1000' },
+    'busy-timeout-ms': { type: 'string', default: '5000' },
+  },
+});
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got "${text}"`);
+  return value;
+}
+
+const settings = {
+  processes: [...new Set(flags.processes.split(',').map((text) => positiveInteger('processes', text.trim())))].sort(
+    (a, b) => a - b,
+  ),
+  records: positiveInteger('records', flags.records),
+  naiveRecords: positiveInteger('naive-records', flags['naive-records'] ?? flags.records),
+  inFlightRecords: positiveInteger('in-flight-records', flags['in-flight-records']),
+  ceilingRecords: positiveInteger('ceiling-records', flags['ceiling-records']),
+  warmupRecords: positiveInteger('warmup-records', flags['warmup-records']),
+  inFlight: positiveInteger('in-flight', flags['in-flight']),
+  batch: positiveInteger('batch', flags.batch),
+  busyTimeoutMs: positiveInteger('busy-timeout-ms', flags['busy-timeout-ms']),
+};
+
+/** The two targets: 64 in flight at this P against ceiling 3b, and the tail of one-at-a-time at this P against 3c. */
+const TARGET_THROUGHPUT = { processes: 4, atLeast: 0.5 };
+const TARGET_MAX_LATENCY = { processes: 8, below: 0.1 };
+
+/** Progress goes to stderr, so that stdout holds only the report. */
+const progress = (message: string) => process.stderr.write(`  .. ${message}\n`);
+
+const ROW_LABELS: Record<RowId, string> = {
+  '1': 'memhub remember(), one at a time',
+  '2': `memhub remember(), ${settings.inFlight} in flight`,
+  '3a': 'sqlite: 1 INSERT per transaction (autocommit)',
+  '3b': `sqlite: ${formatCount(settings.batch)} INSERTs per transaction (*)`,
+  '3c': `sqlite naive peer: BEGIN IMMEDIATE/INSERT/COMMIT, busy_timeout ${settings.busyTimeoutMs}`,
+};
+
+/** The row whose records/s a row is divided by in the "vs ceiling" column. */
+const CEILING_OF: Partial<Record<RowId, RowId>> = { '1': '3a', '2': '3b', '3c': '3a' };
+
+function plan(id: RowId, processes: number): RowPlan {
+  const common = {
+    id,
+    processes,
+    warmupRecords: settings.warmupRecords,
+    inFlight: 1,
+    batchSize: settings.batch,
+    busyTimeoutMs: settings.busyTimeoutMs,
+  };
+  switch (id) {
+    case '1':
+      return { ...common, kind: 'memhub', recordsPerProcess: settings.records };
+    case '2':
+      return { ...common, kind: 'memhub', recordsPerProcess: settings.inFlightRecords, inFlight: settings.inFlight };
+    case '3a':
+      return { ...common, kind: 'sqlite-autocommit', recordsPerProcess: settings.ceilingRecords };
+    case '3b':
+      return { ...common, kind: 'sqlite-batch', recordsPerProcess: settings.ceilingRecords };
+    case '3c':
+      return { ...common, kind: 'sqlite-naive', recordsPerProcess: settings.naiveRecords };
+  }
+}
+
+/**
+ * The order rows are measured in: the two ceilings, then for each P the three rows compared at
+ * that P back to back, so that a slow patch of the machine is more likely to hit them alike.
+ */
+function measuringOrder(): RowPlan[] {
+  return [plan('3a', 1), plan('3b', 1), ...settings.processes.flatMap((p) => [plan('3c', p), plan('1', p), plan('2', p)])];
+}
+
+/** The order rows are printed in: 1 and 2 for every P, then 3a, 3b and 3c for every P. */
+const PRINTED_ORDER: readonly RowId[] = ['1', '2', '3a', '3b', '3c'];
+
+class Results {
+  readonly #rows: RowResult[] = [];
+
+  add(result: RowResult): void {
+    this.#rows.push(result);
+  }
+
+  get all(): readonly RowResult[] {
+    return this.#rows;
+  }
+
+  find(id: RowId, processes: number): RowResult | undefined {
+    return this.#rows.find((row) => row.plan.id === id && row.plan.processes === processes);
+  }
+
+  /** The ceiling's rate (single process), NaN when it failed or was not run. */
+  rate(id: RowId, processes: number): number {
+    return this.find(id, processes)?.recordsPerSecond ?? Number.NaN;
+  }
+}
+
+function countVerdict(row: RowResult): 'OK' | 'FAIL' {
+  return row.failure === undefined && row.count.actual === row.count.expected ? 'OK' : 'FAIL';
+}
+
+function errorsCell(row: RowResult): string {
+  if (row.failure !== undefined) return 'failed';
+  const parts: string[] = [];
+  if (row.busyErrors > 0) parts.push(`${formatCount(row.busyErrors)} BUSY`);
+  if (row.otherErrors > 0) parts.push(`${formatCount(row.otherErrors)} other`);
+  return parts.length === 0 ? '0' : parts.join(' + ');
+}
+
+function table(results: Results): string {
+  const rows: string[][] = [];
+  for (const id of PRINTED_ORDER) {
+    const group = results.all.filter((row) => row.plan.id === id).sort((a, b) => a.plan.processes - b.plan.processes);
+    for (const row of group) {
+      const ceiling = CEILING_OF[id];
+      const naive = id === '1' ? results.find('3c', row.plan.processes) : undefined;
+      rows.push([
+        id,
+        ROW_LABELS[id],
+        String(row.plan.processes),
+        `${row.plan.processes} x ${formatCount(row.plan.recordsPerProcess)}`,
+        formatMicroseconds(row.wallMs * 1000),
+        formatCount(row.recordsPerSecond),
+        row.transactions === 0 ? '-' : formatPerCommit(row.attempted / row.transactions),
+        formatMicroseconds(row.latencyUs.p50),
+        formatMicroseconds(row.latencyUs.p99),
+        formatMicroseconds(row.latencyUs.max),
+        errorsCell(row),
+        ceiling === undefined ? '' : `${formatRatio(row.recordsPerSecond / results.rate(ceiling, 1))} of ${ceiling}`,
+        naive === undefined ? '' : formatRatio(row.latencyUs.max / naive.latencyUs.max),
+        row.count.actual === undefined
+          ? `FAIL unreadable/${formatCount(row.count.expected)}`
+          : `${countVerdict(row)} ${formatCount(row.count.actual)}/${formatCount(row.count.expected)}`,
+      ]);
+    }
+    if (id === '2') rows.push([]);
+  }
+  return formatTable(
+    [
+      { heading: '', align: 'left' },
+      { heading: 'writes (each process its own Node process)', align: 'left' },
+      { heading: 'P', align: 'right' },
+      { heading: 'records', align: 'right' },
+      { heading: 'wall', align: 'right' },
+      { heading: 'records/s', align: 'right' },
+      { heading: 'per commit', align: 'right' },
+      { heading: 'p50', align: 'right' },
+      { heading: 'p99', align: 'right' },
+      { heading: 'max', align: 'right' },
+      { heading: 'errors', align: 'right' },
+      { heading: 'vs ceiling', align: 'right' },
+      { heading: 'max vs 3c', align: 'right' },
+      { heading: 'records in db', align: 'right' },
+    ],
+    rows,
+  );
+}
+
+/** Records per transaction: "1", "1.3", "64", "1,000". */
+function formatPerCommit(value: number): string {
+  return value < 10 ? String(Number(value.toFixed(1))) : formatCount(value);
+}
+
+/** A ratio with two decimals ("0.42"), or two significant digits when it is below 0.01 ("0.0031"). */
+function twoDecimals(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  return value !== 0 && Math.abs(value) < 0.01 ? String(Number(value.toPrecision(2))) : value.toFixed(2);
+}
+
+function targetLines(results: Results): string[] {
+  const lines: string[] = [];
+  const inFlight = results.find('2', TARGET_THROUGHPUT.processes);
+  const throughputRatio = (inFlight?.recordsPerSecond ?? Number.NaN) / results.rate('3b', 1);
+  lines.push(
+    `${settings.inFlight} in flight, ${TARGET_THROUGHPUT.processes} processes >= ${TARGET_THROUGHPUT.atLeast} x the single-process ` +
+      `${settings.batch}-per-transaction ceiling: ` +
+      (Number.isFinite(throughputRatio)
+        ? `${throughputRatio >= TARGET_THROUGHPUT.atLeast ? 'yes' : 'no'} (${twoDecimals(throughputRatio)})`
+        : 'not measured'),
+  );
+  const oneAtATime = results.find('1', TARGET_MAX_LATENCY.processes);
+  const naive = results.find('3c', TARGET_MAX_LATENCY.processes);
+  const latencyRatio = (oneAtATime?.latencyUs.max ?? Number.NaN) / (naive?.latencyUs.max ?? Number.NaN);
+  lines.push(
+    `one at a time, P=${TARGET_MAX_LATENCY.processes}: max latency < ${TARGET_MAX_LATENCY.below} x the naive peer's: ` +
+      (Number.isFinite(latencyRatio)
+        ? `${latencyRatio < TARGET_MAX_LATENCY.below ? 'yes' : 'no'} (${twoDecimals(latencyRatio)})`
+        : 'not measured'),
+  );
+  return lines;
+}
+
+/** Notes under the table: errors' first messages, failures, memhub's WAL checkpoints. */
+function notes(results: Results): string[] {
+  const lines: string[] = [];
+  for (const row of results.all) {
+    const name = `${row.plan.id} P=${row.plan.processes}`;
+    if (row.failure !== undefined) lines.push(`${name} failed: ${row.failure}`);
+    if (row.firstError !== undefined) lines.push(`${name} first error: ${row.firstError}`);
+  }
+  const checkpointed = results.all.filter((row) => row.checkpoints !== undefined && row.checkpoints.completed + row.checkpoints.starved > 0);
+  for (const row of checkpointed) {
+    const c = row.checkpoints!;
+    lines.push(`${row.plan.id} P=${row.plan.processes}: memhub WAL checkpoints ${c.completed} completed, ${c.starved} starved`);
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const folder = mkdtempSync(join(tmpdir(), 'memhub-bench-store-'));
+  const results = new Results();
+  try {
+    console.log('memhub store benchmark');
+    for (const line of describeMachine(folder)) console.log(line);
+    console.log('');
+
+    const order = measuringOrder();
+    for (const [index, rowPlan] of order.entries()) {
+      progress(`row ${index + 1}/${order.length}: ${rowPlan.id} ${ROW_LABELS[rowPlan.id]}, P=${rowPlan.processes}`);
+      const result = await runRow(rowPlan, folder, { startMs: 120_000, runMs: 300_000 });
+      results.add(result);
+      if (result.failure !== undefined) progress(`  failed: ${result.failure}`);
+    }
+
+    console.log(
+      `Writes of one record each (${CONTENT_BYTES}-byte content, 2 tags, a contextPath), every process released at once ` +
+        `after ${formatCount(settings.warmupRecords)} warm-up records; WAL, synchronous=NORMAL (memhub's default durability)`,
+    );
+    console.log(table(results));
+    console.log('');
+    console.log(
+      'P: writer processes. wall: from "go" to the last report. records/s: all processes together, over that wall time. ' +
+        'per commit: records per write transaction (memhub: per group commit).',
+    );
+    console.log(
+      `p50/p99/max: latency of each call (remember(), or one transaction), over all processes. (*) 3b's are per ` +
+        `transaction of ${formatCount(settings.batch)} records. vs ceiling: records/s / the named single-process row's. ` +
+        `max vs 3c: max latency / 3c's at the same P.`,
+    );
+    for (const line of notes(results)) console.log(line);
+    console.log('');
+    for (const line of targetLines(results)) console.log(line);
+    if (results.all.some((row) => row.failure !== undefined || (row.plan.kind === 'memhub' && countVerdict(row) === 'FAIL'))) {
+      process.exitCode = 1;
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,212 @@
+/**
+ * One writer process of `pnpm bench:store`, started by run.ts:
+ *
+ *   node --conditions=@memhub/source --import tsx store/writer.ts '<WriterSpec as JSON>'
+ *
+ * It opens its store or database, writes its warm-up records the same way it will write the
+ * measured ones (so that the JIT, SQLite's page cache and memhub's statements are warm), says
+ * `ready`, waits for `go <records>`, writes them, and reports every call's latency. It closes
+ * only on `exit`. See writer-protocol.ts for the lines exchanged with the parent.
+ */
+import { hrtime } from 'node:process';
+import { createInterface } from 'node:readline';
+import { lockMetrics } from '@memhub/lock';
+import { openStore, type Store } from '@memhub/store';
+import type Database from 'better-sqlite3';
+import { EXIT_LINE, GO_PREFIX, READY_LINE, RESULT_PREFIX } from '../shared/line-protocol.js';
+import { openRawConnection, prepareInsert } from './raw-sqlite.js';
+import { makeRecords, type BenchRecord } from './records.js';
+import { parseWriterSpec, type WriterReport, type WriterSpec } from './writer-protocol.js';
+
+/** Writes records and tells what happened; `call` is one remember() or one transaction. */
+interface Writer {
+  write(records: readonly BenchRecord[]): Promise<Tally>;
+  /** Anything to add to the report once the run is over (not timed). */
+  extra(): Promise<Pick<WriterReport, 'checkpoints'>>;
+  close(): Promise<void>;
+}
+
+/** Counts and latencies of one run. */
+class Tally {
+  readonly latenciesUs: number[] = [];
+  transactions = 0;
+  written = 0;
+  busyErrors = 0;
+  otherErrors = 0;
+  firstError: string | undefined;
+
+  /** Latency since `start` (an hrtime.bigint()), in microseconds rounded to 0.1. */
+  lap(start: bigint): void {
+    this.latenciesUs.push(Math.round(Number(hrtime.bigint() - start) / 100) / 10);
+  }
+
+  fail(error: unknown): void {
+    if ((error as { code?: unknown } | null)?.code === 'SQLITE_BUSY') this.busyErrors += 1;
+    else this.otherErrors += 1;
+    this.firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  }
+}
+
+/** How many times this process has taken a store's write lock: once per group-commit transaction. */
+function storeLockAcquisitions(): number {
+  return lockMetrics()
+    .filter((metrics) => metrics.path.endsWith('memory.db.lock'))
+    .reduce((sum, metrics) => sum + metrics.acquisitions, 0);
+}
+
+async function openMemhubWriter(spec: WriterSpec): Promise<Writer> {
+  // Defaults throughout, as an application would open it: durability 'normal' (WAL, synchronous=NORMAL).
+  const store: Store = await openStore({ dir: spec.path });
+  const rememberOne = async (record: BenchRecord, tally: Tally) => {
+    const start = hrtime.bigint();
+    try {
+      await store.remember({ content: record.content, tags: record.tags, contextPath: record.contextPath });
+      tally.written += 1;
+    } catch (error) {
+      tally.fail(error);
+    }
+    tally.lap(start);
+  };
+  return {
+    async write(records) {
+      const tally = new Tally();
+      let next = 0;
+      // `inFlight` lanes, each awaiting one remember() at a time: that many calls are outstanding
+      // at any moment, and all of them meet in memhub's group commit.
+      const lane = async () => {
+        for (let record = records[next++]; record !== undefined; record = records[next++]) await rememberOne(record, tally);
+      };
+      const acquisitionsBefore = storeLockAcquisitions();
+      await Promise.all(Array.from({ length: Math.max(1, spec.inFlight) }, lane));
+      tally.transactions = storeLockAcquisitions() - acquisitionsBefore;
+      return tally;
+    },
+    async extra() {
+      const stats = await store.stats();
+      return { checkpoints: { ...stats.checkpoints, walBytes: stats.walBytes } };
+    },
+    close: () => store.close(),
+  };
+}
+
+function openSqliteWriter(spec: WriterSpec): Writer {
+  const db: Database.Database = openRawConnection(spec.path, spec.busyTimeoutMs);
+  const insert = prepareInsert(db);
+  let write: (records: readonly BenchRecord[], tally: Tally) => void;
+  switch (spec.kind) {
+    case 'sqlite-autocommit':
+      // One statement, its own implicit transaction: the cheapest way to commit one record.
+      write = (records, tally) => {
+        for (const record of records) {
+          const start = hrtime.bigint();
+          try {
+            insert(record);
+            tally.written += 1;
+          } catch (error) {
+            tally.fail(error);
+          }
+          tally.lap(start);
+        }
+      };
+      break;
+    case 'sqlite-batch': {
+      const insertBatch = db.transaction((batch: readonly BenchRecord[]) => {
+        for (const record of batch) insert(record);
+      });
+      write = (records, tally) => {
+        for (let offset = 0; offset < records.length; offset += spec.batchSize) {
+          const batch = records.slice(offset, offset + spec.batchSize);
+          const start = hrtime.bigint();
+          try {
+            insertBatch(batch);
+            tally.written += batch.length;
+          } catch (error) {
+            tally.fail(error);
+          }
+          tally.lap(start);
+        }
+      };
+      break;
+    }
+    case 'sqlite-naive': {
+      // What a program does that shares a SQLite file between processes with nothing but
+      // busy_timeout: every record in its own write transaction, taken with BEGIN IMMEDIATE.
+      const begin = db.prepare('BEGIN IMMEDIATE');
+      const commit = db.prepare('COMMIT');
+      const rollback = db.prepare('ROLLBACK');
+      write = (records, tally) => {
+        for (const record of records) {
+          const start = hrtime.bigint();
+          try {
+            begin.run();
+            insert(record);
+            commit.run();
+            tally.written += 1;
+          } catch (error) {
+            if (db.inTransaction) rollback.run();
+            tally.fail(error);
+          }
+          tally.lap(start);
+        }
+      };
+      break;
+    }
+    case 'memhub':
+      throw new Error('openSqliteWriter() got a memhub spec');
+  }
+  return {
+    async write(records) {
+      const tally = new Tally();
+      write(records, tally);
+      tally.transactions = tally.latenciesUs.length;
+      return tally;
+    },
+    extra: async () => ({}),
+    async close() {
+      db.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const spec = parseWriterSpec(process.argv[2] ?? '');
+  const writer = spec.kind === 'memhub' ? await openMemhubWriter(spec) : openSqliteWriter(spec);
+  const commands = createInterface({ input: process.stdin });
+  try {
+    // Warm-up records come from another writer number's sequence, so that no content is repeated.
+    const warmup = await writer.write(makeRecords(spec.writer + 1000, spec.warmupRecords));
+    const records = makeRecords(spec.writer, spec.records);
+    process.stdout.write(`${READY_LINE}\n`);
+    for await (const line of commands) {
+      if (line === EXIT_LINE) break;
+      if (!line.startsWith(GO_PREFIX)) throw new Error(`unexpected command "${line}"`);
+      const count = Number(line.slice(GO_PREFIX.length));
+      if (!Number.isInteger(count) || count < 0 || count > records.length) throw new Error(`bad command "${line}"`);
+      const start = hrtime.bigint();
+      const tally = await writer.write(records.slice(0, count));
+      const elapsedMs = Number(hrtime.bigint() - start) / 1e6;
+      const report: WriterReport = {
+        pid: process.pid,
+        warmupWritten: warmup.written,
+        attempted: count,
+        written: tally.written,
+        busyErrors: tally.busyErrors,
+        otherErrors: tally.otherErrors,
+        transactions: tally.transactions,
+        firstError: tally.firstError,
+        elapsedMs,
+        latenciesUs: tally.latenciesUs,
+        ...(await writer.extra()),
+      };
+      process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(report)}\n`);
+    }
+  } finally {
+    commands.close();
+    await writer.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`writer ${process.pid} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
