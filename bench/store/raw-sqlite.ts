@@ -1,38 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
+import { openStore } from '@memhub/store';
 import Database from 'better-sqlite3';
 import type { BenchRecord } from './records.js';
 
 /**
- * The table of the raw rows: the columns memhub's `records` table stores for a record, in a
- * rowid table with no other index, no tag table and no full-text index. So one record is one
- * INSERT, the least SQLite can do to keep it: the ceiling, not a peer of memhub's schema.
+ * The raw rows write into memhub's own schema (created by openStore: the records table and its
+ * indexes, the tag rows, the FTS5 index), with the same statements memhub's writer runs for a
+ * record, minus memhub: no lock, no queue, no validation, no read-back. So a ratio between a
+ * memhub row and a raw row is the cost of memhub itself, not of the data model.
  */
-const CREATE_TABLE = `
-  CREATE TABLE records (
-    seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL,
-    layer TEXT NOT NULL,
-    content TEXT NOT NULL,
-    tags TEXT NOT NULL,
-    context_path TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-  )`;
+const INSERT_RECORD = `
+  INSERT INTO records (id, layer, content, tags, context_path, metadata, idempotency_key, created_at)
+  VALUES (?, 'application', ?, ?, ?, '{}', NULL, ?)`;
+const INDEX_CONTENT = 'INSERT INTO records_fts (rowid, content) VALUES (?, ?)';
+const INSERT_TAG = 'INSERT INTO record_tags (tag, record_seq) VALUES (?, ?)';
 
-const INSERT = `
-  INSERT INTO records (id, layer, content, tags, context_path, metadata, created_at)
-  VALUES (?, 'application', ?, ?, ?, '{}', ?)`;
-
-/** Creates the raw database in WAL mode (a persistent setting of the file) with its table. */
-export function createRawDatabase(path: string): void {
-  const db = new Database(path);
-  try {
-    const mode = String(db.pragma('journal_mode = WAL', { simple: true }));
-    if (mode !== 'wal') throw new Error(`SQLite refused WAL mode for ${path} (journal_mode is ${mode})`);
-    db.exec(CREATE_TABLE);
-  } finally {
-    db.close();
-  }
+/** Creates the raw database with memhub's schema, in WAL mode, by opening and closing a store on it. */
+export async function createRawDatabase(path: string): Promise<void> {
+  const store = await openStore({ dir: dirname(path) });
+  await store.close();
 }
 
 /**
@@ -48,10 +35,20 @@ export function openRawConnection(path: string, busyTimeoutMs: number): Database
   return db;
 }
 
-/** The prepared INSERT, and its parameters for one record (a fresh UUID and the time, as memhub makes them). */
+/** The prepared statements of one record, as memhub's writer runs them (a fresh UUID and the time). */
 export function prepareInsert(db: Database.Database): (record: BenchRecord) => void {
-  const insert = db.prepare(INSERT);
+  const insertRecord = db.prepare(INSERT_RECORD);
+  const indexContent = db.prepare(INDEX_CONTENT);
+  const insertTag = db.prepare(INSERT_TAG);
   return (record) => {
-    insert.run(randomUUID(), record.content, JSON.stringify(record.tags), record.contextPath, Date.now());
+    const { lastInsertRowid } = insertRecord.run(
+      randomUUID(),
+      record.content,
+      JSON.stringify(record.tags),
+      record.contextPath,
+      Date.now(),
+    );
+    indexContent.run(lastInsertRowid, record.content);
+    for (const tag of record.tags) insertTag.run(tag, lastInsertRowid);
   };
 }

@@ -74,9 +74,9 @@ export async function runRow(plan: RowPlan, folder: string, timeouts: RowTimeout
     writerPath = join(rowFolder, 'store');
     databasePath = join(writerPath, 'memory.db');
   } else {
-    writerPath = join(rowFolder, 'raw.db');
+    writerPath = join(rowFolder, 'raw', 'memory.db');
     databasePath = writerPath;
-    createRawDatabase(writerPath);
+    await createRawDatabase(writerPath);
   }
 
   const children = Array.from({ length: plan.processes }, (_, writer) => {

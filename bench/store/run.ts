@@ -59,9 +59,9 @@ const progress = (message: string) => process.stderr.write(`  .. ${message}\n`);
 const ROW_LABELS: Record<RowId, string> = {
   '1': 'memhub remember(), one at a time',
   '2': `memhub remember(), ${settings.inFlight} in flight`,
-  '3a': 'sqlite: 1 INSERT per transaction (autocommit)',
-  '3b': `sqlite: ${formatCount(settings.batch)} INSERTs per transaction (*)`,
-  '3c': `sqlite naive peer: BEGIN IMMEDIATE/INSERT/COMMIT, busy_timeout ${settings.busyTimeoutMs}`,
+  '3a': 'sqlite: 1 record per transaction',
+  '3b': `sqlite: ${formatCount(settings.batch)} records per transaction (*)`,
+  '3c': `sqlite naive peer: BEGIN IMMEDIATE/record/COMMIT, busy_timeout ${settings.busyTimeoutMs}`,
 };
 
 /** The row whose records/s a row is divided by in the "vs ceiling" column. */

@@ -11,7 +11,7 @@
 export const WRITER_KINDS = [
   /** memhub `await store.remember()`, with `inFlight` calls outstanding at any time (1 = one at a time). */
   'memhub',
-  /** better-sqlite3, one autocommit INSERT per record: a transaction of one. */
+  /** better-sqlite3, memhub's statements for one record in a transaction of its own. */
   'sqlite-autocommit',
   /** better-sqlite3, `batchSize` INSERTs per transaction. */
   'sqlite-batch',
