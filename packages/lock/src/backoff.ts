@@ -9,7 +9,7 @@ export class Backoff {
   #nextMs: number;
   readonly #maxMs: number;
 
-  constructor(initialMs = 0.5, maxMs = 5) {
+  constructor(initialMs = 0.5, maxMs = 2.5) {
     this.#nextMs = initialMs;
     this.#maxMs = maxMs;
   }

@@ -66,8 +66,8 @@ const MAX_REPLACEMENTS = 8;
  * and if there is one it stays off the lock for YIELD_MS, longer than a waiter's longest poll
  * interval (Backoff's cap, jittered), so that the waiter gets in.
  */
-const FAIR_SLICE_MS = 10;
-const YIELD_MS = 8;
+const FAIR_SLICE_MS = 5;
+const YIELD_MS = 4;
 
 interface PublishedMetadata {
   readonly mode: LockModeName;
@@ -271,6 +271,9 @@ export class LockFile {
       if (this.#yieldsToOthers(now)) return undefined;
       if (!this.#lockDescriptor(mode, purpose, now)) return undefined;
       if (now - this.#lastReleasedAt >= CONTINUOUS_HOLD_GAP_MS || this.#busySince > now) this.#busySince = now;
+      // The note in the file may still be this thread's, from the wait that just ended: the next
+      // wait must announce itself at once, or the new holder would see no one waiting.
+      this.#announcedAt = Number.NEGATIVE_INFINITY;
       this.#heldMode = mode;
     } else if (!(this.#heldMode === 'shared' && mode === 'shared')) {
       return undefined;

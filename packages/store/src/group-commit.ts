@@ -56,8 +56,10 @@ export class GroupCommit<Input, Output> {
    */
   async #drain(): Promise<void> {
     try {
-      // Let the calls of the current tick gather before the first batch.
-      await Promise.resolve();
+      // Yield to the event loop before the first batch: the calls of this turn gather into it,
+      // and pending I/O runs. Without it, a caller that awaits remember() in a loop on a free
+      // lock would resolve through microtasks only and starve every timer and socket.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.#pending.length > 0) {
         const batch = this.#pending;
         this.#pending = [];

@@ -40,6 +40,16 @@ describe('group commit', () => {
     expect(batches.flat()).toEqual(Array.from({ length: 50 }, (_, index) => index + 1));
   });
 
+  it('lets timers and I/O run between batches, also when a caller awaits write after write on a free lock', async () => {
+    const group = new GroupCommit<number, number>(lock, (inputs) => [...inputs], 'test', 1_000);
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 1);
+    const started = performance.now();
+    while (performance.now() - started < 50) await group.submit([1]);
+    clearInterval(ticker);
+    expect(ticks, 'the timer never ran: the loop starved the event loop').toBeGreaterThan(5);
+  });
+
   it('gathers the calls of one tick into one batch, and fails every call of a batch whose commit throws', async () => {
     let fail = false;
     const batches: number[][] = [];

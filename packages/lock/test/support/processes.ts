@@ -48,20 +48,32 @@ export class FixtureProcess {
     return this.#lines;
   }
 
-  /** Resolves with the first line (already printed or still to come) that starts with `prefix`. */
+  /**
+   * Resolves with the first line (already printed or still to come) that starts with `prefix`.
+   * Rejects, with the child's stderr, when the child exits without printing it or the time is up.
+   */
   waitForLine(prefix: string, timeoutMs = 20_000): Promise<string> {
     const predicate = (line: string) => line.startsWith(prefix);
     const seen = this.#lines.find(predicate);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no line "${prefix}" from pid ${this.pid} in ${timeoutMs} ms; stderr: ${this.stderr}`)),
-        timeoutMs,
-      );
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        this.child.off('close', onClose);
+        reject(new Error(`no line "${prefix}" from pid ${this.pid}: ${why}; stderr: ${this.stderr}`));
+      };
+      const timer = setTimeout(() => fail(`not in ${timeoutMs} ms`), timeoutMs);
+      // 'close' comes after the last stdout line was read, so a line printed just before exit is not missed.
+      const onClose = (code: number | null, signal: string | null) => {
+        if (this.#lines.some(predicate)) return;
+        fail(`it exited (${signal ?? code})`);
+      };
+      this.child.once('close', onClose);
       this.#waiters.push({
         predicate,
         resolve: (line) => {
           clearTimeout(timer);
+          this.child.off('close', onClose);
           resolve(line);
         },
       });

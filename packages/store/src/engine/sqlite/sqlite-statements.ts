@@ -12,6 +12,8 @@ export class SqliteStatements {
   readonly recordByKey: Database.Statement<unknown[], RecordRow>;
   readonly countByLayer: Database.Statement<unknown[], { layer: string; records: number }>;
   readonly deleteById: Database.Statement<unknown[], never>;
+  readonly indexContent: Database.Statement<unknown[], never>;
+  readonly unindexContent: Database.Statement<unknown[], never>;
   readonly archiveById: Database.Statement<unknown[], never>;
   readonly archiveCreatedBefore: Database.Statement<unknown[], never>;
   readonly archiveRecallCountBelow: Database.Statement<unknown[], never>;
@@ -36,6 +38,11 @@ export class SqliteStatements {
     this.recordBySeq = db.prepare(selectRecords.where('seq', '=', 0).compile().sql);
     this.recordByKey = db.prepare(selectRecords.where('idempotency_key', '=', '').compile().sql);
     this.deleteById = db.prepare(queryBuilder.deleteFrom('records').where('id', '=', '').compile().sql);
+    this.indexContent = db.prepare(queryBuilder.insertInto('records_fts').values({ rowid: 0, content: '' }).compile().sql);
+    // FTS5's delete command for an external-content table: the row's old content, by rowid.
+    this.unindexContent = db.prepare(
+      queryBuilder.insertInto('records_fts').values({ records_fts: sql.lit('delete'), rowid: 0, content: '' }).compile().sql,
+    );
     // Literal layer names, so that the only parameter left is the criterion.
     const archive = queryBuilder
       .updateTable('records')

@@ -29,7 +29,8 @@ export interface RecordTagsTable {
 export interface RecordsFtsTable {
   rowid: number;
   content: string;
-  records_fts: string;
+  /** Written only to pass FTS5 a command, such as 'delete'. */
+  records_fts: string | null;
 }
 
 export interface StoreTables {

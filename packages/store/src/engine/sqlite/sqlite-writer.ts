@@ -78,7 +78,7 @@ export class SqliteWriter {
       case 'remember':
         return this.#insert(operation.input);
       case 'forget':
-        return this.#statements.deleteById.run(operation.id).changes > 0;
+        return this.#forget(operation.id);
       case 'archive':
         return this.#archive(operation.selector);
       case 'add-recall-counts':
@@ -92,23 +92,44 @@ export class SqliteWriter {
       const existing = this.#statements.recordByKey.get(input.key);
       if (existing !== undefined) return recordFromRow(existing);
     }
+    const id = randomUUID();
+    const createdAt = Date.now();
     const { lastInsertRowid } = this.#statements.insertRecord.run(
       ...SqliteStatements.insertParameters({
-        id: randomUUID(),
+        id,
         layer: input.layer,
         content: input.content,
         tags: JSON.stringify(input.tags),
         context_path: input.contextPath,
         metadata: input.metadataJson,
         idempotency_key: input.key,
-        created_at: Date.now(),
+        created_at: createdAt,
       }),
     );
     const seq = Number(lastInsertRowid);
+    this.#statements.indexContent.run(seq, input.content);
     for (const tag of input.tags) this.#statements.insertTag.run(tag, seq);
-    const row = this.#statements.recordBySeq.get(seq);
-    if (row === undefined) throw new Error(`record ${seq} vanished inside its own transaction`);
-    return recordFromRow(row);
+    // Built from what was just written rather than read back: the same values, one query less.
+    return recordFromRow({
+      seq,
+      id,
+      layer: input.layer,
+      content: input.content,
+      tags: JSON.stringify(input.tags),
+      context_path: input.contextPath,
+      metadata: input.metadataJson,
+      idempotency_key: input.key,
+      created_at: createdAt,
+      recall_count: 0,
+    });
+  }
+
+  #forget(id: string): boolean {
+    const row = this.#statements.recordById.get(id);
+    if (row === undefined) return false;
+    this.#statements.unindexContent.run(row.seq, row.content);
+    this.#statements.deleteById.run(id);
+    return true;
   }
 
   #archive(selector: ValidArchiveSelector): number {
