@@ -144,7 +144,8 @@ export class LockFile {
   tryAcquire(mode: LockModeName, purpose: string): Grant | undefined {
     if (this.#queue.length > 0) return undefined;
     const startedAt = performance.now();
-    const grant = this.#tryGrant(mode, purpose);
+    // A caller that will not wait is not made to yield: stepping aside is for waiters.
+    const grant = this.#tryGrant(mode, purpose, false);
     if (grant !== undefined) this.metrics.recordWait(grant.grantedAt - startedAt);
     return grant;
   }
@@ -158,7 +159,7 @@ export class LockFile {
     }
     if (this.#queue.length === 0) {
       try {
-        const grant = this.#tryGrant(request.mode, request.purpose);
+        const grant = this.#tryGrant(request.mode, request.purpose, request.timeoutMs > 0);
         if (grant !== undefined) {
           this.metrics.recordWait(grant.grantedAt - requestedAt);
           return Promise.resolve(grant);
@@ -218,7 +219,7 @@ export class LockFile {
           describeHolders(this.status().holders.filter((holder) => holder.source === 'this-thread')),
         );
       }
-      const grant = this.#tryGrant(mode, purpose);
+      const grant = this.#tryGrant(mode, purpose, timeoutMs > 0);
       if (grant !== undefined) {
         if (waited) this.metrics.contended += 1;
         this.metrics.recordWait(grant.grantedAt - requestedAt);
@@ -265,10 +266,10 @@ export class LockFile {
     return readLockStatus(this.realPath, inThread);
   }
 
-  #tryGrant(mode: LockModeName, purpose: string): Grant | undefined {
+  #tryGrant(mode: LockModeName, purpose: string, mayYield = true): Grant | undefined {
     if (this.#heldMode === null) {
       const now = Date.now();
-      if (this.#yieldsToOthers(now)) return undefined;
+      if (mayYield && this.#yieldsToOthers(now)) return undefined;
       if (!this.#lockDescriptor(mode, purpose, now)) return undefined;
       if (now - this.#lastReleasedAt >= CONTINUOUS_HOLD_GAP_MS || this.#busySince > now) this.#busySince = now;
       // The note in the file may still be this thread's, from the wait that just ended: the next
