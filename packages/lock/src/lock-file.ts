@@ -136,10 +136,6 @@ export class LockFile {
     this.#closeIfUnused();
   }
 
-  get heldMode(): LockModeName | null {
-    return this.#heldMode;
-  }
-
   /** Grants at once if possible, without waiting and without passing queued callers; else undefined. */
   tryAcquire(mode: LockModeName, purpose: string): Grant | undefined {
     if (this.#queue.length > 0) return undefined;
@@ -267,8 +263,8 @@ export class LockFile {
   }
 
   #tryGrant(mode: LockModeName, purpose: string, mayYield = true): Grant | undefined {
+    const now = Date.now();
     if (this.#heldMode === null) {
-      const now = Date.now();
       if (mayYield && this.#yieldsToOthers(now)) return undefined;
       if (!this.#lockDescriptor(mode, purpose, now)) return undefined;
       if (now - this.#lastReleasedAt >= CONTINUOUS_HOLD_GAP_MS || this.#busySince > now) this.#busySince = now;
@@ -279,7 +275,7 @@ export class LockFile {
     } else if (!(this.#heldMode === 'shared' && mode === 'shared')) {
       return undefined;
     }
-    const grant: Grant = { mode, purpose, since: Date.now(), grantedAt: performance.now() };
+    const grant: Grant = { mode, purpose, since: now, grantedAt: performance.now() };
     this.#grants.add(grant);
     this.metrics.acquisitions += 1;
     return grant;

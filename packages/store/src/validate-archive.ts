@@ -1,4 +1,5 @@
 import { StoreValidationError } from './errors.js';
+import { validateTime } from './validate-recall.js';
 
 /** Which records archive() moves from the `application` layer to `archive`: exactly one criterion. */
 export type ArchiveSelector =
@@ -32,11 +33,9 @@ export function validateArchiveSelector(selector: unknown): ValidArchiveSelector
     return { ids: [...new Set(ids as string[])] };
   }
   if ('olderThan' in given) {
-    const value = given['olderThan'];
-    const ms =
-      value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
-    if (!Number.isFinite(ms)) throw new StoreValidationError('olderThan', 'expected a Date, epoch milliseconds or an ISO 8601 time');
-    return { createdBefore: ms };
+    const createdBefore = validateTime(given['olderThan'], 'olderThan');
+    if (createdBefore === undefined) throw new StoreValidationError('olderThan', 'expected a Date, epoch milliseconds or an ISO 8601 time');
+    return { createdBefore };
   }
   if ('recallCountBelow' in given) {
     const value = given['recallCountBelow'];

@@ -48,8 +48,8 @@ export function validateRecallQuery(input: unknown): ValidRecallQuery {
     tags: validateTags(given['tags'], 'tags'),
     contextPath: given['contextPath'] === undefined ? undefined : validateContextPath(given['contextPath'], 'contextPath'),
     layer: given['layer'] === undefined ? undefined : validateLayer(given['layer'], 'layer'),
-    since: time(given['since'], 'since'),
-    until: time(given['until'], 'until'),
+    since: validateTime(given['since'], 'since'),
+    until: validateTime(given['until'], 'until'),
     limit: limit(given['limit']),
   };
 }
@@ -67,7 +67,8 @@ function ftsMatch(query: unknown): string | undefined {
   return words.map((word) => `"${word}"`).join(' OR ');
 }
 
-function time(value: unknown, field: string): number | undefined {
+/** A point in time as epoch milliseconds: from a Date, epoch milliseconds or an ISO 8601 string. */
+export function validateTime(value: unknown, field: string): number | undefined {
   if (value === undefined) return undefined;
   const ms =
     value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;

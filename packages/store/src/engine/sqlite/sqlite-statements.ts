@@ -8,7 +8,6 @@ export class SqliteStatements {
   readonly insertRecord: Database.Statement<unknown[], never>;
   readonly insertTag: Database.Statement<unknown[], never>;
   readonly recordById: Database.Statement<unknown[], RecordRow>;
-  readonly recordBySeq: Database.Statement<unknown[], RecordRow>;
   readonly recordByKey: Database.Statement<unknown[], RecordRow>;
   readonly countByLayer: Database.Statement<unknown[], { layer: string; records: number }>;
   readonly deleteById: Database.Statement<unknown[], never>;
@@ -35,7 +34,6 @@ export class SqliteStatements {
     this.insertTag = db.prepare(queryBuilder.insertInto('record_tags').values({ tag: '', record_seq: 0 }).compile().sql);
     const selectRecords = queryBuilder.selectFrom('records').selectAll();
     this.recordById = db.prepare(selectRecords.where('id', '=', '').compile().sql);
-    this.recordBySeq = db.prepare(selectRecords.where('seq', '=', 0).compile().sql);
     this.recordByKey = db.prepare(selectRecords.where('idempotency_key', '=', '').compile().sql);
     this.deleteById = db.prepare(queryBuilder.deleteFrom('records').where('id', '=', '').compile().sql);
     this.indexContent = db.prepare(queryBuilder.insertInto('records_fts').values({ rowid: 0, content: '' }).compile().sql);

@@ -92,36 +92,21 @@ export class SqliteWriter {
       const existing = this.#statements.recordByKey.get(input.key);
       if (existing !== undefined) return recordFromRow(existing);
     }
-    const id = randomUUID();
-    const createdAt = Date.now();
-    const { lastInsertRowid } = this.#statements.insertRecord.run(
-      ...SqliteStatements.insertParameters({
-        id,
-        layer: input.layer,
-        content: input.content,
-        tags: JSON.stringify(input.tags),
-        context_path: input.contextPath,
-        metadata: input.metadataJson,
-        idempotency_key: input.key,
-        created_at: createdAt,
-      }),
-    );
-    const seq = Number(lastInsertRowid);
-    this.#statements.indexContent.run(seq, input.content);
-    for (const tag of input.tags) this.#statements.insertTag.run(tag, seq);
-    // Built from what was just written rather than read back: the same values, one query less.
-    return recordFromRow({
-      seq,
-      id,
+    const row = {
+      id: randomUUID(),
       layer: input.layer,
       content: input.content,
       tags: JSON.stringify(input.tags),
       context_path: input.contextPath,
       metadata: input.metadataJson,
       idempotency_key: input.key,
-      created_at: createdAt,
-      recall_count: 0,
-    });
+      created_at: Date.now(),
+    };
+    const seq = Number(this.#statements.insertRecord.run(...SqliteStatements.insertParameters(row)).lastInsertRowid);
+    this.#statements.indexContent.run(seq, input.content);
+    for (const tag of input.tags) this.#statements.insertTag.run(tag, seq);
+    // Built from what was just written rather than read back: the same values, one query less.
+    return recordFromRow({ ...row, seq, recall_count: 0 });
   }
 
   #forget(id: string): boolean {
