@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { v7 as timeOrderedUuid } from 'uuid';
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { recordFromRow, type MemoryRecord } from '../../memory-record.js';
@@ -93,7 +93,7 @@ export class SqliteWriter {
       if (existing !== undefined) return recordFromRow(existing);
     }
     const row = {
-      id: randomUUID(),
+      id: timeOrderedUuid(),
       layer: input.layer,
       content: input.content,
       tags: JSON.stringify(input.tags),
