@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { Backoff, sleepSync } from './backoff.js';
 import {
   LockAbortedError,
@@ -16,7 +16,15 @@ import {
 } from './holder-metadata.js';
 import { LockMetrics } from './lock-metrics.js';
 import { type InThreadHold, readLockStatus, type LockStatus } from './lock-status.js';
-import { WAITER_MARKER_FRESH_MS, announceWaiting, othersAreWaiting } from './waiter-marker.js';
+import {
+  WAITER_MARKER_FRESH_MS,
+  clearWaiterMarker,
+  isLiveOtherWaiter,
+  readWaiterMarker,
+  wakeWaiters,
+  writeWaiterMarker,
+  type WaiterMarker,
+} from './waiter-marker.js';
 
 /** One hold granted by a LockFile; the handle that wraps it releases it. */
 export interface Grant {
@@ -32,7 +40,10 @@ interface Waiter {
   readonly mode: LockModeName;
   readonly purpose: string;
   readonly owner: object;
+  /** performance.now() at the request, for timeouts and the wait metric. */
   readonly requestedAt: number;
+  /** Epoch ms of the request, for the waiter's note: how long it has waited, as other processes see it. */
+  readonly requestedSince: number;
   readonly timeoutMs: number;
   readonly backoff: Backoff;
   readonly resolve: (grant: Grant) => void;
@@ -60,14 +71,16 @@ const CONTINUOUS_HOLD_GAP_MS = 50;
 /** How many times in a row the lock file may be found replaced under us before giving up. */
 const MAX_REPLACEMENTS = 8;
 /**
- * Fairness between processes. Waiters elsewhere poll, so a thread that releases and at once
- * re-acquires would keep the lock for as long as it has work. Once a busy period of this thread
- * has lasted FAIR_SLICE_MS, it looks (at most once a slice) for a waiter's note in the lock file,
- * and if there is one it stays off the lock for YIELD_MS, longer than a waiter's longest poll
- * interval (Backoff's cap, jittered), so that the waiter gets in.
+ * Fairness between processes: a thread that finds the lock free still stays off it when the
+ * waiter's note (waiter-marker.ts) names another thread that has waited this much longer than
+ * its own request. A thread taking the lock back to back keeps it for at most about this long
+ * while someone waits, and among many waiters the longest-waiting one goes next. Below it, the
+ * thread at hand may take the lock first, which keeps group commits together instead of handing
+ * the lock across processes for every hold.
  */
-const FAIR_SLICE_MS = 5;
-const YIELD_MS = 4;
+const PRIORITY_AFTER_MS = 5;
+/** Holds shorter than this do not look for waiters to wake at release: any new waiter polls again sooner. */
+const WAKE_CHECK_AFTER_HOLD_MS = 1;
 
 interface PublishedMetadata {
   readonly mode: LockModeName;
@@ -102,12 +115,14 @@ export class LockFile {
   readonly #queue: Waiter[] = [];
   #published: PublishedMetadata | undefined;
   #lastReleasedAt = Number.NEGATIVE_INFINITY;
-  /** Epoch ms at which this thread's current run of back-to-back holds began. */
-  #busySince = Number.NEGATIVE_INFINITY;
-  #lastFairnessCheck = Number.NEGATIVE_INFINITY;
-  /** Until then this thread stays off the lock, because it saw another waiter. */
-  #yieldUntil = Number.NEGATIVE_INFINITY;
+  /** When this thread last wrote its waiter's note, in the current wait (-Infinity: not in this wait). */
   #announcedAt = Number.NEGATIVE_INFINITY;
+  /** The waiter's note as last read, and the file state it was read at: re-read only when the file changed. */
+  #markerSeen: { ino: number; mtimeMs: number; ctimeMs: number; marker: WaiterMarker | undefined } | undefined;
+  /** Whether a waiter elsewhere was seen when the current hold was granted: wake it at release. */
+  #waiterSeenAtGrant = false;
+  /** While this thread waits, a watch on the lock file, so that a release elsewhere wakes it. */
+  #watcher: FSWatcher | undefined;
 
   private constructor(realPath: string) {
     this.realPath = realPath;
@@ -140,8 +155,8 @@ export class LockFile {
   tryAcquire(mode: LockModeName, purpose: string): Grant | undefined {
     if (this.#queue.length > 0) return undefined;
     const startedAt = performance.now();
-    // A caller that will not wait is not made to yield: stepping aside is for waiters.
-    const grant = this.#tryGrant(mode, purpose, false);
+    // A caller that will not wait is not made to step aside: that is for callers that wait.
+    const grant = this.#tryGrant(mode, purpose, undefined);
     if (grant !== undefined) this.metrics.recordWait(grant.grantedAt - startedAt);
     return grant;
   }
@@ -149,13 +164,15 @@ export class LockFile {
   /** Waits for the lock with non-blocking attempts and timers: the event loop is never blocked. */
   acquire(request: AcquireRequest): Promise<Grant> {
     const requestedAt = performance.now();
+    const requestedSince = Date.now();
+    const willWait = request.timeoutMs > 0;
     if (request.signal?.aborted === true) {
       this.metrics.aborts += 1;
       return Promise.reject(new LockAbortedError(this.realPath, request.signal.reason));
     }
     if (this.#queue.length === 0) {
       try {
-        const grant = this.#tryGrant(request.mode, request.purpose, request.timeoutMs > 0);
+        const grant = this.#tryGrant(request.mode, request.purpose, willWait ? requestedSince : undefined);
         if (grant !== undefined) {
           this.metrics.recordWait(grant.grantedAt - requestedAt);
           return Promise.resolve(grant);
@@ -163,7 +180,7 @@ export class LockFile {
       } catch (error) {
         return Promise.reject(error);
       }
-      this.#noteWaiting();
+      if (willWait) this.#noteWaiting(requestedSince);
     }
     if (request.timeoutMs === 0) {
       this.metrics.timeouts += 1;
@@ -175,6 +192,7 @@ export class LockFile {
         purpose: request.purpose,
         owner: request.owner,
         requestedAt,
+        requestedSince,
         timeoutMs: request.timeoutMs,
         backoff: new Backoff(),
         resolve,
@@ -206,6 +224,8 @@ export class LockFile {
    */
   acquireSync(mode: LockModeName, purpose: string, timeoutMs: number): Grant {
     const requestedAt = performance.now();
+    const requestedSince = Date.now();
+    const willWait = timeoutMs > 0;
     let backoff: Backoff | undefined;
     let waited = false;
     for (;;) {
@@ -215,17 +235,18 @@ export class LockFile {
           describeHolders(this.status().holders.filter((holder) => holder.source === 'this-thread')),
         );
       }
-      const grant = this.#tryGrant(mode, purpose, timeoutMs > 0);
+      const grant = this.#tryGrant(mode, purpose, willWait ? requestedSince : undefined);
       if (grant !== undefined) {
         if (waited) this.metrics.contended += 1;
         this.metrics.recordWait(grant.grantedAt - requestedAt);
         return grant;
       }
       waited = true;
-      this.#noteWaiting();
+      if (willWait) this.#noteWaiting(requestedSince);
       const remaining = timeoutMs - (performance.now() - requestedAt);
       if (remaining <= 0) {
         this.metrics.timeouts += 1;
+        this.#endWait();
         throw this.#timeoutError(mode, performance.now() - requestedAt);
       }
       backoff ??= new Backoff();
@@ -236,16 +257,13 @@ export class LockFile {
   /** Ends a hold; the last one out drops the flock and lets the queue move. Idempotent. */
   release(grant: Grant): void {
     if (!this.#grants.delete(grant)) return;
-    this.metrics.recordHold(performance.now() - grant.grantedAt);
+    const heldMs = performance.now() - grant.grantedAt;
+    this.metrics.recordHold(heldMs);
     if (this.#grants.size > 0) return;
     this.#heldMode = null;
     this.#lastReleasedAt = Date.now();
-    try {
-      unflock(this.#fd);
-    } catch {
-      // Closing the descriptor drops its flock for certain; a fresh one is opened on next use.
-      this.#discardDescriptor();
-    }
+    this.#unlockDescriptor();
+    this.#wakeWaitersElsewhere(heldMs);
     if (this.#closeIfUnused()) return;
     this.#pump();
   }
@@ -262,15 +280,24 @@ export class LockFile {
     return readLockStatus(this.realPath, inThread);
   }
 
-  #tryGrant(mode: LockModeName, purpose: string, mayYield = true): Grant | undefined {
+  /**
+   * One attempt. `requestedSince` (epoch ms) is when the caller asked, for a caller that waits:
+   * it stays off a free lock while another thread has waited PRIORITY_AFTER_MS longer. A caller
+   * that will not wait passes undefined and is never made to step aside.
+   */
+  #tryGrant(mode: LockModeName, purpose: string, requestedSince: number | undefined): Grant | undefined {
     const now = Date.now();
     if (this.#heldMode === null) {
-      if (mayYield && this.#yieldsToOthers(now)) return undefined;
-      if (!this.#lockDescriptor(mode, purpose, now)) return undefined;
-      if (now - this.#lastReleasedAt >= CONTINUOUS_HOLD_GAP_MS || this.#busySince > now) this.#busySince = now;
-      // The note in the file may still be this thread's, from the wait that just ended: the next
-      // wait must announce itself at once, or the new holder would see no one waiting.
-      this.#announcedAt = Number.NEGATIVE_INFINITY;
+      const atPath = this.#lockDescriptor(mode);
+      if (atPath === undefined) return undefined;
+      const waiter = this.#waiterElsewhere(atPath);
+      if (requestedSince !== undefined && waiter !== undefined && waiter.since < requestedSince - PRIORITY_AFTER_MS) {
+        this.#unlockDescriptor();
+        return undefined;
+      }
+      this.#waiterSeenAtGrant = waiter !== undefined;
+      this.#publishMetadata(mode, purpose, atPath, now);
+      this.#endWait();
       this.#heldMode = mode;
     } else if (!(this.#heldMode === 'shared' && mode === 'shared')) {
       return undefined;
@@ -284,9 +311,10 @@ export class LockFile {
   /**
    * One non-blocking flock attempt, then the check that the descriptor is still the file at the
    * path: if the file was deleted or replaced, a lock on the old inode excludes nobody who opens
-   * the path now, so the descriptor moves to the file at the path and tries again.
+   * the path now, so the descriptor moves to the file at the path and tries again. Returns the
+   * file's stat when locked, undefined when another descriptor holds it.
    */
-  #lockDescriptor(mode: LockModeName, purpose: string, now: number): boolean {
+  #lockDescriptor(mode: LockModeName): Stats | undefined {
     const operation = mode === 'exclusive' ? FLOCK_EXCLUSIVE_NOWAIT : FLOCK_SHARED_NOWAIT;
     for (let replacements = 0; ; replacements += 1) {
       if (this.#fd < 0) this.#openDescriptor();
@@ -296,12 +324,9 @@ export class LockFile {
       } catch (error) {
         throw new LockSystemError(this.realPath, 'flock', error);
       }
-      if (!locked) return false;
+      if (!locked) return undefined;
       const atPath = statSync(this.realPath, { throwIfNoEntry: false });
-      if (atPath !== undefined && atPath.ino === this.#ino && atPath.dev === this.#dev) {
-        this.#publishMetadata(mode, purpose, atPath, now);
-        return true;
-      }
+      if (atPath !== undefined && atPath.ino === this.#ino && atPath.dev === this.#dev) return atPath;
       this.#discardDescriptor();
       if (replacements >= MAX_REPLACEMENTS) {
         throw new LockSystemError(
@@ -344,39 +369,75 @@ export class LockFile {
   }
 
   /**
-   * Whether this thread should stay off the lock for now: it is yielding, or it has been taking
-   * the lock back to back for a slice and another thread (of any process) has noted it waits.
+   * The live note of a waiter in another thread, if any. The note is re-read only when the lock
+   * file changed since it was last read (the identity check's stat tells), so a thread taking an
+   * uncontended lock over and over reads nothing.
    */
-  #yieldsToOthers(now: number): boolean {
-    if (now < this.#yieldUntil) return true;
-    if (now - this.#lastReleasedAt >= CONTINUOUS_HOLD_GAP_MS || now - this.#busySince < FAIR_SLICE_MS) return false;
-    if (now - this.#lastFairnessCheck < FAIR_SLICE_MS || this.#fd < 0) return false;
-    this.#lastFairnessCheck = now;
-    if (!othersAreWaiting(this.#fd, now)) return false;
-    this.#yieldUntil = now + YIELD_MS;
-    this.#busySince = Number.POSITIVE_INFINITY; // the next hold starts a new busy period
-    return true;
+  #waiterElsewhere(atPath: Stats): WaiterMarker | undefined {
+    const seen = this.#markerSeen;
+    let marker: WaiterMarker | undefined;
+    if (seen !== undefined && seen.ino === atPath.ino && seen.mtimeMs === atPath.mtimeMs && seen.ctimeMs === atPath.ctimeMs) {
+      marker = seen.marker;
+    } else {
+      marker = readWaiterMarker(this.#fd);
+      this.#markerSeen = { ino: atPath.ino, mtimeMs: atPath.mtimeMs, ctimeMs: atPath.ctimeMs, marker };
+    }
+    return isLiveOtherWaiter(marker, Date.now()) ? marker : undefined;
   }
 
   /**
-   * After a failed attempt: if the lock is held elsewhere (not by this thread, and not because
-   * this thread is yielding), leave a note that this thread waits, refreshed while it does.
+   * After a failed attempt of a caller waiting since `since` (epoch ms): if the lock is held
+   * elsewhere, note this thread as the longest waiter, unless another thread that has waited at
+   * least as long is noted already. Its own note is refreshed at half the freshness period.
    */
-  #noteWaiting(): void {
+  #noteWaiting(since: number): void {
     if (this.#heldMode !== null || this.#fd < 0 || !this.#writable) return;
     const now = Date.now();
-    if (now < this.#yieldUntil || now - this.#announcedAt < WAITER_MARKER_FRESH_MS / 2) return;
+    if (now - this.#announcedAt < WAITER_MARKER_FRESH_MS / 2) return;
+    const marker = readWaiterMarker(this.#fd);
+    if (isLiveOtherWaiter(marker, now) && marker.since <= since) return;
+    writeWaiterMarker(this.#fd, since, now);
     this.#announcedAt = now;
-    announceWaiting(this.#fd, now);
   }
 
-  /** Grants queued waiters in order for as long as the head can be granted. Never throws. */
-  #pump(): void {
+  /** The wait of this thread is over (granted, or nobody waits any more): its note goes. */
+  #endWait(): void {
+    if (this.#announcedAt === Number.NEGATIVE_INFINITY) return;
+    this.#announcedAt = Number.NEGATIVE_INFINITY;
+    if (this.#fd >= 0 && readWaiterMarker(this.#fd)?.own === true) clearWaiterMarker(this.#fd);
+  }
+
+  /**
+   * Right after a release: a waiter in another process may be far into its backoff, so if one was
+   * seen when this hold began, or the hold was long enough for one to have started waiting, touch
+   * the file to wake the waiters that watch it.
+   */
+  #wakeWaitersElsewhere(heldMs: number): void {
+    if (this.#fd < 0 || !this.#writable) return;
+    if (this.#waiterSeenAtGrant || (heldMs >= WAKE_CHECK_AFTER_HOLD_MS && isLiveOtherWaiter(readWaiterMarker(this.#fd), Date.now()))) {
+      wakeWaiters(this.#fd);
+    }
+  }
+
+  #unlockDescriptor(): void {
+    try {
+      unflock(this.#fd);
+    } catch {
+      // Closing the descriptor drops its flock for certain; a fresh one is opened on next use.
+      this.#discardDescriptor();
+    }
+  }
+
+  /**
+   * Grants queued waiters in order for as long as the head can be granted. Never throws.
+   * `woken`: called because the lock file changed (a release elsewhere), not by a poll.
+   */
+  #pump(woken = false): void {
     while (this.#queue.length > 0) {
       const head = this.#queue[0] as Waiter;
       let grant: Grant | undefined;
       try {
-        grant = this.#tryGrant(head.mode, head.purpose);
+        grant = this.#tryGrant(head.mode, head.purpose, head.requestedSince);
       } catch (error) {
         this.#forget(head);
         head.reject(error as Error);
@@ -386,19 +447,21 @@ export class LockFile {
         // Held by another process (nothing in this thread holds it): poll. Otherwise the
         // release of this thread's holders pumps again.
         if (this.#heldMode === null) {
-          this.#noteWaiting();
+          this.#noteWaiting(head.requestedSince);
           this.#schedulePoll(head);
         }
         return;
       }
       this.#forget(head);
       this.metrics.contended += 1;
+      if (woken) this.metrics.wokenByRelease += 1;
       this.metrics.recordWait(grant.grantedAt - head.requestedAt);
       head.resolve(grant);
     }
   }
 
   #schedulePoll(waiter: Waiter): void {
+    this.#watchForRelease();
     if (waiter.pollTimer !== undefined) return;
     const remaining = waiter.timeoutMs - (performance.now() - waiter.requestedAt);
     waiter.pollTimer = setTimeout(() => {
@@ -428,10 +491,38 @@ export class LockFile {
     this.#closeIfUnused();
   }
 
+  /** Watches the lock file while this thread waits (inotify through fs.watch; polls go on regardless). */
+  #watchForRelease(): void {
+    if (this.#watcher !== undefined) return;
+    try {
+      this.#watcher = watch(this.realPath, { persistent: false }, () => this.#onLockFileChanged());
+      this.#watcher.on('error', () => this.#stopWatching());
+    } catch {
+      this.#watcher = undefined;
+    }
+  }
+
+  #onLockFileChanged(): void {
+    const head = this.#queue[0];
+    if (head === undefined || this.#heldMode !== null) return;
+    if (head.pollTimer !== undefined) clearTimeout(head.pollTimer);
+    head.pollTimer = undefined;
+    this.#pump(true);
+  }
+
+  #stopWatching(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
   /** Takes a waiter out of the queue and stops its timers and abort listener. */
   #forget(waiter: Waiter): void {
     const index = this.#queue.indexOf(waiter);
     if (index >= 0) this.#queue.splice(index, 1);
+    if (this.#queue.length === 0) {
+      this.#stopWatching();
+      if (this.#heldMode === null) this.#endWait();
+    }
     if (waiter.pollTimer !== undefined) clearTimeout(waiter.pollTimer);
     if (waiter.timeoutTimer !== undefined) clearTimeout(waiter.timeoutTimer);
     if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);

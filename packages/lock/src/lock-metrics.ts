@@ -17,6 +17,11 @@ export interface LockMetricsSnapshot {
   readonly contended: number;
   readonly timeouts: number;
   readonly aborts: number;
+  /**
+   * Waits that ended when a release in another process woke this one (the releasing holder
+   * touches the lock file, which waiters watch), rather than at one of its own polls.
+   */
+  readonly wokenByRelease: number;
   /** Time from the acquire call to the grant, for every granted acquisition. */
   readonly wait: DurationSummary;
   /** Time from grant to release. */
@@ -35,6 +40,7 @@ export class LockMetrics {
   contended = 0;
   timeouts = 0;
   aborts = 0;
+  wokenByRelease = 0;
   readonly #wait: RecordableHistogram = createHistogram();
   readonly #hold: RecordableHistogram = createHistogram();
 
@@ -53,6 +59,7 @@ export class LockMetrics {
       contended: this.contended,
       timeouts: this.timeouts,
       aborts: this.aborts,
+      wokenByRelease: this.wokenByRelease,
       wait: summarise(this.#wait),
       hold: summarise(this.#hold),
     };

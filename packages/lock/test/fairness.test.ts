@@ -27,4 +27,41 @@ describe('fairness between processes', () => {
     expect(Math.max(...waits)).toBeLessThan(300);
     await busy.waitForLine('done', 10_000);
   });
+
+  it('several waiting processes all get in while another takes the lock back to back', async () => {
+    const lockPath = scratch.path('busy.lock');
+    const busy = scratch.spawn('back-to-back-holder.ts', [lockPath, '6000', '5']);
+    await busy.waitForLine('started');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // Each waiter must win 5 holds, each within 3 s: the longest waiter is let in first, so none
+    // of them loses every race to the busy process or to the other waiters.
+    const waiters = Array.from({ length: 3 }, () => scratch.spawn('repeated-acquirer.ts', [lockPath, '5', '3000']));
+    const outcomes = await Promise.all(
+      waiters.map((waiter) => Promise.race([waiter.waitForLine('done', 20_000), waiter.waitForLine('timeout', 20_000)])),
+    );
+    expect(outcomes).toEqual(['done 5', 'done 5', 'done 5']);
+    expect(busy.lines.some((line) => line.startsWith('done')), 'the busy process was still at work').toBe(false);
+    await busy.waitForLine('done', 15_000);
+  });
+
+  it('a waiter far into its backoff is woken by the release in another process, not left to its next poll', async () => {
+    const lockPath = scratch.path('handoff.lock');
+    const lock = openLock(lockPath);
+    const rounds = 10;
+    for (let round = 0; round < rounds; round += 1) {
+      const holder = scratch.spawn('hold-until-told.ts', [lockPath]);
+      await holder.waitForLine('held');
+      const waiting = lock.acquire({ timeoutMs: 10_000 });
+      // Long enough for the waiter's backoff to reach its longest interval between polls.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      holder.send('release');
+      (await waiting).release();
+      await holder.exited();
+    }
+    // A release wakes the waiter within a fraction of a millisecond, while its next poll is up to
+    // a few milliseconds away: nearly every hand-off is a wake-up. With polling alone, none is.
+    expect(lock.metrics().wokenByRelease).toBeGreaterThanOrEqual(rounds / 2);
+    lock.close();
+  });
 });
