@@ -1,5 +1,3 @@
-import type { FileLock } from '@memhub/lock';
-
 interface PendingCall<Input, Output> {
   readonly inputs: readonly Input[];
   readonly onCommitted: (() => void) | undefined;
@@ -8,28 +6,26 @@ interface PendingCall<Input, Output> {
 }
 
 /**
+ * Writes a batch in one transaction. It calls `afterCommit` synchronously right after its COMMIT,
+ * before it resolves, and resolves with one output per input, in order.
+ */
+export type BatchCommit<Input, Output> = (inputs: readonly Input[], afterCommit: () => void) => Promise<Output[]>;
+
+/**
  * Group commit. Calls that arrive while a transaction is being prepared or is in flight join the
- * next one, so the lock and the commit are paid once per batch, not once per record.
+ * next one, so the write lock and the commit are paid once per batch, not once per record.
  *
- * Lock order (DESIGN rule 3): this queue -> flock(memory.db.lock) -> BEGIN IMMEDIATE -> COMMIT ->
- * release. Waiting for the flock is asynchronous (the event loop keeps serving reads and timers);
- * once it is held, the whole transaction runs synchronously, so neither the flock nor the
- * transaction is ever held across an await.
+ * This is the in-process queue at the head of the lock order (DESIGN rule 3): queue -> the
+ * engine's write lock -> BEGIN IMMEDIATE -> COMMIT -> release. One batch is written at a time;
+ * the engine takes its own lock for each one (engine/).
  */
 export class GroupCommit<Input, Output> {
-  readonly #lock: FileLock;
-  readonly #commit: (inputs: readonly Input[]) => Output[];
-  readonly #purpose: string;
-  readonly #timeoutMs: number;
+  readonly #commit: BatchCommit<Input, Output>;
   #pending: PendingCall<Input, Output>[] = [];
   #draining: Promise<void> | undefined;
 
-  /** `commit` runs under the flock; it must open and finish its own BEGIN IMMEDIATE transaction. */
-  constructor(lock: FileLock, commit: (inputs: readonly Input[]) => Output[], purpose: string, timeoutMs: number) {
-    this.#lock = lock;
+  constructor(commit: BatchCommit<Input, Output>) {
     this.#commit = commit;
-    this.#purpose = purpose;
-    this.#timeoutMs = timeoutMs;
   }
 
   /**
@@ -63,23 +59,18 @@ export class GroupCommit<Input, Output> {
       while (this.#pending.length > 0) {
         const batch = this.#pending;
         this.#pending = [];
-        let held;
-        try {
-          held = await this.#lock.acquire({ purpose: this.#purpose, timeoutMs: this.#timeoutMs });
-        } catch (error) {
-          for (const call of batch) call.reject(error);
-          continue;
-        }
         let outputs: Output[];
         try {
-          outputs = this.#commit(batch.flatMap((call) => call.inputs));
+          outputs = await this.#commit(
+            batch.flatMap((call) => call.inputs),
+            () => {
+              for (const call of batch) call.onCommitted?.();
+            },
+          );
         } catch (error) {
-          held.release();
           for (const call of batch) call.reject(error);
           continue;
         }
-        held.release();
-        for (const call of batch) call.onCommitted?.();
         let offset = 0;
         for (const call of batch) {
           call.resolve(outputs.slice(offset, offset + call.inputs.length));

@@ -1,4 +1,6 @@
-export { openStore, Store, type StoreOptions, type StoreStats } from './store.js';
+export { openStore } from './open-store.js';
+export { Store, type StoreStats } from './store.js';
+export type { StoreOptions } from './store-options.js';
 export type { MemoryRecord } from './memory-record.js';
 export type { RememberInput } from './validate-record.js';
 export type { RecallQuery } from './validate-recall.js';

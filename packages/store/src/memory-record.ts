@@ -1,5 +1,3 @@
-import type { RecordRow } from './engine/sqlite/sqlite-tables.js';
-
 /** A stored memory, as remember(), get() and recall() return it. */
 export interface MemoryRecord {
   readonly id: string;
@@ -15,19 +13,4 @@ export interface MemoryRecord {
   readonly metadata: Readonly<Record<string, unknown>>;
   /** The idempotency key it was remembered with, if any. */
   readonly key: string | null;
-}
-
-export function recordFromRow(row: RecordRow): MemoryRecord {
-  return {
-    id: row.id,
-    seq: row.seq,
-    content: row.content,
-    tags: JSON.parse(row.tags) as string[],
-    contextPath: row.context_path,
-    layer: row.layer,
-    createdAt: new Date(row.created_at).toISOString(),
-    recallCount: row.recall_count,
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-    key: row.idempotency_key,
-  };
 }

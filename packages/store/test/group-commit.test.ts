@@ -3,7 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLock, type FileLock } from '@memhub/lock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GroupCommit } from '../src/group-commit.js';
+import { GroupCommit, type BatchCommit } from '../src/group-commit.js';
+
+/** A batch commit as an engine writes one: under the lock, the commit itself synchronous. */
+function underLock(commit: (inputs: readonly number[]) => number[]): BatchCommit<number, number> {
+  return async (inputs, afterCommit) => {
+    const held = await lock.acquire({ timeoutMs: 1_000 });
+    let outputs: number[];
+    try {
+      outputs = commit(inputs);
+    } finally {
+      held.release();
+    }
+    afterCommit();
+    return outputs;
+  };
+}
 
 let dir: string;
 let lock: FileLock;
@@ -21,10 +36,12 @@ afterEach(() => {
 describe('group commit', () => {
   it('writes a call submitted by a caller resuming from the last batch (no call is left in the queue)', async () => {
     const batches: number[][] = [];
-    const group = new GroupCommit<number, number>(lock, (inputs) => {
-      batches.push([...inputs]);
-      return inputs.map((input) => input * 10);
-    }, 'test', 1_000);
+    const group = new GroupCommit(
+      underLock((inputs) => {
+        batches.push([...inputs]);
+        return inputs.map((input) => input * 10);
+      }),
+    );
     // Each caller, as soon as its write resolves, submits the next one: exactly the moment when
     // the drain has found the queue empty but has not yet marked itself finished.
     let chained = 0;
@@ -41,7 +58,7 @@ describe('group commit', () => {
   });
 
   it('lets timers and I/O run between batches, also when a caller awaits write after write on a free lock', async () => {
-    const group = new GroupCommit<number, number>(lock, (inputs) => [...inputs], 'test', 1_000);
+    const group = new GroupCommit(underLock((inputs) => [...inputs]));
     let ticks = 0;
     const ticker = setInterval(() => (ticks += 1), 1);
     const started = performance.now();
@@ -53,11 +70,13 @@ describe('group commit', () => {
   it('gathers the calls of one tick into one batch, and fails every call of a batch whose commit throws', async () => {
     let fail = false;
     const batches: number[][] = [];
-    const group = new GroupCommit<number, number>(lock, (inputs) => {
-      if (fail) throw new Error('disk full');
-      batches.push([...inputs]);
-      return [...inputs];
-    }, 'test', 1_000);
+    const group = new GroupCommit(
+      underLock((inputs) => {
+        if (fail) throw new Error('disk full');
+        batches.push([...inputs]);
+        return [...inputs];
+      }),
+    );
     await Promise.all([group.submit([1]), group.submit([2, 3]), group.submit([4])]);
     expect(batches).toEqual([[1, 2, 3, 4]]);
     fail = true;

@@ -77,7 +77,7 @@ describe('DESIGN rule 1: memhub never opens a descriptor on the database files',
       await store.rememberMany(Array.from({ length: 20 }, (_, index) => ({ content: `observer ${cycles}.${index} `.repeat(20) })));
       await store.recall({ query: 'observer', limit: 5 });
       const { checkpoints } = await store.stats();
-      checkpointRuns += checkpoints.completed + checkpoints.starved;
+      checkpointRuns += checkpoints!.completed + checkpoints!.starved;
       await live.recall({ tags: ['rule1w0'], limit: 5 });
       await live.stats();
       await store.flush();

@@ -33,15 +33,15 @@ async function writeUnderReaders(walCheckpointBytes: number, settle: boolean) {
   const content = 'w'.repeat(4096);
   for (let batch = 0; batch < 60; batch += 1) {
     await store.rememberMany(Array.from({ length: 100 }, (_, index) => ({ content: `${content} ${batch}.${index}` })));
-    largestWal = Math.max(largestWal, (await store.stats()).walBytes);
+    largestWal = Math.max(largestWal, (await store.stats()).walBytes ?? 0);
   }
   if (settle) {
     // The readers go on. A checkpoint they starved is retried with backoff (250 ms, doubling), so
     // on a loaded machine the last tries of the burst may have failed: keep writing a little, as
     // a live store does, until the writer has reset the WAL once more, and twice in all (10 s at most).
-    const completedAfterBurst = (await store.stats()).checkpoints.completed;
+    const completedAfterBurst = (await store.stats()).checkpoints!.completed;
     const settled = async () => {
-      const { completed } = (await store.stats()).checkpoints;
+      const { completed } = (await store.stats()).checkpoints!;
       return completed > completedAfterBurst && completed >= 2;
     };
     const deadline = performance.now() + 10_000;
@@ -50,7 +50,7 @@ async function writeUnderReaders(walCheckpointBytes: number, settle: boolean) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
-  const { checkpoints, walBytes: finalWal } = await store.stats();
+  const { checkpoints = { completed: 0, starved: 0 }, walBytes: finalWal = 0 } = await store.stats();
   for (const child of children.splice(0)) child.kill();
   await store.close();
   return { largestWal, finalWal, checkpoints, warnings };

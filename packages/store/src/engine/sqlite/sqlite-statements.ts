@@ -9,7 +9,7 @@ export class SqliteStatements {
   readonly insertTag: Database.Statement<unknown[], never>;
   readonly recordById: Database.Statement<unknown[], RecordRow>;
   readonly recordByKey: Database.Statement<unknown[], RecordRow>;
-  readonly countByLayer: Database.Statement<unknown[], { layer: string; records: number }>;
+  readonly countByLayer: Database.Statement<unknown[], { layer: string; records: number; recall_count_total: number }>;
   readonly deleteById: Database.Statement<unknown[], never>;
   readonly indexContent: Database.Statement<unknown[], never>;
   readonly unindexContent: Database.Statement<unknown[], never>;
@@ -59,7 +59,11 @@ export class SqliteStatements {
     this.countByLayer = db.prepare(
       queryBuilder
         .selectFrom('records')
-        .select(['layer', (eb) => eb.fn.countAll<number>().as('records')])
+        .select([
+          'layer',
+          (eb) => eb.fn.countAll<number>().as('records'),
+          (eb) => eb.fn.sum<number>('recall_count').as('recall_count_total'),
+        ])
         .groupBy('layer')
         .orderBy('layer')
         .compile().sql,

@@ -1,7 +1,8 @@
 import { v7 as timeOrderedUuid } from 'uuid';
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { recordFromRow, type MemoryRecord } from '../../memory-record.js';
+import type { MemoryRecord } from '../../memory-record.js';
+import { recordFromRow } from './sqlite-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidRecordInput } from '../../validate-record.js';

@@ -1,0 +1,154 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
+import { lockMetrics, openLock, type FileLock } from '@memhub/lock';
+import type Database from 'better-sqlite3';
+import { StoreValidationError } from '../../errors.js';
+import type { MemoryRecord } from '../../memory-record.js';
+import type { StoreLogger } from '../../store-logger.js';
+import type { ValidRecallQuery } from '../../validate-recall.js';
+import type { WriteOperation, WriteResult } from '../../write-operation.js';
+import type { EngineStats, StoreEngine } from '../store-engine.js';
+import { migrateSchema, openSqliteConnection, type Durability } from './sqlite-database.js';
+import { recordFromRow } from './sqlite-record.js';
+import { SqliteRecall } from './sqlite-recall.js';
+import { SqliteStatements } from './sqlite-statements.js';
+import { SqliteWriter, type CheckpointStats } from './sqlite-writer.js';
+
+export interface SqliteEngineOptions {
+  /** The store's folder, absolute. */
+  readonly dir: string;
+  readonly durability: Durability;
+  readonly busyTimeoutMs: number;
+  readonly lockTimeoutMs: number;
+  readonly walCheckpointBytes: number;
+  readonly allowUnsafeFilesystem: boolean;
+  readonly logger: StoreLogger;
+}
+
+/** The SQLite engine's part of stats(). */
+export interface SqliteEngineStats extends EngineStats {
+  /** Bytes of memory.db-wal, read with stat (no descriptor is opened on it). */
+  readonly walBytes: number;
+  /** This process's WAL checkpoints. */
+  readonly checkpoints: CheckpointStats;
+}
+
+export const DATABASE_FILE = 'memory.db';
+export const WRITE_LOCK_FILE = 'memory.db.lock';
+
+/**
+ * The embedded engine: one SQLite database (WAL) in the store's folder, every write under an
+ * exclusive flock on `memory.db.lock` taken before BEGIN IMMEDIATE, so that SQLite's own write
+ * lock is never contended between memhub processes and SQLITE_BUSY never reaches a caller.
+ */
+export class SqliteEngine implements StoreEngine {
+  readonly location: string;
+  readonly #db: Database.Database;
+  readonly #lock: FileLock;
+  readonly #lockTimeoutMs: number;
+  readonly #statements: SqliteStatements;
+  readonly #writer: SqliteWriter;
+  readonly #recall: SqliteRecall;
+
+  private constructor(db: Database.Database, lock: FileLock, options: SqliteEngineOptions) {
+    this.location = options.dir;
+    this.#db = db;
+    this.#lock = lock;
+    this.#lockTimeoutMs = options.lockTimeoutMs;
+    this.#statements = new SqliteStatements(db);
+    this.#recall = new SqliteRecall(db);
+    this.#writer = new SqliteWriter(db, this.#statements, {
+      walPath: join(options.dir, `${DATABASE_FILE}-wal`),
+      walCheckpointBytes: options.walCheckpointBytes,
+      busyTimeoutMs: options.busyTimeoutMs,
+      logger: options.logger,
+    });
+  }
+
+  /**
+   * Creates the folder if needed, opens the database and brings its schema up to date under the
+   * write lock. Safe when many processes open a new store at the same moment.
+   */
+  static async open(options: SqliteEngineOptions): Promise<SqliteEngine> {
+    const existing = statSync(options.dir, { throwIfNoEntry: false });
+    if (existing !== undefined && !existing.isDirectory()) {
+      throw new StoreValidationError('dir', `${options.dir} exists and is not a folder`);
+    }
+    mkdirSync(options.dir, { recursive: true });
+    const lock = openLock(join(options.dir, WRITE_LOCK_FILE), {
+      purpose: 'memhub',
+      timeoutMs: options.lockTimeoutMs,
+      allowUnsafeFilesystem: options.allowUnsafeFilesystem,
+    });
+    let db: Database.Database | undefined;
+    try {
+      db = openSqliteConnection(join(options.dir, DATABASE_FILE), options.durability, options.busyTimeoutMs);
+      const held = await lock.acquire({ purpose: 'memhub open: schema' });
+      try {
+        migrateSchema(db, options.durability);
+      } finally {
+        held.release();
+      }
+      return new SqliteEngine(db, lock, options);
+    } catch (error) {
+      db?.close();
+      lock.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Waits for the flock without blocking the event loop; once it is held, the whole transaction
+   * runs synchronously (BEGIN IMMEDIATE ... COMMIT), so neither is held across an await.
+   */
+  async write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]> {
+    const held = await this.#lock.acquire({ purpose: 'memhub write transaction', timeoutMs: this.#lockTimeoutMs });
+    let results: WriteResult[];
+    try {
+      results = this.#writer.apply(operations);
+    } finally {
+      held.release();
+    }
+    afterCommit();
+    return results;
+  }
+
+  async get(id: string): Promise<MemoryRecord | undefined> {
+    const row = this.#statements.recordById.get(id);
+    return row === undefined ? undefined : recordFromRow(row);
+  }
+
+  async recall(query: ValidRecallQuery): Promise<MemoryRecord[]> {
+    return this.#recall.find(query).map(recordFromRow);
+  }
+
+  async stats(): Promise<SqliteEngineStats> {
+    const recordsByLayer: Record<string, number> = {};
+    let records = 0;
+    let recallCountTotal = 0;
+    for (const row of this.#statements.countByLayer.all()) {
+      recordsByLayer[row.layer] = row.records;
+      records += row.records;
+      recallCountTotal += row.recall_count_total;
+    }
+    return {
+      records,
+      recordsByLayer,
+      recallCountTotal,
+      databaseBytes: fileSize(join(this.location, DATABASE_FILE)),
+      walBytes: fileSize(join(this.location, `${DATABASE_FILE}-wal`)),
+      checkpoints: this.#writer.checkpoints,
+      locks: lockMetrics().filter((metrics) => metrics.path.startsWith(`${dirname(this.#lock.realPath)}${sep}`)),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+    this.#lock.close();
+  }
+}
+
+/** A file's size by stat: no descriptor is opened (DESIGN rule 1). */
+function fileSize(path: string): number {
+  return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+}

@@ -1,0 +1,45 @@
+import type { LockMetricsSnapshot } from '@memhub/lock';
+import type { MemoryRecord } from '../memory-record.js';
+import type { ValidRecallQuery } from '../validate-recall.js';
+import type { WriteOperation, WriteResult } from '../write-operation.js';
+
+/**
+ * What the store asks of a database engine: SQLite in a local folder (engine/sqlite) or a
+ * PostgreSQL server (engine/postgres). Everything above it (validation, the group commit, the
+ * recall-count batching, the public API) is written once in store.ts and knows no engine.
+ */
+export interface StoreEngine {
+  /** Where the store lives, for messages: a folder, or a server URL without its password. */
+  readonly location: string;
+
+  /**
+   * Applies the operations, in order, in one write transaction under the store's write
+   * exclusion (SQLite: the flock on memory.db.lock and BEGIN IMMEDIATE; PostgreSQL: a
+   * transaction-scoped advisory lock). Calls `afterCommit` synchronously right after the COMMIT,
+   * and resolves with one result per operation once the change is durable as the engine promises
+   * (and, with a JSONL mirror, mirrored).
+   */
+  write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]>;
+
+  get(id: string): Promise<MemoryRecord | undefined>;
+
+  /** The records matching the query, best match first (or newest first without words). */
+  recall(query: ValidRecallQuery): Promise<MemoryRecord[]>;
+
+  stats(): Promise<EngineStats>;
+
+  /** Closes connections, locks and files. The store has written everything it had first. */
+  close(): Promise<void>;
+}
+
+/** The engine's part of Store.stats(). */
+export interface EngineStats {
+  readonly records: number;
+  readonly recordsByLayer: Readonly<Record<string, number>>;
+  /** The sum of every record's recall count, as written (pending increments not included). */
+  readonly recallCountTotal: number;
+  /** Bytes of the database on disk (SQLite: memory.db, read with stat; PostgreSQL: its tables). */
+  readonly databaseBytes: number;
+  /** The store's lock files that this thread has open (SQLite), with their counters and wait/hold times. */
+  readonly locks: readonly LockMetricsSnapshot[];
+}

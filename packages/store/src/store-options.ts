@@ -1,0 +1,104 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { Durability } from './engine/sqlite/sqlite-database.js';
+import { StoreValidationError } from './errors.js';
+import { silentLogger, type StoreLogger } from './store-logger.js';
+import type { RecordLimits } from './validate-record.js';
+
+/** Options of openStore(); each has a default that suits most users. */
+export interface StoreOptions {
+  /** The store's folder, created if missing. */
+  readonly dir: string;
+  /** `'normal'` (default): WAL + synchronous=NORMAL. `'full'`: the WAL is synced on every commit. */
+  readonly durability?: Durability;
+  /** SQLite's busy_timeout, for the rare lock SQLite itself waits on. Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /** How long a write waits for the store's write lock before failing with LockTimeoutError. Default 30000. */
+  readonly lockTimeoutMs?: number;
+  /** Largest `content`, in UTF-8 bytes. Default 1 MiB. */
+  readonly maxContentBytes?: number;
+  /** Open on a network or FUSE filesystem anyway (see @memhub/lock). Default false. */
+  readonly allowUnsafeFilesystem?: boolean;
+  /** Recall counts are written at least this often (ms). Default 1000. */
+  readonly recallFlushIntervalMs?: number;
+  /** ...and as soon as this many increments wait. Default 1000. */
+  readonly recallFlushPending?: number;
+  /** Past this WAL size, the writer runs a TRUNCATE checkpoint under the write lock. Default 64 MiB. */
+  readonly walCheckpointBytes?: number;
+  /** Receives warnings (checkpoint starvation, recall counts not written yet). pino-compatible. */
+  readonly logger?: StoreLogger;
+}
+
+/** The options with their defaults applied, checked, and frozen. */
+export interface ResolvedStoreOptions {
+  readonly dir: string;
+  readonly durability: Durability;
+  readonly busyTimeoutMs: number;
+  readonly lockTimeoutMs: number;
+  readonly limits: RecordLimits;
+  readonly allowUnsafeFilesystem: boolean;
+  readonly recallFlushIntervalMs: number;
+  readonly recallFlushPending: number;
+  readonly walCheckpointBytes: number;
+  readonly logger: StoreLogger;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_CONTENT_BYTES = 1024 * 1024;
+const DEFAULT_RECALL_FLUSH_INTERVAL_MS = 1_000;
+const DEFAULT_RECALL_FLUSH_PENDING = 1_000;
+const DEFAULT_WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+
+const KNOWN_OPTIONS = new Set<string>([
+  'dir',
+  'durability',
+  'busyTimeoutMs',
+  'lockTimeoutMs',
+  'maxContentBytes',
+  'allowUnsafeFilesystem',
+  'recallFlushIntervalMs',
+  'recallFlushPending',
+  'walCheckpointBytes',
+  'logger',
+] satisfies (keyof StoreOptions)[]);
+
+/** Checks every option (StoreValidationError naming it) before anything is opened or created. */
+export function resolveStoreOptions(options: unknown): ResolvedStoreOptions {
+  if (typeof options !== 'object' || options === null) throw new StoreValidationError('options', 'expected an object');
+  const given = options as Partial<Record<keyof StoreOptions, unknown>>;
+  for (const name of Object.keys(given)) {
+    if (!KNOWN_OPTIONS.has(name)) throw new StoreValidationError(name, 'is not an option of openStore');
+  }
+  if (typeof given.dir !== 'string' || given.dir === '') throw new StoreValidationError('dir', 'expected a non-empty path');
+  if (given.dir.includes('\0')) throw new StoreValidationError('dir', 'contains a NUL character');
+  const durability = given.durability ?? 'normal';
+  if (durability !== 'normal' && durability !== 'full') {
+    throw new StoreValidationError('durability', `expected 'normal' or 'full', got ${String(durability)}`);
+  }
+  const logger = (given.logger ?? silentLogger) as StoreLogger;
+  if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
+    throw new StoreValidationError('logger', 'expected an object with a warn(details, message) method');
+  }
+  const allowUnsafeFilesystem = given.allowUnsafeFilesystem ?? false;
+  if (typeof allowUnsafeFilesystem !== 'boolean') throw new StoreValidationError('allowUnsafeFilesystem', 'expected a boolean');
+  return Object.freeze({
+    dir: isAbsolute(given.dir) ? given.dir : resolve(given.dir),
+    durability,
+    busyTimeoutMs: positiveNumber(given.busyTimeoutMs, DEFAULT_BUSY_TIMEOUT_MS, 'busyTimeoutMs'),
+    lockTimeoutMs: positiveNumber(given.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 'lockTimeoutMs'),
+    limits: Object.freeze({ maxContentBytes: positiveNumber(given.maxContentBytes, DEFAULT_MAX_CONTENT_BYTES, 'maxContentBytes') }),
+    allowUnsafeFilesystem,
+    recallFlushIntervalMs: positiveNumber(given.recallFlushIntervalMs, DEFAULT_RECALL_FLUSH_INTERVAL_MS, 'recallFlushIntervalMs'),
+    recallFlushPending: positiveNumber(given.recallFlushPending, DEFAULT_RECALL_FLUSH_PENDING, 'recallFlushPending'),
+    walCheckpointBytes: positiveNumber(given.walCheckpointBytes, DEFAULT_WAL_CHECKPOINT_BYTES, 'walCheckpointBytes'),
+    logger,
+  });
+}
+
+function positiveNumber(value: unknown, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new StoreValidationError(field, `expected a positive number, got ${String(value)}`);
+  }
+  return value;
+}
