@@ -83,7 +83,7 @@ async function openMemhubWriter(spec: WriterSpec): Promise<Writer> {
     },
     async extra() {
       const stats = await store.stats();
-      return { checkpoints: { ...stats.checkpoints, walBytes: stats.walBytes } };
+      return { checkpoints: { completed: 0, starved: 0, ...stats.checkpoints, walBytes: stats.walBytes ?? 0 } };
     },
     close: () => store.close(),
   };
