@@ -1,5 +1,6 @@
 export { openStore } from './open-store.js';
-export { Store, type StoreStats } from './store.js';
+export { Store, type StoreStats, type ImportReport, type ImportRejection, type ImportOptions } from './store.js';
+export type { VerifyReport, VerifyProblem, LayerVerifyReport, RepairReport } from './verify-report.js';
 export type { StoreOptions } from './store-options.js';
 export type { MemoryRecord } from './memory-record.js';
 export type { RememberInput } from './validate-record.js';

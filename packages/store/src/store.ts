@@ -3,12 +3,49 @@ import type { EngineStats, StoreEngine } from './engine/store-engine.js';
 import { StoreClosedError, StoreValidationError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import type { MemoryRecord } from './memory-record.js';
+import { ndjsonLines } from './ndjson-lines.js';
 import { RecallCounts } from './recall-counts.js';
+import { recordLine } from './record-json.js';
 import type { ResolvedStoreOptions } from './store-options.js';
 import { validateArchiveSelector, type ArchiveSelector } from './validate-archive.js';
+import { validateImportedRecord } from './validate-import.js';
 import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
 import { validateRecordInput, type RecordLimits, type RememberInput } from './validate-record.js';
+import type { VerifyReport, RepairReport } from './verify-report.js';
 import type { WriteOperation, WriteResult } from './write-operation.js';
+
+/** A line of an import that was not imported, and why. */
+export interface ImportRejection {
+  /** 1-based line number in the input. */
+  readonly lineNumber: number;
+  /** Byte offset of the line in the input. */
+  readonly offset: number;
+  readonly reason: string;
+}
+
+/** What store.import() did. */
+export interface ImportReport {
+  /** Records written. */
+  readonly imported: number;
+  /** Valid records not written because their id or key was in the store already (so re-running an import is safe). */
+  readonly skipped: number;
+  /** Lines that were not valid records. */
+  readonly rejected: number;
+  /** The first 1000 rejections; every one goes to `onReject`. */
+  readonly rejections: readonly ImportRejection[];
+}
+
+export interface ImportOptions {
+  /** Called for every line that is not a valid record, as it is met. */
+  readonly onReject?: (rejection: ImportRejection) => void;
+  /** Called after each batch is written, with the running totals. */
+  readonly onProgress?: (progress: { readonly imported: number; readonly skipped: number; readonly rejected: number; readonly lines: number }) => void;
+  /** Records per write transaction. Default 500. */
+  readonly batchSize?: number;
+}
+
+const MAX_REPORTED_REJECTIONS = 1000;
+const DEFAULT_IMPORT_BATCH = 500;
 
 /** What stats() reports. */
 export interface StoreStats extends EngineStats {
@@ -128,6 +165,91 @@ export class Store {
     return moved as number;
   }
 
+  /**
+   * Streams every record as a line of NDJSON (`{"v":1,"id":...}` and `\n`), in seq order, read a
+   * page at a time. Pipe it anywhere: `await pipeline(store.export(), createWriteStream(file))`.
+   */
+  async *export(): AsyncGenerator<string> {
+    this.#assertOpen();
+    for await (const record of this.#engine.records()) yield recordLine(record);
+  }
+
+  /**
+   * Reads NDJSON lines as export() writes them (from a file stream, stdin, or any iterable of
+   * strings or bytes) and writes the records in batches, each keeping its id, time, recall count
+   * and key. A record whose id or key is in the store already is skipped, so an import can be
+   * run again after an interruption. A bad line is reported (line number, offset, reason) and
+   * the others are still imported.
+   */
+  async import(source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<string>, options: ImportOptions = {}): Promise<ImportReport> {
+    this.#assertOpen();
+    const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new StoreValidationError('batchSize', 'expected a positive integer');
+    const totals = { imported: 0, skipped: 0, rejected: 0, lines: 0 };
+    const rejections: ImportRejection[] = [];
+    const reject = (rejection: ImportRejection) => {
+      totals.rejected += 1;
+      if (rejections.length < MAX_REPORTED_REJECTIONS) rejections.push(rejection);
+      options.onReject?.(rejection);
+    };
+    let batch: WriteOperation[] = [];
+    const writeBatch = async () => {
+      if (batch.length === 0) return;
+      const operations = batch;
+      batch = [];
+      for (const result of await this.#writes.submit(operations)) {
+        if (result === null) totals.skipped += 1;
+        else totals.imported += 1;
+      }
+      options.onProgress?.({ ...totals });
+    };
+    const lines = ndjsonLines(toAsyncIterable(source));
+    for await (const line of lines) {
+      totals.lines += 1;
+      if (line.text === undefined) {
+        reject({ lineNumber: line.lineNumber, offset: line.offset, reason: `the line is ${line.length} bytes, longer than any record` });
+        continue;
+      }
+      if (line.text.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line.text);
+      } catch (error) {
+        reject({ lineNumber: line.lineNumber, offset: line.offset, reason: `not JSON: ${(error as Error).message}` });
+        continue;
+      }
+      try {
+        batch.push({ kind: 'import', record: validateImportedRecord(value, this.#limits) });
+      } catch (error) {
+        if (!(error instanceof StoreValidationError)) throw error;
+        reject({ lineNumber: line.lineNumber, offset: line.offset, reason: error.message });
+        continue;
+      }
+      if (batch.length >= batchSize) await writeBatch();
+    }
+    await writeBatch();
+    return { imported: totals.imported, skipped: totals.skipped, rejected: totals.rejected, rejections };
+  }
+
+  /**
+   * Checks the store without changing it: the database's integrity, its full-text index and tag
+   * rows, and (SQLite) each layer's JSONL mirror against the database. Writes in flight finish first.
+   */
+  async verify(): Promise<VerifyReport> {
+    this.#assertOpen();
+    await this.#writes.settled();
+    const report = await this.#engine.verify();
+    return { ok: report.problems.length === 0, engine: this.#engineName, location: this.#engine.location, ...report };
+  }
+
+  /** Fixes what verify() finds, from the database's records, then verifies again. */
+  async repair(): Promise<RepairReport> {
+    this.#assertOpen();
+    await this.#writes.settled();
+    const actions = await this.#engine.repair();
+    return { actions, after: await this.verify() };
+  }
+
   /** Waits for the writes in flight, then writes the recall counts gathered so far. */
   async flush(): Promise<void> {
     this.#assertOpen();
@@ -169,6 +291,10 @@ export class Store {
   #assertOpen(): void {
     if (this.#closed) throw new StoreClosedError(this.#engine.location);
   }
+}
+
+async function* toAsyncIterable<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
+  yield* source;
 }
 
 function validateId(id: unknown): void {

@@ -1,5 +1,6 @@
 import type { MemoryRecord } from './memory-record.js';
 import type { ValidArchiveSelector } from './validate-archive.js';
+import type { ValidImportedRecord } from './validate-import.js';
 import type { ValidRecordInput } from './validate-record.js';
 
 /**
@@ -10,7 +11,13 @@ export type WriteOperation =
   | { readonly kind: 'remember'; readonly input: ValidRecordInput }
   | { readonly kind: 'forget'; readonly id: string }
   | { readonly kind: 'archive'; readonly selector: ValidArchiveSelector }
-  | { readonly kind: 'add-recall-counts'; readonly increments: ReadonlyMap<number, number> };
+  | { readonly kind: 'add-recall-counts'; readonly increments: ReadonlyMap<number, number> }
+  /** A record from an export: written with its id, time, recall count and key, unless its id or key is in the store already. */
+  | { readonly kind: 'import'; readonly record: ValidImportedRecord };
 
-/** What each operation gives back: the record, whether it existed, how many moved, nothing. */
-export type WriteResult = MemoryRecord | boolean | number | undefined;
+/**
+ * What each operation gives back: remember, the record (the first one for a known key); forget,
+ * whether it existed; archive, how many moved; add-recall-counts, nothing; import, the record
+ * written, or null when its id or key was in the store already.
+ */
+export type WriteResult = MemoryRecord | boolean | number | null | undefined;

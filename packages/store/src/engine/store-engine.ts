@@ -1,6 +1,7 @@
 import type { LockMetricsSnapshot } from '@memhub/lock';
 import type { MemoryRecord } from '../memory-record.js';
 import type { ValidRecallQuery } from '../validate-recall.js';
+import type { EngineVerifyReport } from '../verify-report.js';
 import type { WriteOperation, WriteResult } from '../write-operation.js';
 
 /**
@@ -27,6 +28,18 @@ export interface StoreEngine {
   recall(query: ValidRecallQuery): Promise<MemoryRecord[]>;
 
   stats(): Promise<EngineStats>;
+
+  /**
+   * Every record, in seq order, read a page at a time (never the whole store in memory, never
+   * one long read transaction). Records written meanwhile may or may not be included; none twice.
+   */
+  records(): AsyncIterable<MemoryRecord>;
+
+  /** Checks the database (and the mirror, where there is one) without changing anything. */
+  verify(): Promise<EngineVerifyReport>;
+
+  /** Fixes what verify() would find, from the database's own records; resolves with what it did. */
+  repair(): Promise<readonly string[]>;
 
   /** Closes connections, locks and files. The store has written everything it had first. */
   close(): Promise<void>;

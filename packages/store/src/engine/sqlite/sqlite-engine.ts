@@ -6,12 +6,14 @@ import { StoreValidationError } from '../../errors.js';
 import type { MemoryRecord } from '../../memory-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
+import type { EngineVerifyReport } from '../../verify-report.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
 import type { EngineStats, StoreEngine } from '../store-engine.js';
 import { migrateSchema, openSqliteConnection, type Durability } from './sqlite-database.js';
 import { recordFromRow } from './sqlite-record.js';
 import { SqliteRecall } from './sqlite-recall.js';
 import { SqliteStatements } from './sqlite-statements.js';
+import { checkDatabase, rebuildDerivedData } from './sqlite-verify.js';
 import { SqliteWriter, type CheckpointStats } from './sqlite-writer.js';
 
 export interface SqliteEngineOptions {
@@ -34,6 +36,8 @@ export interface SqliteEngineStats extends EngineStats {
 }
 
 export const DATABASE_FILE = 'memory.db';
+/** Records read per query by records(): one short read transaction each. */
+const RECORDS_PAGE = 500;
 export const WRITE_LOCK_FILE = 'memory.db.lock';
 
 /**
@@ -102,13 +106,7 @@ export class SqliteEngine implements StoreEngine {
    * runs synchronously (BEGIN IMMEDIATE ... COMMIT), so neither is held across an await.
    */
   async write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]> {
-    const held = await this.#lock.acquire({ purpose: 'memhub write transaction', timeoutMs: this.#lockTimeoutMs });
-    let results: WriteResult[];
-    try {
-      results = this.#writer.apply(operations);
-    } finally {
-      held.release();
-    }
+    const results = await this.#underWriteLock('memhub write transaction', () => this.#writer.apply(operations));
     afterCommit();
     return results;
   }
@@ -140,6 +138,43 @@ export class SqliteEngine implements StoreEngine {
       checkpoints: this.#writer.checkpoints,
       locks: lockMetrics().filter((metrics) => metrics.path.startsWith(`${dirname(this.#lock.realPath)}${sep}`)),
     };
+  }
+
+  async *records(): AsyncIterable<MemoryRecord> {
+    let after = 0;
+    for (;;) {
+      const page = this.#statements.recordsAfter.all(after, RECORDS_PAGE);
+      for (const row of page) yield recordFromRow(row);
+      if (page.length < RECORDS_PAGE) return;
+      after = (page[page.length - 1] as (typeof page)[number]).seq;
+    }
+  }
+
+  async verify(): Promise<EngineVerifyReport> {
+    const problems = await this.#underWriteLock('memhub verify', () => {
+      try {
+        this.#db.prepare('BEGIN IMMEDIATE').run();
+        return checkDatabase(this.#db);
+      } finally {
+        if (this.#db.inTransaction) this.#db.prepare('ROLLBACK').run();
+      }
+    });
+    const { records } = await this.stats();
+    return { records, problems, layers: [] };
+  }
+
+  async repair(): Promise<readonly string[]> {
+    return this.#underWriteLock('memhub repair', () => this.#db.transaction(() => rebuildDerivedData(this.#db)).immediate());
+  }
+
+  /** Runs `work` synchronously while holding the write lock (DESIGN rule 3: nothing awaited inside). */
+  async #underWriteLock<T>(purpose: string, work: () => T): Promise<T> {
+    const held = await this.#lock.acquire({ purpose, timeoutMs: this.#lockTimeoutMs });
+    try {
+      return work();
+    } finally {
+      held.release();
+    }
   }
 
   async close(): Promise<void> {

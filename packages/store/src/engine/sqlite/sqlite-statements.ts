@@ -9,6 +9,8 @@ export class SqliteStatements {
   readonly insertTag: Database.Statement<unknown[], never>;
   readonly recordById: Database.Statement<unknown[], RecordRow>;
   readonly recordByKey: Database.Statement<unknown[], RecordRow>;
+  /** A page of records in seq order: (after seq, limit). */
+  readonly recordsAfter: Database.Statement<unknown[], RecordRow>;
   readonly countByLayer: Database.Statement<unknown[], { layer: string; records: number; recall_count_total: number }>;
   readonly deleteById: Database.Statement<unknown[], never>;
   readonly indexContent: Database.Statement<unknown[], never>;
@@ -20,7 +22,7 @@ export class SqliteStatements {
   readonly addRecallCount: Database.Statement<unknown[], never>;
 
   constructor(db: Database.Database) {
-    const sample: Required<Omit<NewRecordRow, 'seq' | 'recall_count'>> = {
+    const sample: Required<Omit<NewRecordRow, 'seq'>> = {
       id: '',
       layer: '',
       content: '',
@@ -29,12 +31,14 @@ export class SqliteStatements {
       metadata: '',
       idempotency_key: null,
       created_at: 0,
+      recall_count: 0,
     };
     this.insertRecord = db.prepare(queryBuilder.insertInto('records').values(sample).compile().sql);
     this.insertTag = db.prepare(queryBuilder.insertInto('record_tags').values({ tag: '', record_seq: 0 }).compile().sql);
     const selectRecords = queryBuilder.selectFrom('records').selectAll();
     this.recordById = db.prepare(selectRecords.where('id', '=', '').compile().sql);
     this.recordByKey = db.prepare(selectRecords.where('idempotency_key', '=', '').compile().sql);
+    this.recordsAfter = db.prepare(selectRecords.where('seq', '>', 0).orderBy('seq').limit(1).compile().sql);
     this.deleteById = db.prepare(queryBuilder.deleteFrom('records').where('id', '=', '').compile().sql);
     this.indexContent = db.prepare(queryBuilder.insertInto('records_fts').values({ rowid: 0, content: '' }).compile().sql);
     // FTS5's delete command for an external-content table: the row's old content, by rowid.
@@ -71,7 +75,7 @@ export class SqliteStatements {
   }
 
   /** Binds a new record in the column order of the compiled insert. */
-  static insertParameters(row: Required<Omit<NewRecordRow, 'seq' | 'recall_count'>>): unknown[] {
-    return [row.id, row.layer, row.content, row.tags, row.context_path, row.metadata, row.idempotency_key, row.created_at];
+  static insertParameters(row: Required<Omit<NewRecordRow, 'seq'>>): unknown[] {
+    return [row.id, row.layer, row.content, row.tags, row.context_path, row.metadata, row.idempotency_key, row.created_at, row.recall_count];
   }
 }

@@ -5,6 +5,7 @@ import type { MemoryRecord } from '../../memory-record.js';
 import { recordFromRow } from './sqlite-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
+import type { ValidImportedRecord } from '../../validate-import.js';
 import type { ValidRecordInput } from '../../validate-record.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
 import { SqliteStatements } from './sqlite-statements.js';
@@ -85,6 +86,8 @@ export class SqliteWriter {
       case 'add-recall-counts':
         for (const [seq, count] of operation.increments) this.#statements.addRecallCount.run(count, seq);
         return undefined;
+      case 'import':
+        return this.#import(operation.record);
     }
   }
 
@@ -93,21 +96,34 @@ export class SqliteWriter {
       const existing = this.#statements.recordByKey.get(input.key);
       if (existing !== undefined) return recordFromRow(existing);
     }
+    return this.#write(input, timeOrderedUuid(), Date.now(), 0);
+  }
+
+  /** An exported record, kept as it was, unless its id or key is here already. */
+  #import(record: ValidImportedRecord): MemoryRecord | null {
+    if (this.#statements.recordById.get(record.id) !== undefined) return null;
+    if (record.key !== null && this.#statements.recordByKey.get(record.key) !== undefined) return null;
+    return this.#write(record, record.id, record.createdAt, record.recallCount);
+  }
+
+  /** Inserts the row, its full-text entry and its tags. */
+  #write(input: ValidRecordInput, id: string, createdAt: number, recallCount: number): MemoryRecord {
     const row = {
-      id: timeOrderedUuid(),
+      id,
       layer: input.layer,
       content: input.content,
       tags: JSON.stringify(input.tags),
       context_path: input.contextPath,
       metadata: input.metadataJson,
       idempotency_key: input.key,
-      created_at: Date.now(),
+      created_at: createdAt,
+      recall_count: recallCount,
     };
     const seq = Number(this.#statements.insertRecord.run(...SqliteStatements.insertParameters(row)).lastInsertRowid);
     this.#statements.indexContent.run(seq, input.content);
     for (const tag of input.tags) this.#statements.insertTag.run(tag, seq);
     // Built from what was just written rather than read back: the same values, one query less.
-    return recordFromRow({ ...row, seq, recall_count: 0 });
+    return recordFromRow({ ...row, seq });
   }
 
   #forget(id: string): boolean {
