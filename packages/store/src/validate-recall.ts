@@ -20,8 +20,8 @@ export interface RecallQuery {
 }
 
 export interface ValidRecallQuery {
-  /** An FTS5 MATCH expression built from the words, or undefined. */
-  readonly match: string | undefined;
+  /** The words to search for (any of them, best match first), or undefined for no full-text filter. */
+  readonly words: readonly string[] | undefined;
   readonly tags: readonly string[];
   readonly contextPath: string | undefined;
   readonly layer: string | undefined;
@@ -44,7 +44,7 @@ export function validateRecallQuery(input: unknown): ValidRecallQuery {
     if (!KNOWN_FIELDS.has(name)) throw new StoreValidationError(name, 'is not a recall filter');
   }
   return {
-    match: ftsMatch(given['query']),
+    words: queryWords(given['query']),
     tags: validateTags(given['tags'], 'tags'),
     contextPath: given['contextPath'] === undefined ? undefined : validateContextPath(given['contextPath'], 'contextPath'),
     layer: given['layer'] === undefined ? undefined : validateLayer(given['layer'], 'layer'),
@@ -55,16 +55,16 @@ export function validateRecallQuery(input: unknown): ValidRecallQuery {
 }
 
 /**
- * Turns plain words into an FTS5 expression: each word quoted (so that `AND`, `-`, `*`, `:` and
- * quotes in the text are searched for, not parsed), any of them matching, bm25 ranking the hits.
+ * The words of a plain-text query: runs of letters, digits and `_`. Query syntax is not parsed
+ * (each engine quotes the words), so `AND`, `-`, `*`, `:` and quotes are searched for as text.
  */
-function ftsMatch(query: unknown): string | undefined {
+function queryWords(query: unknown): string[] | undefined {
   if (query === undefined) return undefined;
   if (typeof query !== 'string') throw new StoreValidationError('query', 'expected a string');
   if (query.length > MAX_QUERY_LENGTH) throw new StoreValidationError('query', `is longer than ${MAX_QUERY_LENGTH} characters`);
   const words = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
   if (words.length === 0) throw new StoreValidationError('query', 'has no word to search for');
-  return words.map((word) => `"${word}"`).join(' OR ');
+  return [...new Set(words)];
 }
 
 /** A point in time as epoch milliseconds: from a Date, epoch milliseconds or an ISO 8601 string. */

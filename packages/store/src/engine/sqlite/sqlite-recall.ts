@@ -19,10 +19,12 @@ export class SqliteRecall {
 
   find(query: ValidRecallQuery): RecordRow[] {
     let select = queryBuilder.selectFrom('records').selectAll('records');
-    if (query.match !== undefined) {
+    if (query.words !== undefined) {
+      // Each word quoted: FTS5 then matches it as text, never as query syntax; any word may match.
+      const match = query.words.map((word) => `"${word}"`).join(' OR ');
       select = select
         .innerJoin('records_fts', 'records_fts.rowid', 'records.seq')
-        .where(sql<boolean>`records_fts MATCH ${query.match}`)
+        .where(sql<boolean>`records_fts MATCH ${match}`)
         .orderBy(sql`bm25(records_fts)`);
     }
     if (query.tags.length > 0) {
