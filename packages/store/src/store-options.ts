@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Durability } from './engine/sqlite/sqlite-database.js';
 import { StoreValidationError } from './errors.js';
 import { silentLogger, type StoreLogger } from './store-logger.js';
-import type { RecordLimits } from './validate-record.js';
+import { validateLayer, type RecordLimits } from './validate-record.js';
 
 /** Options of openStore(); each has a default that suits most users. */
 export interface StoreOptions {
@@ -26,6 +26,13 @@ export interface StoreOptions {
   readonly walCheckpointBytes?: number;
   /** Receives warnings (checkpoint starvation, recall counts not written yet). pino-compatible. */
   readonly logger?: StoreLogger;
+  /**
+   * The JSONL mirror of each layer in `<dir>/layers/`: `true` (every layer), `false` (none), or
+   * `{ layers: [...] }` (only those). A store-wide setting: given here it changes the store for
+   * every process (a layer that starts being mirrored gets its file built from its records).
+   * Default: the store's current setting; a new store mirrors every layer.
+   */
+  readonly mirror?: boolean | { readonly layers: readonly string[] };
 }
 
 /** The options with their defaults applied, checked, and frozen. */
@@ -40,6 +47,8 @@ export interface ResolvedStoreOptions {
   readonly recallFlushPending: number;
   readonly walCheckpointBytes: number;
   readonly logger: StoreLogger;
+  /** The mirror setting as stored: '*', 'off' or a JSON array of layer names; undefined to keep the store's. */
+  readonly mirror: string | undefined;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -60,6 +69,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'recallFlushPending',
   'walCheckpointBytes',
   'logger',
+  'mirror',
 ] satisfies (keyof StoreOptions)[]);
 
 /** Checks every option (StoreValidationError naming it) before anything is opened or created. */
@@ -92,7 +102,19 @@ export function resolveStoreOptions(options: unknown): ResolvedStoreOptions {
     recallFlushPending: positiveNumber(given.recallFlushPending, DEFAULT_RECALL_FLUSH_PENDING, 'recallFlushPending'),
     walCheckpointBytes: positiveNumber(given.walCheckpointBytes, DEFAULT_WAL_CHECKPOINT_BYTES, 'walCheckpointBytes'),
     logger,
+    mirror: mirrorSetting(given.mirror),
   });
+}
+
+function mirrorSetting(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === true) return '*';
+  if (value === false) return 'off';
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Array.isArray((value as { layers?: unknown }).layers)) {
+    throw new StoreValidationError('mirror', 'expected true, false or { layers: [layer names] }');
+  }
+  const layers = (value as { layers: unknown[] }).layers.map((layer, index) => validateLayer(layer, `mirror.layers[${index}]`));
+  return JSON.stringify([...new Set(layers)].sort());
 }
 
 function positiveNumber(value: unknown, fallback: number, field: string): number {

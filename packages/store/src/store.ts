@@ -1,4 +1,5 @@
-import type { CheckpointStats } from './engine/sqlite/sqlite-writer.js';
+import type { CheckpointStats } from './engine/sqlite/sqlite-checkpointer.js';
+import type { LayerMirrorStats } from './mirror/jsonl-mirror.js';
 import type { EngineStats, StoreEngine } from './engine/store-engine.js';
 import { StoreClosedError, StoreValidationError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
@@ -58,6 +59,8 @@ export interface StoreStats extends EngineStats {
   readonly walBytes?: number;
   /** SQLite: this process's WAL checkpoints. */
   readonly checkpoints?: CheckpointStats;
+  /** SQLite: the layer mirrors this process has written to (size, lines appended, index updates, ...). */
+  readonly mirror?: readonly LayerMirrorStats[];
 }
 
 /**

@@ -31,8 +31,15 @@ export interface LayerVerifyReport {
   readonly missing: readonly string[];
   readonly extra: readonly string[];
   readonly different: readonly string[];
+  /** How many of each there are in all. */
+  readonly missingCount: number;
+  readonly extraCount: number;
+  readonly differentCount: number;
   /** Lines that are not a valid mirror line: 1-based line number, byte offset, and why (at most 100). */
   readonly badLines: readonly { readonly lineNumber: number; readonly offset: number; readonly reason: string }[];
+  readonly badLineCount: number;
+  /** Lines whose seq is not above the line before (the file must be one increasing sequence). */
+  readonly outOfOrder: number;
   /** Bytes after the last newline (a torn last line), if any. */
   readonly tornTail: { readonly offset: number; readonly bytes: number } | null;
   /** Fragments moved to `layers/<layer>.jsonl.quarantine` so far (torn lines cut off on open or append). */

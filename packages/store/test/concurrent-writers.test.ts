@@ -63,7 +63,7 @@ describe('remember() from many processes at once', () => {
 
   it('8 processes opening a brand-new store at the same instant create one schema, without error', async () => {
     await runWriters(Array.from({ length: 8 }, (_, index) => ({ count: 1, label: `opener${index}` })));
-    expect(inspect('PRAGMA user_version')).toEqual([{ user_version: 1 }]);
+    expect(inspect('PRAGMA user_version')).toEqual([{ user_version: 2 }]);
     expect(inspect('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(inspect("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'records'")).toEqual([{ n: 1 }]);
     expect(inspect('SELECT count(*) AS n FROM records')).toEqual([{ n: 8 }]);

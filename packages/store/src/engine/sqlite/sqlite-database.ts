@@ -48,10 +48,11 @@ export function openSqliteConnection(path: string, durability: Durability, busyT
 /**
  * Brings a new or older database to the current schema. The caller holds the exclusive
  * `memory.db.lock`, so no other memhub process writes meanwhile. WAL is set once, when the
- * database is not in WAL mode yet (a brand-new file), never changed back; then the migrations
- * and `user_version` (last) are written in one BEGIN IMMEDIATE transaction.
+ * database is not in WAL mode yet (a brand-new file), never changed back; then the migrations,
+ * `afterMigration` (store settings given on open) and `user_version` (last) are written in one
+ * BEGIN IMMEDIATE transaction.
  */
-export function migrateSchema(db: Database.Database, durability: Durability): void {
+export function migrateSchema(db: Database.Database, durability: Durability, afterMigration: () => void = () => {}): void {
   const journalMode = String(db.pragma('journal_mode', { simple: true }));
   if (journalMode !== 'wal') {
     const result = String(db.pragma('journal_mode = WAL', { simple: true }));
@@ -71,6 +72,7 @@ export function migrateSchema(db: Database.Database, durability: Durability): vo
       );
     }
     for (let next = version; next < CURRENT_SCHEMA_VERSION; next += 1) db.exec(SCHEMA_MIGRATIONS[next] as string);
+    afterMigration();
     if (version < CURRENT_SCHEMA_VERSION) db.pragma(`user_version = ${CURRENT_SCHEMA_VERSION}`);
   });
   migrate.immediate();

@@ -7,14 +7,20 @@ import type { MemoryRecord } from '../../memory-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
 import type { EngineVerifyReport } from '../../verify-report.js';
+import { hitFaultPoint } from '../../fault-points.js';
+import { highestSeqInLayerFiles, JsonlMirror, type LayerMirrorStats } from '../../mirror/jsonl-mirror.js';
+import type { IndexLookup } from '../../mirror/layer-index.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
 import type { EngineStats, StoreEngine } from '../store-engine.js';
 import { migrateSchema, openSqliteConnection, type Durability } from './sqlite-database.js';
 import { recordFromRow } from './sqlite-record.js';
+import { WalCheckpointer, type CheckpointStats } from './sqlite-checkpointer.js';
+import { SqliteMirrorSource } from './sqlite-mirror-source.js';
 import { SqliteRecall } from './sqlite-recall.js';
+import { applyMirrorSetting, raiseSequenceTo } from './sqlite-settings.js';
 import { SqliteStatements } from './sqlite-statements.js';
 import { checkDatabase, rebuildDerivedData } from './sqlite-verify.js';
-import { SqliteWriter, type CheckpointStats } from './sqlite-writer.js';
+import { SqliteWriter } from './sqlite-writer.js';
 
 export interface SqliteEngineOptions {
   /** The store's folder, absolute. */
@@ -25,6 +31,11 @@ export interface SqliteEngineOptions {
   readonly walCheckpointBytes: number;
   readonly allowUnsafeFilesystem: boolean;
   readonly logger: StoreLogger;
+  /**
+   * Which layers to mirror to JSONL: '*' (every layer), 'off', or a JSON array of layer names;
+   * undefined keeps the store's setting ('*' for a new store).
+   */
+  readonly mirror: string | undefined;
 }
 
 /** The SQLite engine's part of stats(). */
@@ -33,6 +44,8 @@ export interface SqliteEngineStats extends EngineStats {
   readonly walBytes: number;
   /** This process's WAL checkpoints. */
   readonly checkpoints: CheckpointStats;
+  /** The layer mirrors this process has written to, with their sizes and counters. */
+  readonly mirror: readonly LayerMirrorStats[];
 }
 
 export const DATABASE_FILE = 'memory.db';
@@ -52,7 +65,9 @@ export class SqliteEngine implements StoreEngine {
   readonly #lockTimeoutMs: number;
   readonly #statements: SqliteStatements;
   readonly #writer: SqliteWriter;
+  readonly #checkpointer: WalCheckpointer;
   readonly #recall: SqliteRecall;
+  readonly #mirror: JsonlMirror;
 
   private constructor(db: Database.Database, lock: FileLock, options: SqliteEngineOptions) {
     this.location = options.dir;
@@ -61,17 +76,30 @@ export class SqliteEngine implements StoreEngine {
     this.#lockTimeoutMs = options.lockTimeoutMs;
     this.#statements = new SqliteStatements(db);
     this.#recall = new SqliteRecall(db);
-    this.#writer = new SqliteWriter(db, this.#statements, {
+    this.#writer = new SqliteWriter(db, this.#statements);
+    this.#checkpointer = new WalCheckpointer(db, {
       walPath: join(options.dir, `${DATABASE_FILE}-wal`),
       walCheckpointBytes: options.walCheckpointBytes,
       busyTimeoutMs: options.busyTimeoutMs,
       logger: options.logger,
     });
+    this.#mirror = new JsonlMirror(
+      {
+        dir: options.dir,
+        syncAppends: options.durability === 'full',
+        lockTimeoutMs: options.lockTimeoutMs,
+        allowUnsafeFilesystem: options.allowUnsafeFilesystem,
+        logger: options.logger,
+      },
+      new SqliteMirrorSource(db, this.#statements),
+    );
   }
 
   /**
-   * Creates the folder if needed, opens the database and brings its schema up to date under the
-   * write lock. Safe when many processes open a new store at the same moment.
+   * Creates the folder if needed, opens the database and brings its schema and settings up to
+   * date under the write lock, then catches every layer mirror up (which heals a writer that died
+   * between its commit and its append, and cuts off a torn last line). Safe when many processes
+   * open a new store at the same moment.
    */
   static async open(options: SqliteEngineOptions): Promise<SqliteEngine> {
     const existing = statSync(options.dir, { throwIfNoEntry: false });
@@ -85,18 +113,34 @@ export class SqliteEngine implements StoreEngine {
       allowUnsafeFilesystem: options.allowUnsafeFilesystem,
     });
     let db: Database.Database | undefined;
+    let engine: SqliteEngine | undefined;
     try {
       db = openSqliteConnection(join(options.dir, DATABASE_FILE), options.durability, options.busyTimeoutMs);
+      const connection = db;
       const held = await lock.acquire({ purpose: 'memhub open: schema' });
       try {
-        migrateSchema(db, options.durability);
+        migrateSchema(connection, options.durability, () => {
+          if (options.mirror !== undefined) applyMirrorSetting(connection, options.mirror);
+          const highestMirrored = highestSeqInLayerFiles(options.dir);
+          if (raiseSequenceTo(connection, highestMirrored)) {
+            options.logger.warn(
+              { highestMirrored },
+              'memhub: a layer mirror has changes the database does not (was memory.db restored from an older copy?); verify() lists them',
+            );
+          }
+        });
       } finally {
         held.release();
       }
-      return new SqliteEngine(db, lock, options);
+      engine = new SqliteEngine(connection, lock, options);
+      await engine.#mirror.catchUpAll();
+      return engine;
     } catch (error) {
-      db?.close();
-      lock.close();
+      if (engine !== undefined) await engine.close().catch(() => {});
+      else {
+        db?.close();
+        lock.close();
+      }
       throw error;
     }
   }
@@ -106,9 +150,19 @@ export class SqliteEngine implements StoreEngine {
    * runs synchronously (BEGIN IMMEDIATE ... COMMIT), so neither is held across an await.
    */
   async write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]> {
-    const results = await this.#underWriteLock('memhub write transaction', () => this.#writer.apply(operations));
+    const batch = await this.#underWriteLock('memhub write transaction', () => {
+      hitFaultPoint('before-begin');
+      const prune = this.#mirror.prunable();
+      const applied = this.#writer.apply(operations, prune);
+      this.#mirror.pruned(prune);
+      this.#checkpointer.checkpointIfLarge();
+      return applied;
+    });
     afterCommit();
-    return results;
+    hitFaultPoint('after-commit');
+    // Before the callers resolve: what they were told is written is in the mirror too.
+    if (batch.touchedLayers.size > 0) await this.#mirror.afterCommit(batch.touchedLayers);
+    return batch.results;
   }
 
   async get(id: string): Promise<MemoryRecord | undefined> {
@@ -135,7 +189,8 @@ export class SqliteEngine implements StoreEngine {
       recallCountTotal,
       databaseBytes: fileSize(join(this.location, DATABASE_FILE)),
       walBytes: fileSize(join(this.location, `${DATABASE_FILE}-wal`)),
-      checkpoints: this.#writer.checkpoints,
+      checkpoints: this.#checkpointer.checkpoints,
+      mirror: this.#mirror.stats(),
       locks: lockMetrics().filter((metrics) => metrics.path.startsWith(`${dirname(this.#lock.realPath)}${sep}`)),
     };
   }
@@ -159,12 +214,19 @@ export class SqliteEngine implements StoreEngine {
         if (this.#db.inTransaction) this.#db.prepare('ROLLBACK').run();
       }
     });
+    const mirror = await this.#mirror.verify();
     const { records } = await this.stats();
-    return { records, problems, layers: [] };
+    return { records, problems: [...problems, ...mirror.problems], layers: mirror.layers };
   }
 
   async repair(): Promise<readonly string[]> {
-    return this.#underWriteLock('memhub repair', () => this.#db.transaction(() => rebuildDerivedData(this.#db)).immediate());
+    const actions = await this.#underWriteLock('memhub repair', () => this.#db.transaction(() => rebuildDerivedData(this.#db)).immediate());
+    return [...actions, ...(await this.#mirror.repair())];
+  }
+
+  /** A record's latest line in a layer's JSONL mirror, read through the layer's index. */
+  async lookupInMirror(layer: string, id: string): Promise<IndexLookup> {
+    return this.#mirror.lookup(layer, id);
   }
 
   /** Runs `work` synchronously while holding the write lock (DESIGN rule 3: nothing awaited inside). */
@@ -178,8 +240,12 @@ export class SqliteEngine implements StoreEngine {
   }
 
   async close(): Promise<void> {
-    this.#db.close();
-    this.#lock.close();
+    try {
+      await this.#mirror.close();
+    } finally {
+      this.#db.close();
+      this.#lock.close();
+    }
   }
 }
 

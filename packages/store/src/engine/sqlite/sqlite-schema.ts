@@ -36,6 +36,48 @@ export const SCHEMA_MIGRATIONS: readonly string[] = [
   -- one index segment per record and cost about three times as much.
   CREATE VIRTUAL TABLE records_fts USING fts5 (content, content = 'records', content_rowid = 'seq');
   `,
+  // 2: one sequence for every change, and the journal the JSONL layer mirrors are appended from.
+  `
+  -- Every change takes its seq from this one counter, under the write lock: a remembered record's
+  -- seq, and also a forget, a move between layers or a batch of recall counts, so that each layer's
+  -- mirror is one increasing sequence of changes. It starts where records' AUTOINCREMENT left off.
+  CREATE TABLE store_sequence (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    last_seq INTEGER NOT NULL
+  );
+  INSERT INTO store_sequence (id, last_seq)
+    VALUES (1, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0));
+
+  -- Changes of mirrored layers not yet appended to their JSONL file, written in the transaction
+  -- that makes them. Appending reads them by (layer, seq); once appended, they are pruned.
+  CREATE TABLE mirror_journal (
+    layer TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    -- remember | forget | move-in | move-out | recall-counts
+    op TEXT NOT NULL,
+    record_id TEXT,
+    -- JSON: move-in {"from"}, move-out {"to"}, recall-counts {"counts": {id: total}}, else NULL.
+    detail TEXT,
+    PRIMARY KEY (layer, seq)
+  ) WITHOUT ROWID;
+
+  -- Per layer, the seq up to which journal rows were pruned: a mirror file that ends before it
+  -- lost lines the journal no longer has, and is rebuilt from the records.
+  CREATE TABLE mirror_layers (
+    layer TEXT PRIMARY KEY,
+    pruned_through INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+
+  -- Store-wide settings that every process must agree on, read by each write transaction.
+  -- mirror: '*' (every layer), a JSON array of layer names, or 'off'.
+  CREATE TABLE store_settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO store_settings (name, value) VALUES ('mirror', '*');
+  INSERT INTO mirror_layers (layer, pruned_through)
+    SELECT DISTINCT layer, (SELECT last_seq FROM store_sequence) FROM records;
+  `,
 ];
 
 export const CURRENT_SCHEMA_VERSION = SCHEMA_MIGRATIONS.length;

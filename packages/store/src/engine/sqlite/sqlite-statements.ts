@@ -1,9 +1,16 @@
 import type Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { queryBuilder } from './sqlite-query-builder.js';
-import type { NewRecordRow, RecordRow } from './sqlite-tables.js';
+import type { MirrorJournalTable, NewRecordRow, RecordRow } from './sqlite-tables.js';
 
-/** The engine's hot statements: built once by Kysely, prepared once per connection. */
+/** A record moved or counted, as the statements that change it return it. */
+export interface ChangedRecord {
+  readonly id: string;
+  readonly layer: string;
+  readonly recall_count: number;
+}
+
+/** The engine's statements: built once by Kysely from the typed schema, prepared once per connection. */
 export class SqliteStatements {
   readonly insertRecord: Database.Statement<unknown[], never>;
   readonly insertTag: Database.Statement<unknown[], never>;
@@ -11,18 +18,31 @@ export class SqliteStatements {
   readonly recordByKey: Database.Statement<unknown[], RecordRow>;
   /** A page of records in seq order: (after seq, limit). */
   readonly recordsAfter: Database.Statement<unknown[], RecordRow>;
+  /** A page of one layer's records in seq order: (layer, after seq, limit). */
+  readonly layerRecordsAfter: Database.Statement<unknown[], RecordRow>;
   readonly countByLayer: Database.Statement<unknown[], { layer: string; records: number; recall_count_total: number }>;
   readonly deleteById: Database.Statement<unknown[], never>;
   readonly indexContent: Database.Statement<unknown[], never>;
   readonly unindexContent: Database.Statement<unknown[], never>;
-  readonly archiveById: Database.Statement<unknown[], never>;
-  readonly archiveCreatedBefore: Database.Statement<unknown[], never>;
-  readonly archiveRecallCountBelow: Database.Statement<unknown[], never>;
-  /** Commutative: processes add to the count, nobody overwrites it. */
-  readonly addRecallCount: Database.Statement<unknown[], never>;
+  /** application -> archive, each returning the moved records. */
+  readonly archiveById: Database.Statement<unknown[], ChangedRecord>;
+  readonly archiveCreatedBefore: Database.Statement<unknown[], ChangedRecord>;
+  readonly archiveRecallCountBelow: Database.Statement<unknown[], ChangedRecord>;
+  /** Commutative: processes add to the count, nobody overwrites it. Returns the new total. */
+  readonly addRecallCount: Database.Statement<unknown[], ChangedRecord>;
+  readonly lastSeq: Database.Statement<unknown[], number>;
+  readonly setLastSeq: Database.Statement<unknown[], never>;
+  readonly mirrorSetting: Database.Statement<unknown[], string>;
+  readonly insertJournal: Database.Statement<unknown[], never>;
+  /** Journal rows of one layer after a seq, with the record they name (if it still exists): (layer, after, limit). */
+  readonly journalAfter: Database.Statement<unknown[], JournalRow>;
+  readonly pruneJournal: Database.Statement<unknown[], never>;
+  readonly markPruned: Database.Statement<unknown[], never>;
+  readonly prunedThrough: Database.Statement<unknown[], number>;
 
   constructor(db: Database.Database) {
-    const sample: Required<Omit<NewRecordRow, 'seq'>> = {
+    const sample: Required<NewRecordRow> = {
+      seq: 0,
       id: '',
       layer: '',
       content: '',
@@ -39,6 +59,7 @@ export class SqliteStatements {
     this.recordById = db.prepare(selectRecords.where('id', '=', '').compile().sql);
     this.recordByKey = db.prepare(selectRecords.where('idempotency_key', '=', '').compile().sql);
     this.recordsAfter = db.prepare(selectRecords.where('seq', '>', 0).orderBy('seq').limit(1).compile().sql);
+    this.layerRecordsAfter = db.prepare(selectRecords.where('layer', '=', '').where('seq', '>', 0).orderBy('seq').limit(1).compile().sql);
     this.deleteById = db.prepare(queryBuilder.deleteFrom('records').where('id', '=', '').compile().sql);
     this.indexContent = db.prepare(queryBuilder.insertInto('records_fts').values({ rowid: 0, content: '' }).compile().sql);
     // FTS5's delete command for an external-content table: the row's old content, by rowid.
@@ -49,7 +70,8 @@ export class SqliteStatements {
     const archive = queryBuilder
       .updateTable('records')
       .set({ layer: sql.lit('archive') })
-      .where('layer', '=', sql.lit('application'));
+      .where('layer', '=', sql.lit('application'))
+      .returning(['id', 'layer', 'recall_count']);
     this.archiveById = db.prepare(archive.where('id', '=', '').compile().sql);
     this.archiveCreatedBefore = db.prepare(archive.where('created_at', '<', 0).compile().sql);
     this.archiveRecallCountBelow = db.prepare(archive.where('recall_count', '<', 0).compile().sql);
@@ -58,6 +80,7 @@ export class SqliteStatements {
         .updateTable('records')
         .set((eb) => ({ recall_count: eb('recall_count', '+', 0) }))
         .where('seq', '=', 0)
+        .returning(['id', 'layer', 'recall_count'])
         .compile().sql,
     );
     this.countByLayer = db.prepare(
@@ -72,10 +95,87 @@ export class SqliteStatements {
         .orderBy('layer')
         .compile().sql,
     );
+    this.lastSeq = db
+      .prepare(queryBuilder.selectFrom('store_sequence').select('last_seq').where('id', '=', sql.lit(1)).compile().sql)
+      .pluck() as Database.Statement<unknown[], number>;
+    this.setLastSeq = db.prepare(queryBuilder.updateTable('store_sequence').set({ last_seq: 0 }).where('id', '=', sql.lit(1)).compile().sql);
+    this.mirrorSetting = db
+      .prepare(queryBuilder.selectFrom('store_settings').select('value').where('name', '=', sql.lit('mirror')).compile().sql)
+      .pluck() as Database.Statement<unknown[], string>;
+    const journalSample: MirrorJournalTable = { layer: '', seq: 0, op: 'remember', record_id: null, detail: null };
+    this.insertJournal = db.prepare(queryBuilder.insertInto('mirror_journal').values(journalSample).compile().sql);
+    this.journalAfter = db.prepare(
+      queryBuilder
+        .selectFrom('mirror_journal as j')
+        .leftJoin('records as r', 'r.id', 'j.record_id')
+        .select([
+          'j.seq as journal_seq',
+          'j.op',
+          'j.record_id',
+          'j.detail',
+          'r.seq',
+          'r.id',
+          'r.layer',
+          'r.content',
+          'r.tags',
+          'r.context_path',
+          'r.metadata',
+          'r.idempotency_key',
+          'r.created_at',
+          'r.recall_count',
+        ])
+        .where('j.layer', '=', '')
+        .where('j.seq', '>', 0)
+        .orderBy('j.seq')
+        .limit(1)
+        .compile().sql,
+    );
+    this.pruneJournal = db.prepare(queryBuilder.deleteFrom('mirror_journal').where('layer', '=', '').where('seq', '<=', 0).compile().sql);
+    this.markPruned = db.prepare(
+      queryBuilder
+        .insertInto('mirror_layers')
+        .values({ layer: '', pruned_through: 0 })
+        .onConflict((conflict) =>
+          conflict.column('layer').doUpdateSet({ pruned_through: sql`max(pruned_through, excluded.pruned_through)` }),
+        )
+        .compile().sql,
+    );
+    this.prunedThrough = db
+      .prepare(queryBuilder.selectFrom('mirror_layers').select('pruned_through').where('layer', '=', '').compile().sql)
+      .pluck() as Database.Statement<unknown[], number>;
   }
 
   /** Binds a new record in the column order of the compiled insert. */
-  static insertParameters(row: Required<Omit<NewRecordRow, 'seq'>>): unknown[] {
-    return [row.id, row.layer, row.content, row.tags, row.context_path, row.metadata, row.idempotency_key, row.created_at, row.recall_count];
+  static insertParameters(row: Required<NewRecordRow>): unknown[] {
+    return [
+      row.seq,
+      row.id,
+      row.layer,
+      row.content,
+      row.tags,
+      row.context_path,
+      row.metadata,
+      row.idempotency_key,
+      row.created_at,
+      row.recall_count,
+    ];
   }
+}
+
+/** A journal row joined with the record it names; the record's columns are null when it is gone. */
+export interface JournalRow {
+  readonly journal_seq: number;
+  readonly op: MirrorJournalTable['op'];
+  readonly record_id: string | null;
+  readonly detail: string | null;
+  readonly seq: number | null;
+  readonly id: string | null;
+  readonly layer: string | null;
+  readonly content: string | null;
+  readonly tags: string | null;
+  readonly context_path: string | null;
+  readonly metadata: string | null;
+  readonly idempotency_key: string | null;
+  readonly created_at: number | null;
+  readonly recall_count: number | null;
 }

@@ -33,8 +33,40 @@ export interface RecordsFtsTable {
   records_fts: string | null;
 }
 
+/** The one counter every change takes its seq from (a single row, id 1). */
+export interface StoreSequenceTable {
+  id: number;
+  last_seq: number;
+}
+
+export type MirrorOp = 'remember' | 'forget' | 'move-in' | 'move-out' | 'recall-counts';
+
+/** A change of a mirrored layer, waiting to be appended to the layer's JSONL file. */
+export interface MirrorJournalTable {
+  layer: string;
+  seq: number;
+  op: MirrorOp;
+  record_id: string | null;
+  /** JSON, by op: move-in {"from"}, move-out {"to"}, recall-counts {"counts": {id: total}}; else null. */
+  detail: string | null;
+}
+
+export interface MirrorLayersTable {
+  layer: string;
+  pruned_through: number;
+}
+
+export interface StoreSettingsTable {
+  name: string;
+  value: string;
+}
+
 export interface StoreTables {
   records: RecordsTable;
   record_tags: RecordTagsTable;
   records_fts: RecordsFtsTable;
+  store_sequence: StoreSequenceTable;
+  mirror_journal: MirrorJournalTable;
+  mirror_layers: MirrorLayersTable;
+  store_settings: StoreSettingsTable;
 }

@@ -1,114 +1,114 @@
-import { v7 as timeOrderedUuid } from 'uuid';
-import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { v7 as timeOrderedUuid } from 'uuid';
 import type { MemoryRecord } from '../../memory-record.js';
-import { recordFromRow } from './sqlite-record.js';
-import type { StoreLogger } from '../../store-logger.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidImportedRecord } from '../../validate-import.js';
 import type { ValidRecordInput } from '../../validate-record.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
-import { SqliteStatements } from './sqlite-statements.js';
+import { recordFromRow } from './sqlite-record.js';
+import { SqliteStatements, type ChangedRecord } from './sqlite-statements.js';
+import type { MirrorOp } from './sqlite-tables.js';
 
-export interface SqliteWriterOptions {
-  /** The WAL file, watched with stat (never opened). */
-  readonly walPath: string;
-  /** Past this size, the writer runs a TRUNCATE checkpoint after its commit. */
-  readonly walCheckpointBytes: number;
-  /** The connection's normal busy_timeout, restored after a checkpoint. */
-  readonly busyTimeoutMs: number;
-  readonly logger: StoreLogger;
+/** What one transaction did. */
+export interface AppliedBatch {
+  /** One result per operation, in order. */
+  readonly results: WriteResult[];
+  /** The mirrored layers this transaction wrote journal rows for: their JSONL files are behind now. */
+  readonly touchedLayers: ReadonlySet<string>;
+}
+
+/** Which layers are mirrored, as `store_settings.mirror` says: every one, some, or none. */
+export type MirrorSelection = { readonly kind: 'all' } | { readonly kind: 'some'; readonly layers: ReadonlySet<string> } | { readonly kind: 'off' };
+
+export function parseMirrorSetting(value: string | undefined): MirrorSelection {
+  if (value === undefined || value === '*') return { kind: 'all' };
+  if (value === 'off') return { kind: 'off' };
+  return { kind: 'some', layers: new Set(JSON.parse(value) as string[]) };
+}
+
+export function isMirrored(selection: MirrorSelection, layer: string): boolean {
+  return selection.kind === 'all' || (selection.kind === 'some' && selection.layers.has(layer));
 }
 
 /**
- * A checkpoint waits through SQLite's busy handler (blocking this thread) for readers on older
- * snapshots to move on, so it gets a timeout of its own, shorter than the connection's. With
- * readers that never pause it took 60 to 90 ms here, and now and then could not finish at all.
- */
-const CHECKPOINT_BUSY_TIMEOUT_MS = 1_000;
-/**
- * After a checkpoint that readers kept from finishing, the next try waits: 250 ms, doubling with
- * each failure in a row up to 8 s, so that permanent starvation costs the writer little time.
- */
-const CHECKPOINT_RETRY_FIRST_MS = 250;
-const CHECKPOINT_RETRY_MAX_MS = 8_000;
-
-export interface CheckpointStats {
-  /** TRUNCATE checkpoints that reset the WAL. */
-  readonly completed: number;
-  /** Checkpoints that readers kept from resetting the WAL (reported to the logger too). */
-  readonly starved: number;
-}
-
-/**
- * Applies a batch of write operations in one BEGIN IMMEDIATE transaction. The caller holds the
- * store's exclusive flock for the whole call, so after the commit this is also where the WAL is
- * kept bounded: when readers never stop, SQLite's automatic (passive) checkpoints can never
- * restart the WAL, and it would grow without end.
+ * Applies a batch of write operations in one BEGIN IMMEDIATE transaction; the caller holds the
+ * store's exclusive flock for the whole call.
+ *
+ * Every change takes the next seq of the one store-wide counter, read once and written once per
+ * transaction. A change of a mirrored layer also writes a journal row in the same transaction,
+ * so the layer's JSONL mirror can always be brought up to date from the database, whoever
+ * commits and whoever crashes. Journal rows already appended (as the mirror reports) are pruned
+ * here too, in the transaction that is being paid for anyway.
  */
 export class SqliteWriter {
-  readonly #db: Database.Database;
   readonly #statements: SqliteStatements;
-  readonly #options: SqliteWriterOptions;
-  readonly #applyInTransaction: Database.Transaction<(operations: readonly WriteOperation[]) => WriteResult[]>;
-  #checkpoints = { completed: 0, starved: 0 };
-  #nextCheckpointAttempt = 0;
-  #checkpointRetryMs = CHECKPOINT_RETRY_FIRST_MS;
+  readonly #applyInTransaction: Database.Transaction<
+    (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>) => AppliedBatch
+  >;
+  /** State of the transaction in progress. */
+  #lastSeq = 0;
+  #mirror: MirrorSelection = { kind: 'all' };
+  #touched = new Set<string>();
 
-  constructor(db: Database.Database, statements: SqliteStatements, options: SqliteWriterOptions) {
-    this.#db = db;
+  constructor(db: Database.Database, statements: SqliteStatements) {
     this.#statements = statements;
-    this.#options = options;
-    this.#applyInTransaction = db.transaction((operations: readonly WriteOperation[]) =>
-      operations.map((operation) => this.#applyOne(operation)),
-    );
+    this.#applyInTransaction = db.transaction((operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>) => {
+      const startSeq = this.#statements.lastSeq.get() as number;
+      this.#lastSeq = startSeq;
+      this.#mirror = parseMirrorSetting(this.#statements.mirrorSetting.get());
+      this.#touched = new Set();
+      for (const [layer, through] of prune) {
+        this.#statements.pruneJournal.run(layer, through);
+        this.#statements.markPruned.run(layer, through);
+      }
+      const results = operations.map((operation) => this.#applyOne(operation));
+      if (this.#lastSeq !== startSeq) this.#statements.setLastSeq.run(this.#lastSeq);
+      return { results, touchedLayers: this.#touched };
+    });
   }
 
-  get checkpoints(): CheckpointStats {
-    return { ...this.#checkpoints };
-  }
-
-  /** Runs under the flock: BEGIN IMMEDIATE, every operation in order, COMMIT; then the WAL check. */
-  apply(operations: readonly WriteOperation[]): WriteResult[] {
-    const results = this.#applyInTransaction.immediate(operations);
-    this.#checkpointIfLarge();
-    return results;
+  /**
+   * Runs under the flock: BEGIN IMMEDIATE, the pruning of journal rows already mirrored (layer ->
+   * last seq appended), every operation in order, COMMIT.
+   */
+  apply(operations: readonly WriteOperation[], prune: ReadonlyMap<string, number> = new Map()): AppliedBatch {
+    return this.#applyInTransaction.immediate(operations, prune);
   }
 
   #applyOne(operation: WriteOperation): WriteResult {
     switch (operation.kind) {
       case 'remember':
-        return this.#insert(operation.input);
+        return this.#remember(operation.input);
       case 'forget':
         return this.#forget(operation.id);
       case 'archive':
         return this.#archive(operation.selector);
       case 'add-recall-counts':
-        for (const [seq, count] of operation.increments) this.#statements.addRecallCount.run(count, seq);
-        return undefined;
+        return this.#addRecallCounts(operation.increments);
       case 'import':
         return this.#import(operation.record);
     }
   }
 
-  #insert(input: ValidRecordInput): MemoryRecord {
+  #remember(input: ValidRecordInput): MemoryRecord {
     if (input.key !== null) {
       const existing = this.#statements.recordByKey.get(input.key);
       if (existing !== undefined) return recordFromRow(existing);
     }
-    return this.#write(input, timeOrderedUuid(), Date.now(), 0);
+    return this.#insert(input, timeOrderedUuid(), Date.now(), 0);
   }
 
   /** An exported record, kept as it was, unless its id or key is here already. */
   #import(record: ValidImportedRecord): MemoryRecord | null {
     if (this.#statements.recordById.get(record.id) !== undefined) return null;
     if (record.key !== null && this.#statements.recordByKey.get(record.key) !== undefined) return null;
-    return this.#write(record, record.id, record.createdAt, record.recallCount);
+    return this.#insert(record, record.id, record.createdAt, record.recallCount);
   }
 
-  /** Inserts the row, its full-text entry and its tags. */
-  #write(input: ValidRecordInput, id: string, createdAt: number, recallCount: number): MemoryRecord {
+  /** Inserts the row, its full-text entry, its tags and its journal row. */
+  #insert(input: ValidRecordInput, id: string, createdAt: number, recallCount: number): MemoryRecord {
     const row = {
+      seq: this.#nextSeq(),
       id,
       layer: input.layer,
       content: input.content,
@@ -119,11 +119,12 @@ export class SqliteWriter {
       created_at: createdAt,
       recall_count: recallCount,
     };
-    const seq = Number(this.#statements.insertRecord.run(...SqliteStatements.insertParameters(row)).lastInsertRowid);
-    this.#statements.indexContent.run(seq, input.content);
-    for (const tag of input.tags) this.#statements.insertTag.run(tag, seq);
+    this.#statements.insertRecord.run(...SqliteStatements.insertParameters(row));
+    this.#statements.indexContent.run(row.seq, input.content);
+    for (const tag of input.tags) this.#statements.insertTag.run(tag, row.seq);
+    this.#journal(row.layer, row.seq, 'remember', id, null);
     // Built from what was just written rather than read back: the same values, one query less.
-    return recordFromRow({ ...row, seq });
+    return recordFromRow(row);
   }
 
   #forget(id: string): boolean {
@@ -131,43 +132,58 @@ export class SqliteWriter {
     if (row === undefined) return false;
     this.#statements.unindexContent.run(row.seq, row.content);
     this.#statements.deleteById.run(id);
+    this.#journal(row.layer, this.#nextSeq(), 'forget', id, null);
     return true;
   }
 
   #archive(selector: ValidArchiveSelector): number {
+    let moved: ChangedRecord[];
     if ('ids' in selector) {
-      let moved = 0;
-      for (const id of selector.ids) moved += this.#statements.archiveById.run(id).changes;
-      return moved;
+      moved = [];
+      for (const id of selector.ids) moved.push(...this.#statements.archiveById.all(id));
+    } else if ('createdBefore' in selector) {
+      moved = this.#statements.archiveCreatedBefore.all(selector.createdBefore);
+    } else {
+      moved = this.#statements.archiveRecallCountBelow.all(selector.recallCountBelow);
     }
-    if ('createdBefore' in selector) return this.#statements.archiveCreatedBefore.run(selector.createdBefore).changes;
-    return this.#statements.archiveRecallCountBelow.run(selector.recallCountBelow).changes;
+    for (const record of moved) {
+      // One change, one seq, seen from both sides: it leaves one layer's file and enters the other's.
+      const seq = this.#nextSeq();
+      this.#journal('application', seq, 'move-out', record.id, '{"to":"archive"}');
+      this.#journal('archive', seq, 'move-in', record.id, '{"from":"application"}');
+    }
+    return moved.length;
   }
 
-  #checkpointIfLarge(): void {
-    const walBytes = statSync(this.#options.walPath, { throwIfNoEntry: false })?.size ?? 0;
-    if (walBytes < this.#options.walCheckpointBytes || Date.now() < this.#nextCheckpointAttempt) return;
-    let result: { busy: number; log: number; checkpointed: number } | undefined;
-    try {
-      this.#db.pragma(`busy_timeout = ${CHECKPOINT_BUSY_TIMEOUT_MS}`);
-      [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
-    } catch (error) {
-      // The batch is committed already: a failed checkpoint must not fail its callers.
-      this.#options.logger.warn({ walBytes, error: String(error) }, 'memhub: WAL checkpoint failed; retrying later');
-    } finally {
-      this.#db.pragma(`busy_timeout = ${Math.round(this.#options.busyTimeoutMs)}`);
+  /**
+   * Adds the increments, and journals the new totals: one row per mirrored layer, under one seq.
+   * A mirror keeps totals, not increments, so replaying a line twice cannot count twice.
+   */
+  #addRecallCounts(increments: ReadonlyMap<number, number>): undefined {
+    const totalsByLayer = new Map<string, Record<string, number>>();
+    for (const [seq, count] of increments) {
+      for (const record of this.#statements.addRecallCount.all(count, seq)) {
+        if (!isMirrored(this.#mirror, record.layer)) continue;
+        let totals = totalsByLayer.get(record.layer);
+        if (totals === undefined) totalsByLayer.set(record.layer, (totals = {}));
+        totals[record.id] = record.recall_count;
+      }
     }
-    if (result !== undefined && result.busy === 0) {
-      this.#checkpoints.completed += 1;
-      this.#checkpointRetryMs = CHECKPOINT_RETRY_FIRST_MS;
-      return;
+    if (totalsByLayer.size > 0) {
+      const seq = this.#nextSeq();
+      for (const [layer, counts] of totalsByLayer) this.#journal(layer, seq, 'recall-counts', null, JSON.stringify({ counts }));
     }
-    this.#checkpoints.starved += 1;
-    this.#nextCheckpointAttempt = Date.now() + this.#checkpointRetryMs;
-    this.#checkpointRetryMs = Math.min(CHECKPOINT_RETRY_MAX_MS, this.#checkpointRetryMs * 2);
-    this.#options.logger.warn(
-      { walBytes, ...result },
-      'memhub: readers kept the WAL checkpoint from finishing (checkpoint starvation); the WAL keeps growing until they pause',
-    );
+    return undefined;
+  }
+
+  #nextSeq(): number {
+    this.#lastSeq += 1;
+    return this.#lastSeq;
+  }
+
+  #journal(layer: string, seq: number, op: MirrorOp, recordId: string | null, detail: string | null): void {
+    if (!isMirrored(this.#mirror, layer)) return;
+    this.#statements.insertJournal.run(layer, seq, op, recordId, detail);
+    this.#touched.add(layer);
   }
 }

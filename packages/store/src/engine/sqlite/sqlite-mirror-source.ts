@@ -1,0 +1,101 @@
+import type Database from 'better-sqlite3';
+import type { MemoryRecord } from '../../memory-record.js';
+import type { MirrorLine } from '../../mirror/mirror-line.js';
+import type { MirrorSource } from '../../mirror/mirror-source.js';
+import { queryBuilder } from './sqlite-query-builder.js';
+import { recordFromRow } from './sqlite-record.js';
+import type { JournalRow, SqliteStatements } from './sqlite-statements.js';
+import type { RecordRow } from './sqlite-tables.js';
+import { isMirrored, parseMirrorSetting } from './sqlite-writer.js';
+
+const PAGE = 1000;
+
+/**
+ * The mirror's view of the SQLite database: journal rows turned into mirror lines (joined with
+ * the records they name, read when they are appended), and a layer's records for rebuilds. Reads
+ * only; every write of the store goes through the writer.
+ */
+export class SqliteMirrorSource implements MirrorSource {
+  readonly #db: Database.Database;
+  readonly #statements: SqliteStatements;
+  readonly #layersWithChanges: Database.Statement<unknown[], string>;
+  readonly #layersWithRecords: Database.Statement<unknown[], string>;
+
+  constructor(db: Database.Database, statements: SqliteStatements) {
+    this.#db = db;
+    this.#statements = statements;
+    const distinctLayers = (table: 'mirror_journal' | 'records') =>
+      db.prepare(queryBuilder.selectFrom(table).select('layer').distinct().compile().sql).pluck() as Database.Statement<unknown[], string>;
+    this.#layersWithChanges = distinctLayers('mirror_journal');
+    this.#layersWithRecords = distinctLayers('records');
+  }
+
+  changesAfter(layer: string, afterSeq: number, limit: number): MirrorLine[] {
+    const lines: MirrorLine[] = [];
+    for (const row of this.#statements.journalAfter.all(layer, afterSeq, limit)) {
+      const line = lineOfJournalRow(layer, row);
+      if (line !== undefined) lines.push(line);
+    }
+    return lines;
+  }
+
+  prunedThrough(layer: string): number {
+    return (this.#statements.prunedThrough.get(layer) as number | undefined) ?? 0;
+  }
+
+  lastSeq(): number {
+    return this.#statements.lastSeq.get() as number;
+  }
+
+  *layerRecords(layer: string): Iterable<MemoryRecord> {
+    let after = 0;
+    for (;;) {
+      const page = this.#statements.layerRecordsAfter.all(layer, after, PAGE);
+      for (const row of page) yield recordFromRow(row);
+      if (page.length < PAGE) return;
+      after = (page[page.length - 1] as RecordRow).seq;
+    }
+  }
+
+  inReadTransaction<T>(read: () => T): T {
+    // A deferred transaction that only reads: it takes no write lock, and pins one snapshot.
+    return this.#db.transaction(read).deferred();
+  }
+
+  layersWithChanges(): readonly string[] {
+    return this.#layersWithChanges.all();
+  }
+
+  layersWithRecords(): readonly string[] {
+    return this.#layersWithRecords.all();
+  }
+
+  isMirrored(layer: string): boolean {
+    return isMirrored(parseMirrorSetting(this.#statements.mirrorSetting.get()), layer);
+  }
+}
+
+/**
+ * A journal row as a line. A remember or move-in is written with the record as it is now
+ * (content never changes; its recall count can only have grown, and totals replay by maximum),
+ * in the journal's layer. One whose record has been forgotten since is left out: the forget that
+ * follows it in the journal says all there is to say.
+ */
+function lineOfJournalRow(layer: string, row: JournalRow): MirrorLine | undefined {
+  const seq = row.journal_seq;
+  switch (row.op) {
+    case 'remember':
+    case 'move-in': {
+      if (row.id === null) return undefined;
+      const record = { ...recordFromRow(row as RecordRow), layer };
+      if (row.op === 'remember') return { v: 1, seq, op: 'remember', record };
+      return { v: 1, seq, op: 'move-in', from: (JSON.parse(row.detail ?? '{}') as { from?: string }).from ?? 'application', record };
+    }
+    case 'forget':
+      return { v: 1, seq, op: 'forget', id: row.record_id as string };
+    case 'move-out':
+      return { v: 1, seq, op: 'move-out', id: row.record_id as string, to: (JSON.parse(row.detail ?? '{}') as { to?: string }).to ?? 'archive' };
+    case 'recall-counts':
+      return { v: 1, seq, op: 'recall-counts', counts: (JSON.parse(row.detail ?? '{}') as { counts?: Record<string, number> }).counts ?? {} };
+  }
+}

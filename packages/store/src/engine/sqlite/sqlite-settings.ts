@@ -1,0 +1,39 @@
+import type Database from 'better-sqlite3';
+import { isMirrored, parseMirrorSetting } from './sqlite-writer.js';
+
+/**
+ * Store-wide settings changed on open, inside the schema transaction (under the write lock,
+ * BEGIN IMMEDIATE): every process reads them in each write transaction, so all agree at once.
+ */
+
+/**
+ * Sets which layers are mirrored ('*', 'off' or a JSON array of layer names). A layer that starts
+ * being mirrored is marked as pruned through the latest seq, so that its file (missing, or left
+ * from an earlier time) is rebuilt from its records at the next catch-up; a layer that stops being
+ * mirrored loses its waiting journal rows.
+ */
+export function applyMirrorSetting(db: Database.Database, wanted: string): void {
+  const current = db.prepare(`SELECT value FROM store_settings WHERE name = 'mirror'`).pluck().get() as string | undefined;
+  if (current === wanted) return;
+  db.prepare(`INSERT INTO store_settings (name, value) VALUES ('mirror', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`).run(wanted);
+  const before = parseMirrorSetting(current);
+  const after = parseMirrorSetting(wanted);
+  const lastSeq = db.prepare('SELECT last_seq FROM store_sequence WHERE id = 1').pluck().get() as number;
+  const layers = db.prepare('SELECT DISTINCT layer FROM records UNION SELECT DISTINCT layer FROM mirror_journal').pluck().all() as string[];
+  const markPruned = db.prepare(
+    'INSERT INTO mirror_layers (layer, pruned_through) VALUES (?, ?) ON CONFLICT (layer) DO UPDATE SET pruned_through = max(pruned_through, excluded.pruned_through)',
+  );
+  const dropJournal = db.prepare('DELETE FROM mirror_journal WHERE layer = ?');
+  for (const layer of layers) {
+    if (!isMirrored(before, layer) && isMirrored(after, layer)) markPruned.run(layer, lastSeq);
+    if (!isMirrored(after, layer)) dropJournal.run(layer);
+  }
+}
+
+/**
+ * Moves the store's seq counter up to `seq` if it is below: a mirror file that is ahead of the
+ * database (restored from an older backup) must never see a new change reuse one of its seqs.
+ */
+export function raiseSequenceTo(db: Database.Database, seq: number): boolean {
+  return db.prepare('UPDATE store_sequence SET last_seq = ? WHERE id = 1 AND last_seq < ?').run(seq, seq).changes > 0;
+}

@@ -1,0 +1,29 @@
+/**
+ * Fault points for crash tests: named places in the write path where a test can make the process
+ * die, as a power cut or `kill -9` would, by starting it with `MEMHUB_FAULT=<name>`. Off unless
+ * that variable is set (read once). The process kills itself with SIGKILL: no exit handlers, no
+ * flush, no release, exactly like a crash.
+ *
+ * - `before-begin`: the write lock is held, the transaction not begun.
+ * - `after-commit`: committed, the mirror not appended, the callers not answered.
+ * - `mirror-mid-append`: half of a batch's lines written to a layer file.
+ * - `mirror-before-index`: lines appended, the index not brought up to date.
+ * - `mirror-before-rebuild`: a layer file about to be rebuilt.
+ * - `recall-flush`: a batch of recall counts about to be written.
+ */
+export type FaultPoint =
+  | 'before-begin'
+  | 'after-commit'
+  | 'mirror-mid-append'
+  | 'mirror-before-index'
+  | 'mirror-before-rebuild'
+  | 'recall-flush';
+
+const armed = process.env['MEMHUB_FAULT'];
+
+/** Dies here if this fault point is armed; `before` runs first (to leave a half-done write). */
+export function hitFaultPoint(name: FaultPoint, before?: () => void): void {
+  if (armed !== name) return;
+  before?.();
+  process.kill(process.pid, 'SIGKILL');
+}

@@ -1,0 +1,234 @@
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StoreLogger } from '../store-logger.js';
+import { LAYER_PATTERN } from '../validate-record.js';
+import type { LayerVerifyReport, VerifyProblem } from '../verify-report.js';
+import { LayerFile } from './layer-file.js';
+import type { IndexLookup } from './layer-index.js';
+import { LayerMirror, type LayerMirrorCounters } from './layer-mirror.js';
+import { parseMirrorLine } from './mirror-line.js';
+import type { MirrorSource } from './mirror-source.js';
+
+export interface JsonlMirrorOptions {
+  /** The store's folder; the mirror lives in its `layers/` folder. */
+  readonly dir: string;
+  /** fdatasync each append (durability 'full'). */
+  readonly syncAppends: boolean;
+  readonly lockTimeoutMs: number;
+  readonly allowUnsafeFilesystem: boolean;
+  readonly logger: StoreLogger;
+}
+
+/** One layer's mirror in stats(). */
+export interface LayerMirrorStats extends LayerMirrorCounters {
+  readonly layer: string;
+  /** Size of `layers/<layer>.jsonl`, by stat. */
+  readonly bytes: number;
+}
+
+export const LAYERS_FOLDER = 'layers';
+/** Journal rows are pruned once a layer's file has moved this many seqs past the last pruning. */
+const PRUNE_EVERY_SEQS = 256;
+
+/**
+ * The store's JSONL mirror: one file per layer in `layers/`, each derived from the database by
+ * seq. After every commit the writing process appends the changes of the layers it touched
+ * (under each layer's writer lock); on open, every layer is caught up, which also heals a writer
+ * that crashed between its COMMIT and its append, and a torn last line.
+ */
+export class JsonlMirror {
+  readonly folder: string;
+  readonly #options: JsonlMirrorOptions;
+  readonly #source: MirrorSource;
+  readonly #layers = new Map<string, LayerMirror>();
+  readonly #lastPruned = new Map<string, number>();
+
+  constructor(options: JsonlMirrorOptions, source: MirrorSource) {
+    this.#options = options;
+    this.#source = source;
+    this.folder = join(options.dir, LAYERS_FOLDER);
+    mkdirSync(this.folder, { recursive: true });
+  }
+
+  /**
+   * After a commit, before its callers resolve: appends the touched layers' new changes. A
+   * failure (a full disk, say) is reported to the logger, not thrown: the change is committed
+   * in the database, and the next append or open brings the file up to date.
+   */
+  async afterCommit(layers: ReadonlySet<string>): Promise<void> {
+    for (const name of layers) {
+      const layer = this.#layer(name);
+      try {
+        await layer.locked('memhub mirror append', () => layer.catchUp(this.#source));
+      } catch (error) {
+        this.#options.logger.warn({ layer: name, error: String(error) }, 'memhub: could not append to a layer mirror; it will be caught up later');
+      }
+    }
+  }
+
+  /** On open: every mirrored layer (with records, with changes waiting, or with a file) caught up. */
+  async catchUpAll(): Promise<void> {
+    for (const name of this.#knownLayers()) {
+      const layer = this.#layer(name);
+      await layer.locked('memhub mirror catch-up', () => layer.catchUp(this.#source));
+    }
+  }
+
+  /**
+   * Layers whose file has moved well past the last pruning: layer -> seq through which their
+   * journal rows are in the file. The engine prunes them in its next transaction and reports
+   * back with pruned().
+   */
+  prunable(): ReadonlyMap<string, number> {
+    const prunable = new Map<string, number>();
+    for (const [name, layer] of this.#layers) {
+      if (layer.appendedThrough - (this.#lastPruned.get(name) ?? 0) >= PRUNE_EVERY_SEQS) prunable.set(name, layer.appendedThrough);
+    }
+    return prunable;
+  }
+
+  pruned(pruned: ReadonlyMap<string, number>): void {
+    for (const [name, seq] of pruned) this.#lastPruned.set(name, seq);
+  }
+
+  /** Verifies every mirrored layer; see LayerMirror.verify(). */
+  async verify(): Promise<{ readonly layers: LayerVerifyReport[]; readonly problems: VerifyProblem[] }> {
+    const layers: LayerVerifyReport[] = [];
+    for (const name of this.#knownLayers()) {
+      const layer = this.#layer(name);
+      layers.push(await layer.locked('memhub mirror verify', () => layer.verify(this.#source)));
+    }
+    return { layers, problems: layers.flatMap(problemsOf) };
+  }
+
+  /** Rebuilds every layer whose verify() found a problem, and brings every index up to date. */
+  async repair(): Promise<string[]> {
+    const actions: string[] = [];
+    for (const name of this.#knownLayers()) {
+      const layer = this.#layer(name);
+      actions.push(
+        ...(await layer.locked('memhub mirror repair', () => {
+          const report = layer.verify(this.#source);
+          if (problemsOf(report).length > 0) return layer.repair(this.#source);
+          layer.updateIndex();
+          return [];
+        })),
+      );
+    }
+    return actions;
+  }
+
+  /** The record's latest line in a layer file, through the layer's index. */
+  async lookup(layerName: string, id: string): Promise<IndexLookup> {
+    const layer = this.#layer(layerName);
+    return layer.locked('memhub mirror lookup', () => layer.lookup(id));
+  }
+
+  stats(): LayerMirrorStats[] {
+    return [...this.#layers.values()].map((layer) => ({
+      layer: layer.layer,
+      bytes: statSync(layer.file.path, { throwIfNoEntry: false })?.size ?? 0,
+      ...layer.counters,
+    }));
+  }
+
+  /** Brings the indexes up to date, then closes every file and lock. */
+  async close(): Promise<void> {
+    try {
+      for (const layer of this.#layers.values()) await layer.locked('memhub mirror close', () => layer.flushIndex());
+    } finally {
+      for (const layer of this.#layers.values()) layer.close();
+      this.#layers.clear();
+    }
+  }
+
+  #layer(name: string): LayerMirror {
+    let layer = this.#layers.get(name);
+    if (layer === undefined) {
+      layer = new LayerMirror({ ...this.#options, folder: this.folder, layer: name });
+      this.#layers.set(name, layer);
+    }
+    return layer;
+  }
+
+  /** Mirrored layers with records, with journal rows waiting, or with a file in `layers/`. */
+  #knownLayers(): string[] {
+    const names = new Set([...this.#source.layersWithRecords(), ...this.#source.layersWithChanges(), ...layerFilesIn(this.folder)]);
+    return [...names].filter((name) => this.#source.isMirrored(name)).sort();
+  }
+}
+
+/** Layer names that have a `<layer>.jsonl` file in the folder. */
+export function layerFilesIn(folder: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return entries
+    .filter((entry) => entry.endsWith('.jsonl'))
+    .map((entry) => entry.slice(0, -'.jsonl'.length))
+    .filter((name) => LAYER_PATTERN.test(name));
+}
+
+/**
+ * The highest seq in any layer file's last complete line, read without taking the layer locks:
+ * used on open, under the database's write lock, so that the store's counter never hands out a
+ * seq a mirror file already has (a database restored from an older backup, say).
+ */
+export function highestSeqInLayerFiles(dir: string): number {
+  const folder = join(dir, LAYERS_FOLDER);
+  let highest = 0;
+  for (const name of layerFilesIn(folder)) {
+    const file = new LayerFile(join(folder, `${name}.jsonl`));
+    try {
+      for (let line = file.tail().lastLine; line !== undefined; line = file.lineBefore(line.offset)) {
+        try {
+          highest = Math.max(highest, parseMirrorLine(line.text).seq);
+          break;
+        } catch {
+          // not a mirror line: look further up
+        }
+      }
+    } finally {
+      file.close();
+    }
+  }
+  return highest;
+}
+
+/** A layer report's problems, in words. */
+function problemsOf(report: LayerVerifyReport): VerifyProblem[] {
+  const problems: VerifyProblem[] = [];
+  const layer = report.layer;
+  const some = (ids: readonly string[]) => ids.slice(0, 5).join(', ');
+  if (report.missingCount > 0) {
+    problems.push({ kind: 'mirror-missing', layer, message: `${report.missingCount} record(s) of layer ${layer} are not in its mirror, e.g. ${some(report.missing)}` });
+  }
+  if (report.extraCount > 0) {
+    problems.push({ kind: 'mirror-extra', layer, message: `${report.extraCount} record(s) in the mirror of layer ${layer} are not in the database, e.g. ${some(report.extra)}` });
+  }
+  if (report.differentCount > 0) {
+    problems.push({
+      kind: 'mirror-different',
+      layer,
+      message: `${report.differentCount} record(s) of layer ${layer} differ between the database and the mirror, e.g. ${some(report.different)}`,
+    });
+  }
+  for (const bad of report.badLines.slice(0, 10)) {
+    problems.push({ kind: 'mirror-bad-line', layer, message: `${report.file} line ${bad.lineNumber} (byte ${bad.offset}): ${bad.reason}` });
+  }
+  if (report.badLineCount > 10) {
+    problems.push({ kind: 'mirror-bad-line', layer, message: `${report.file}: ${report.badLineCount - 10} more line(s) that are not mirror lines` });
+  }
+  if (report.outOfOrder > 0) {
+    problems.push({ kind: 'mirror-order', layer, message: `${report.file}: ${report.outOfOrder} line(s) whose seq is not above the line before` });
+  }
+  if (report.tornTail !== null) {
+    problems.push({ kind: 'mirror-torn-tail', layer, message: `${report.file} ends with ${report.tornTail.bytes} byte(s) of a torn line at byte ${report.tornTail.offset}` });
+  }
+  if (!report.index.ok) problems.push({ kind: 'mirror-index', layer, message: `${report.file}: ${report.index.problem ?? 'index problem'}` });
+  return problems;
+}

@@ -1,0 +1,269 @@
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import type { LayerFile } from './layer-file.js';
+import { lineRecordId, parseMirrorLine, type MirrorLine, type MirrorOpName } from './mirror-line.js';
+
+/** One line of the layer file that is about a record: where it is, and what it did. */
+export interface IndexEntry {
+  readonly id: string;
+  readonly seq: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly op: MirrorOpName;
+}
+
+/** What a lookup found, and what it cost. */
+export interface IndexLookup {
+  /** The record's latest line (a remember or move-in), or undefined when it is not in the layer. */
+  readonly line: Extract<MirrorLine, { record: unknown }> | undefined;
+  /** Lines of the layer file read to answer (1 when the index covers the record). */
+  readonly linesRead: number;
+}
+
+/** Whether the index matches the layer file, and how much of it it covers. */
+export interface IndexCheck {
+  readonly ok: boolean;
+  readonly entries: number;
+  readonly coveredBytes: number;
+  readonly problem?: string;
+}
+
+const MAGIC = Buffer.from('MHIDX001');
+const HEADER_BYTES = 64;
+const ENTRY_BYTES = 32;
+const OPS: readonly MirrorOpName[] = ['remember', 'forget', 'move-out', 'move-in'];
+
+interface Header {
+  readonly fileIno: number;
+  /** Bytes of the layer file that the entries cover (always at a line boundary). */
+  readonly coveredBytes: number;
+  readonly entries: number;
+}
+
+/**
+ * `layers/<layer>.idx`: for each line of the layer file that is about a record (remember,
+ * forget, move-out, move-in), the record's id (hashed), seq, byte offset, length and op, so that
+ * one record is read from the JSONL file with one read of one line.
+ *
+ * The file is a 64-byte header (magic, the layer file's inode, the bytes covered, the entry count)
+ * and 32-byte entries, appended in the layer file's order. It is brought up to date in batches
+ * (the mirror decides when: by lines, bytes or time, and on close), never once per line: the new
+ * entries are appended with one write and the header rewritten after them, so a crash in between
+ * leaves a header that covers only what was complete. An index whose header does not match the
+ * layer file (another inode, more bytes than the file has, a size that is not header + entries)
+ * is stale and rebuilt from the layer file. The caller holds the layer's writer lock throughout.
+ */
+export class LayerIndex {
+  readonly path: string;
+  #fd: number | undefined;
+  /** Times the index was brought up to date (for stats and tests). */
+  updates = 0;
+  /** Times it was found stale and rebuilt from scratch. */
+  rebuilds = 0;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  #descriptor(): number {
+    this.#fd ??= openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    return this.#fd;
+  }
+
+  /**
+   * Brings the index up to the end of the layer file's last complete line. `pending` are entries
+   * this process already knows (the lines it just appended, with the offset they start at): used
+   * as they are when they begin exactly where the index ends, else the new lines are read.
+   */
+  update(file: LayerFile, pending?: { readonly from: number; readonly to: number; readonly entries: readonly IndexEntry[] }): void {
+    const { ino, size } = file.stat();
+    let header = this.#validHeader(ino, size);
+    if (header === undefined) {
+      this.rebuilds += 1;
+      header = { fileIno: ino, coveredBytes: 0, entries: 0 };
+      ftruncateSync(this.#descriptor(), 0);
+      this.#writeHeader(header);
+    }
+    let entries: readonly IndexEntry[];
+    let coveredBytes: number;
+    if (pending !== undefined && pending.from === header.coveredBytes && pending.to <= size) {
+      entries = pending.entries;
+      coveredBytes = pending.to;
+    } else {
+      const scanned: IndexEntry[] = [];
+      coveredBytes = header.coveredBytes;
+      file.forEachLine(header.coveredBytes, size, (offset, length, text) => {
+        coveredBytes = offset + length + 1;
+        const entry = entryOfLine(text, offset, length);
+        if (entry !== undefined) scanned.push(entry);
+      });
+      entries = scanned;
+    }
+    if (coveredBytes === header.coveredBytes) return;
+    const buffer = Buffer.alloc(entries.length * ENTRY_BYTES);
+    entries.forEach((entry, index) => encodeEntry(entry, buffer, index * ENTRY_BYTES));
+    writeAll(this.#descriptor(), buffer, HEADER_BYTES + header.entries * ENTRY_BYTES);
+    this.#writeHeader({ fileIno: ino, coveredBytes, entries: header.entries + entries.length });
+    this.updates += 1;
+  }
+
+  /** Empties the index (the layer file was rebuilt); the next update rebuilds it. */
+  reset(): void {
+    ftruncateSync(this.#descriptor(), 0);
+  }
+
+  /**
+   * The record's latest line in the layer file: the index gives the candidates (hash match, last
+   * first), the layer file's uncovered tail is read line by line for anything newer.
+   */
+  lookup(file: LayerFile, id: string): IndexLookup {
+    const { ino, size } = file.stat();
+    const header = this.#validHeader(ino, size) ?? { fileIno: ino, coveredBytes: 0, entries: 0 };
+    let linesRead = 0;
+    let latest: { op: MirrorOpName; line: MirrorLine | undefined } | undefined;
+    // Lines after the covered part are newer than anything indexed.
+    file.forEachLine(header.coveredBytes, size, (_offset, _length, text) => {
+      linesRead += 1;
+      try {
+        const line = parseMirrorLine(text);
+        if (lineRecordId(line) === id) latest = { op: line.op, line };
+      } catch {
+        // Not a mirror line: verify() reports it.
+      }
+    });
+    if (latest === undefined) {
+      const hash = idHash(id);
+      const entries = this.#readEntries(header.entries);
+      for (let index = header.entries - 1; index >= 0 && latest === undefined; index -= 1) {
+        if (!entries.subarray(index * ENTRY_BYTES, index * ENTRY_BYTES + 8).equals(hash)) continue;
+        const entry = decodeEntry(entries, index * ENTRY_BYTES);
+        if (entry.op === 'forget' || entry.op === 'move-out') {
+          // A tombstone: confirm it is this record's (a hash can collide) by reading its line.
+          linesRead += 1;
+          const line = parseMirrorLine(file.read(entry.offset, entry.length).toString('utf8'));
+          if (lineRecordId(line) === id) latest = { op: line.op, line: undefined };
+          continue;
+        }
+        linesRead += 1;
+        const line = parseMirrorLine(file.read(entry.offset, entry.length).toString('utf8'));
+        if (lineRecordId(line) === id) latest = { op: line.op, line };
+      }
+    }
+    const line = latest?.line;
+    return { line: line !== undefined && (line.op === 'remember' || line.op === 'move-in') ? line : undefined, linesRead };
+  }
+
+  /**
+   * Checks the index against the layer file: every entry where a fresh scan of the covered part
+   * puts it. A lagging index (covering less than the whole file) is fine; a wrong one is not.
+   */
+  check(file: LayerFile): IndexCheck {
+    const { ino, size } = file.stat();
+    const stat = fstatSync(this.#descriptor());
+    if (stat.size === 0) return { ok: true, entries: 0, coveredBytes: 0 };
+    const header = this.#validHeader(ino, size);
+    if (header === undefined) return { ok: false, entries: 0, coveredBytes: 0, problem: 'the index does not match the layer file (stale)' };
+    const entries = this.#readEntries(header.entries);
+    let index = 0;
+    let problem: string | undefined;
+    file.forEachLine(0, header.coveredBytes, (offset, length, text) => {
+      if (problem !== undefined) return;
+      const expected = entryOfLine(text, offset, length);
+      if (expected === undefined) return;
+      if (index >= header.entries) {
+        problem = `the line at offset ${offset} has no entry`;
+        return;
+      }
+      const actual = decodeEntry(entries, index * ENTRY_BYTES);
+      const hashMatches = entries.subarray(index * ENTRY_BYTES, index * ENTRY_BYTES + 8).equals(idHash(expected.id));
+      if (!hashMatches || actual.offset !== offset || actual.length !== length || actual.seq !== expected.seq || actual.op !== expected.op) {
+        problem = `entry ${index} does not match the line at offset ${offset}`;
+      }
+      index += 1;
+    });
+    if (problem === undefined && index !== header.entries) problem = `${header.entries} entries for ${index} indexed lines`;
+    return problem === undefined
+      ? { ok: true, entries: header.entries, coveredBytes: header.coveredBytes }
+      : { ok: false, entries: header.entries, coveredBytes: header.coveredBytes, problem };
+  }
+
+  close(): void {
+    if (this.#fd === undefined) return;
+    closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+
+  /** The header, if it is one and matches the layer file; undefined for a stale or empty index. */
+  #validHeader(ino: number, size: number): Header | undefined {
+    const fd = this.#descriptor();
+    const indexSize = fstatSync(fd).size;
+    if (indexSize < HEADER_BYTES) return undefined;
+    const buffer = Buffer.alloc(HEADER_BYTES);
+    readSync(fd, buffer, 0, HEADER_BYTES, 0);
+    if (!buffer.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+    const header: Header = { fileIno: buffer.readDoubleLE(8), coveredBytes: buffer.readDoubleLE(16), entries: buffer.readDoubleLE(24) };
+    if (header.fileIno !== ino || header.coveredBytes > size) return undefined;
+    // Entries past the count are the remains of an update that crashed before its header: ignored, then overwritten.
+    if (indexSize < HEADER_BYTES + header.entries * ENTRY_BYTES) return undefined;
+    return header;
+  }
+
+  #writeHeader(header: Header): void {
+    const buffer = Buffer.alloc(HEADER_BYTES);
+    MAGIC.copy(buffer, 0);
+    buffer.writeDoubleLE(header.fileIno, 8);
+    buffer.writeDoubleLE(header.coveredBytes, 16);
+    buffer.writeDoubleLE(header.entries, 24);
+    writeAll(this.#descriptor(), buffer, 0);
+  }
+
+  #readEntries(count: number): Buffer {
+    const buffer = Buffer.alloc(count * ENTRY_BYTES);
+    let done = 0;
+    while (done < buffer.length) {
+      const got = readSync(this.#descriptor(), buffer, done, buffer.length - done, HEADER_BYTES + done);
+      if (got === 0) break;
+      done += got;
+    }
+    return buffer;
+  }
+}
+
+/** The index entry of a line, or undefined for lines that are about no single record (or are not mirror lines). */
+export function entryOfLine(text: string, offset: number, length: number): IndexEntry | undefined {
+  let line: MirrorLine;
+  try {
+    line = parseMirrorLine(text);
+  } catch {
+    return undefined;
+  }
+  const id = lineRecordId(line);
+  return id === undefined ? undefined : { id, seq: line.seq, offset, length, op: line.op };
+}
+
+/** 8 bytes of SHA-1 of the id: ids of any shape, evenly spread; a collision only costs one more line read. */
+function idHash(id: string): Buffer {
+  return createHash('sha1').update(id).digest().subarray(0, 8);
+}
+
+function encodeEntry(entry: IndexEntry, buffer: Buffer, at: number): void {
+  idHash(entry.id).copy(buffer, at);
+  buffer.writeDoubleLE(entry.seq, at + 8);
+  buffer.writeDoubleLE(entry.offset, at + 16);
+  buffer.writeUInt32LE(entry.length, at + 24);
+  buffer.writeUInt8(OPS.indexOf(entry.op), at + 28);
+}
+
+function decodeEntry(buffer: Buffer, at: number): Omit<IndexEntry, 'id'> {
+  return {
+    seq: buffer.readDoubleLE(at + 8),
+    offset: buffer.readDoubleLE(at + 16),
+    length: buffer.readUInt32LE(at + 24),
+    op: OPS[buffer.readUInt8(at + 28)] ?? 'remember',
+  };
+}
+
+function writeAll(fd: number, buffer: Buffer, position: number): void {
+  let done = 0;
+  while (done < buffer.length) done += writeSync(fd, buffer, done, buffer.length - done, position + done);
+}

@@ -1,0 +1,67 @@
+import type { MemoryRecord } from '../memory-record.js';
+import { MirrorLineError, parseMirrorLine, type MirrorLine } from './mirror-line.js';
+
+/**
+ * A layer's records as its mirror lines add up to, fed one line at a time in file order (the
+ * file is never held in memory, only the resulting records). Lines that are not mirror lines
+ * are noted with their line number, byte offset and reason, and otherwise skipped.
+ */
+export class MirrorReplay {
+  readonly layer: string;
+  readonly records = new Map<string, MemoryRecord>();
+  readonly badLines: { readonly lineNumber: number; readonly offset: number; readonly reason: string }[] = [];
+  /** Lines whose seq was not above the previous line's. */
+  outOfOrder = 0;
+  lastSeq = 0;
+  #lineNumber = 0;
+
+  constructor(layer: string) {
+    this.layer = layer;
+  }
+
+  /** Applies one line (without its `\n`); false when it is not a mirror line. */
+  feed(text: string, offset: number, _length: number): boolean {
+    this.#lineNumber += 1;
+    let line: MirrorLine;
+    try {
+      line = parseMirrorLine(text);
+    } catch (error) {
+      if (!(error instanceof MirrorLineError)) throw error;
+      this.badLines.push({ lineNumber: this.#lineNumber, offset, reason: error.reason });
+      return false;
+    }
+    if (line.seq <= this.lastSeq) this.outOfOrder += 1;
+    this.lastSeq = Math.max(this.lastSeq, line.seq);
+    applyMirrorLine(this.records, line, this.layer);
+    return true;
+  }
+}
+
+/**
+ * What one line does to a layer's records. Recall counts replay by maximum (lines hold totals,
+ * and totals only grow), so a line applied twice, or a record line written later than a
+ * recall-count line, never makes a count go wrong.
+ */
+export function applyMirrorLine(records: Map<string, MemoryRecord>, line: MirrorLine, layer: string): void {
+  switch (line.op) {
+    case 'remember':
+    case 'move-in': {
+      const known = records.get(line.record.id);
+      const recallCount = Math.max(known?.recallCount ?? 0, line.record.recallCount);
+      records.set(line.record.id, { ...line.record, layer, recallCount });
+      return;
+    }
+    case 'forget':
+    case 'move-out':
+      records.delete(line.id);
+      return;
+    case 'recall-counts':
+      for (const [id, total] of Object.entries(line.counts)) {
+        const known = records.get(id);
+        if (known !== undefined && total > known.recallCount) records.set(id, { ...known, recallCount: total });
+      }
+      return;
+    case 'snapshot':
+      return;
+  }
+}

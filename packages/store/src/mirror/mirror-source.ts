@@ -1,0 +1,26 @@
+import type { MemoryRecord } from '../memory-record.js';
+import type { MirrorLine } from './mirror-line.js';
+
+/**
+ * What the mirror reads from the database, the source of truth. The SQLite engine implements it
+ * (engine/sqlite/sqlite-mirror-source.ts). Every method is synchronous, so that a whole catch-up
+ * runs inside the layer's writer lock without an await.
+ */
+export interface MirrorSource {
+  /** The layer's changes with a seq above `afterSeq`, as mirror lines, in seq order, at most `limit`. */
+  changesAfter(layer: string, afterSeq: number, limit: number): readonly MirrorLine[];
+  /** The seq up to which the layer's journal was pruned: a file ending before it has lost lines. */
+  prunedThrough(layer: string): number;
+  /** The seq of the store's latest change. */
+  lastSeq(): number;
+  /** The layer's current records in seq order, read a page at a time. */
+  layerRecords(layer: string): Iterable<MemoryRecord>;
+  /** Runs `read` in one read transaction: everything it reads is one snapshot of the database. */
+  inReadTransaction<T>(read: () => T): T;
+  /** Layers with journal rows waiting to be appended. */
+  layersWithChanges(): readonly string[];
+  /** Layers that hold records. */
+  layersWithRecords(): readonly string[];
+  /** Whether a layer is mirrored (the store's `mirror` setting). */
+  isMirrored(layer: string): boolean;
+}
