@@ -1,6 +1,7 @@
 export { FileLock, openLock, DEFAULT_TIMEOUT_MS, type AcquireOptions, type OpenLockOptions } from './file-lock.js';
 export { LockHandle } from './lock-handle.js';
 export { lockStatus, lockMetrics } from './inspect.js';
+export { kernelLockHolders, type KernelLock } from './kernel-locks.js';
 export type { LockStatus } from './lock-status.js';
 export type { HolderInfo, HolderMetadata } from './holder-metadata.js';
 export type { LockMetricsSnapshot, DurationSummary } from './lock-metrics.js';

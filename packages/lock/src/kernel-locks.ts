@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { LockModeName } from './errors.js';
 
 /** A flock(2) lock as the Linux kernel lists it in /proc/locks. */
@@ -17,6 +17,30 @@ export interface KernelFlock {
  * that match the inode alone are taken.
  */
 export function kernelFlockHolders(dev: number, ino: number): KernelFlock[] | undefined {
+  return kernelLocksOn(dev, ino)
+    ?.filter((lock) => lock.kind === 'flock')
+    .map(({ pid, mode }) => ({ pid, mode }));
+}
+
+/** A lock of any kind (flock, POSIX record lock, open-file-description lock) on one file. */
+export interface KernelLock extends KernelFlock {
+  readonly kind: 'flock' | 'posix' | 'ofd';
+}
+
+/**
+ * Every lock the kernel lists on the file at `path`: flocks, and the POSIX record locks that
+ * SQLite takes (a process with an open SQLite connection to a WAL database holds one on its
+ * `-shm` file). Undefined where /proc/locks cannot be read; an empty list for a missing file.
+ */
+export function kernelLockHolders(path: string): KernelLock[] | undefined {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) return [];
+  return kernelLocksOn(stat.dev, stat.ino);
+}
+
+const KINDS: Readonly<Record<string, KernelLock['kind']>> = { FLOCK: 'flock', POSIX: 'posix', OFDLCK: 'ofd' };
+
+function kernelLocksOn(dev: number, ino: number): KernelLock[] | undefined {
   let text: string;
   try {
     text = readFileSync('/proc/locks', 'latin1');
@@ -25,16 +49,18 @@ export function kernelFlockHolders(dev: number, ino: number): KernelFlock[] | un
   }
   const wantedDevice = formatDevice(dev);
   const wantedInode = String(ino);
-  const exact: KernelFlock[] = [];
-  const inodeOnly: KernelFlock[] = [];
+  const exact: KernelLock[] = [];
+  const inodeOnly: KernelLock[] = [];
   for (const line of text.split('\n')) {
     // "3: FLOCK  ADVISORY  WRITE 1234 fe:00:1474572 0 EOF"; waiters carry "->" and are skipped.
     const fields = line.trim().split(/\s+/);
-    if (fields.length < 6 || fields[1] !== 'FLOCK') continue;
-    const [, , , access, pidText, location] = fields as [string, string, string, string, string, string];
+    if (fields.length < 6) continue;
+    const [, type, , access, pidText, location] = fields as [string, string, string, string, string, string];
+    const kind = KINDS[type];
+    if (kind === undefined) continue;
     const lastColon = location.lastIndexOf(':');
     if (location.slice(lastColon + 1) !== wantedInode) continue;
-    const entry: KernelFlock = { pid: Number(pidText), mode: access === 'WRITE' ? 'exclusive' : 'shared' };
+    const entry: KernelLock = { pid: Number(pidText), mode: access === 'WRITE' ? 'exclusive' : 'shared', kind };
     if (location.slice(0, lastColon) === wantedDevice) exact.push(entry);
     else inodeOnly.push(entry);
   }

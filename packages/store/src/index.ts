@@ -10,3 +10,7 @@ export type { StoreLogger } from './store-logger.js';
 export type { CheckpointStats } from './engine/sqlite/sqlite-checkpointer.js';
 export { MINIMUM_SQLITE_VERSION, type Durability } from './engine/sqlite/sqlite-database.js';
 export { StoreError, StoreValidationError, StoreClosedError, StoreCompatibilityError } from './errors.js';
+export { rebuildFromMirror, StoreRebuildRefusedError, type RebuildOptions, type RebuildReport } from './engine/sqlite/sqlite-rebuild.js';
+export type { MirrorLine } from './mirror/mirror-line.js';
+export type { LayerMirrorStats } from './mirror/jsonl-mirror.js';
+export type { IndexLookup } from './mirror/layer-index.js';

@@ -1,7 +1,7 @@
 import type { CheckpointStats } from './engine/sqlite/sqlite-checkpointer.js';
 import type { LayerMirrorStats } from './mirror/jsonl-mirror.js';
 import type { EngineStats, StoreEngine } from './engine/store-engine.js';
-import { StoreClosedError, StoreValidationError } from './errors.js';
+import { StoreClosedError, StoreError, StoreValidationError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import type { MemoryRecord } from './memory-record.js';
 import { ndjsonLines } from './ndjson-lines.js';
@@ -11,7 +11,7 @@ import type { ResolvedStoreOptions } from './store-options.js';
 import { validateArchiveSelector, type ArchiveSelector } from './validate-archive.js';
 import { validateImportedRecord } from './validate-import.js';
 import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
-import { validateRecordInput, type RecordLimits, type RememberInput } from './validate-record.js';
+import { validateLayer, validateRecordInput, type RecordLimits, type RememberInput } from './validate-record.js';
 import type { VerifyReport, RepairReport } from './verify-report.js';
 import type { WriteOperation, WriteResult } from './write-operation.js';
 
@@ -251,6 +251,21 @@ export class Store {
     await this.#writes.settled();
     const actions = await this.#engine.repair();
     return { actions, after: await this.verify() };
+  }
+
+  /**
+   * Reads a record from a layer's JSONL mirror (SQLite engine), through the layer's index: the
+   * record as its latest line there has it, or null when the layer's file does not hold it.
+   * `linesRead` says how many lines of the file were read to find it (1 when the index covers it).
+   */
+  async readFromMirror(layer: string, id: string): Promise<{ readonly record: MemoryRecord | null; readonly linesRead: number }> {
+    this.#assertOpen();
+    validateLayer(layer, 'layer');
+    validateId(id);
+    if (this.#engine.lookupInMirror === undefined) throw new StoreError('ERR_MEMHUB_NO_MIRROR', `the ${this.#engineName} engine keeps no JSONL mirror`);
+    await this.#writes.settled();
+    const found = await this.#engine.lookupInMirror(layer, id);
+    return { record: found.line?.record ?? null, linesRead: found.linesRead };
   }
 
   /** Waits for the writes in flight, then writes the recall counts gathered so far. */

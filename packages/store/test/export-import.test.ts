@@ -140,6 +140,19 @@ describe('verify and repair', () => {
     expect(report).toMatchObject({ ok: true, engine: 'sqlite', records: 20, problems: [] });
   });
 
+  it('reports no corruption in a healthy store after another connection rewrote its full-text index (FTS5 caches its structure per connection)', async () => {
+    for (let batch = 0; batch < 20; batch += 1) {
+      await source.rememberMany(Array.from({ length: 20 }, (_, index) => ({ content: `word${index} alpha ${batch}` })));
+    }
+    await source.recall({ query: 'alpha' }); // this connection now holds FTS5's structure in its cache
+    const other = await openStore({ dir: join(dir, 'source') });
+    for (let batch = 0; batch < 200; batch += 1) {
+      await other.rememberMany(Array.from({ length: 10 }, (_, index) => ({ content: `beta${index} gamma ${batch}` })));
+    }
+    await other.close();
+    expect((await source.verify()).problems).toEqual([]);
+  });
+
   it('finds tag rows and a full-text index that no longer match the records, and repair rebuilds them', async () => {
     const [first, second] = await source.rememberMany([
       { content: 'alpha bravo', tags: ['x', 'y'] },

@@ -57,7 +57,7 @@ afterEach(() => {
 });
 
 describe('DESIGN rule 1: memhub never opens a descriptor on the database files', () => {
-  it('while 4 processes write 10,000 records, open, stats, recall, checkpoints, flush and close leave them alone', async () => {
+  it('while 4 processes write 10,000 records, open, stats, recall, verify, repair, checkpoints, flush and close leave them alone', async () => {
     const live = await openStore({ dir, walCheckpointBytes: 256 * 1024 });
     const writers = Array.from({ length: 4 }, (_, index) => {
       const child = startStoreFixture('store-writer.ts', [dir, '2500', `rule1w${index}`, '8']);
@@ -80,6 +80,13 @@ describe('DESIGN rule 1: memhub never opens a descriptor on the database files',
       checkpointRuns += checkpoints!.completed + checkpoints!.starved;
       await live.recall({ tags: ['rule1w0'], limit: 5 });
       await live.stats();
+      if (cycles < 3) {
+        // verify and repair read the database and rewrite the layer mirrors, with writers busy.
+        // A consistent view while others write: each layer file is compared in one snapshot of the database.
+        expect((await store.verify()).problems).toEqual([]);
+        if (cycles === 1) await store.repair();
+        await store.readFromMirror('application', 'no-such-id');
+      }
       await store.flush();
       await store.close();
       cycles += 1;

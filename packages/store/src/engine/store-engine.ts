@@ -2,6 +2,7 @@ import type { LockMetricsSnapshot } from '@memhub/lock';
 import type { MemoryRecord } from '../memory-record.js';
 import type { ValidRecallQuery } from '../validate-recall.js';
 import type { EngineVerifyReport } from '../verify-report.js';
+import type { IndexLookup } from '../mirror/layer-index.js';
 import type { WriteOperation, WriteResult } from '../write-operation.js';
 
 /**
@@ -40,6 +41,9 @@ export interface StoreEngine {
 
   /** Fixes what verify() would find, from the database's own records; resolves with what it did. */
   repair(): Promise<readonly string[]>;
+
+  /** SQLite with its JSONL mirror: a record's latest line in a layer file, read through the layer's index. */
+  lookupInMirror?(layer: string, id: string): Promise<IndexLookup>;
 
   /** Closes connections, locks and files. The store has written everything it had first. */
   close(): Promise<void>;

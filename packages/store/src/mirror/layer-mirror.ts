@@ -154,7 +154,9 @@ export class LayerMirror {
       let chunk: MirrorLine[] = [];
       let chunkBytes = 0;
       let records = 0;
+      let lastRecordSeq = 0;
       for (const record of source.layerRecords(this.layer)) {
+        lastRecordSeq = record.seq;
         const line: MirrorLine = { v: 1, seq: record.seq, op: 'remember', record };
         chunk.push(line);
         chunkBytes += record.content.length + 256;
@@ -165,7 +167,8 @@ export class LayerMirror {
           chunkBytes = 0;
         }
       }
-      if (lastSeq > 0) chunk.push({ v: 1, seq: lastSeq, op: 'snapshot', records });
+      // The snapshot line says how far the file is, when its last record line does not already.
+      if (lastSeq > lastRecordSeq) chunk.push({ v: 1, seq: lastSeq, op: 'snapshot', records });
       if (chunk.length > 0) this.#append(chunk);
     });
     if (this.#options.syncAppends) this.file.sync();
@@ -304,7 +307,11 @@ export class LayerMirror {
     const bytes = Buffer.from(texts.join(''), 'utf8');
     const cursor = this.#cursor ?? this.#inspect();
     const from = cursor.size;
-    hitFaultPoint('mirror-mid-append', () => this.file.append(bytes.subarray(0, Math.floor(bytes.length / 2))));
+    hitFaultPoint('mirror-mid-append', () => {
+      // Half the batch, ending inside a line.
+      const half = Math.floor(bytes.length / 2);
+      this.file.append(bytes.subarray(0, bytes[half - 1] === 0x0a ? half - 1 : half));
+    });
     try {
       this.file.append(bytes);
     } catch (error) {

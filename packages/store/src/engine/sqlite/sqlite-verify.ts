@@ -11,14 +11,18 @@ import type { VerifyProblem } from '../../verify-report.js';
  */
 export function checkDatabase(db: Database.Database): VerifyProblem[] {
   const problems: VerifyProblem[] = [];
-  const integrity = db.pragma('integrity_check(100)', { simple: false }) as { integrity_check: string }[];
-  for (const { integrity_check: message } of integrity) {
-    if (message !== 'ok') problems.push({ kind: 'database-integrity', message });
-  }
+  // FTS5's own check first. It also refreshes FTS5's cached copy of the index structure, which
+  // PRAGMA integrity_check reuses as it is: after another connection has merged index segments,
+  // a stale copy made integrity_check report "fts5: corruption found reading blob" for a healthy
+  // database (a fresh connection found none).
   try {
     db.prepare(`INSERT INTO records_fts (records_fts, rank) VALUES ('integrity-check', 1)`).run();
   } catch (error) {
     problems.push({ kind: 'full-text-index', message: `the full-text index does not match the records: ${(error as Error).message}` });
+  }
+  const integrity = db.pragma('integrity_check(100)', { simple: false }) as { integrity_check: string }[];
+  for (const { integrity_check: message } of integrity) {
+    if (message !== 'ok') problems.push({ kind: 'database-integrity', message });
   }
   const mismatched = db.prepare(TAG_MISMATCH_SQL).pluck().all() as string[];
   if (mismatched.length > 0) {
