@@ -14,7 +14,7 @@ const WRITER_ENTRY = fileURLToPath(new URL('./writer.ts', import.meta.url));
  * The rows of the table. 1 and 2: memhub, one call at a time or many in flight per process.
  * 3a, 3b: the ceilings, bare better-sqlite3 in one process. 3c: the naive multi-process peer.
  */
-export type RowId = '1' | '2' | '3a' | '3b' | '3c';
+export type RowId = '1' | '1n' | '2' | '2n' | '3a' | '3b' | '3c';
 
 export interface RowPlan {
   readonly id: RowId;
@@ -24,6 +24,8 @@ export interface RowPlan {
   readonly warmupRecords: number;
   /** memhub: calls outstanding per process. */
   readonly inFlight: number;
+  /** memhub: whether the store keeps its JSONL layer mirror (memhub's default) or not. */
+  readonly mirror: boolean;
   /** sqlite-batch: INSERTs per transaction. */
   readonly batchSize: number;
   /** sqlite kinds: busy_timeout. */
@@ -87,6 +89,7 @@ export async function runRow(plan: RowPlan, folder: string, timeouts: RowTimeout
       warmupRecords: plan.warmupRecords,
       records: plan.recordsPerProcess,
       inFlight: plan.inFlight,
+      mirror: plan.mirror,
       batchSize: plan.batchSize,
       busyTimeoutMs: plan.busyTimeoutMs,
     };

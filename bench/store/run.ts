@@ -52,20 +52,26 @@ const settings = {
 /** The two targets: 64 in flight at this P against ceiling 3b, and the tail of one-at-a-time at this P against 3c. */
 const TARGET_THROUGHPUT = { processes: 4, atLeast: 0.5 };
 const TARGET_MAX_LATENCY = { processes: 8, below: 0.1 };
+/** With many in flight, the JSONL mirror costs at most this share of the throughput without it. */
+const TARGET_MIRROR_COST = { atMost: 0.25 };
 
 /** Progress goes to stderr, so that stdout holds only the report. */
 const progress = (message: string) => process.stderr.write(`  .. ${message}\n`);
 
 const ROW_LABELS: Record<RowId, string> = {
   '1': 'memhub remember(), one at a time',
+  '1n': 'memhub remember(), one at a time, mirror off',
   '2': `memhub remember(), ${settings.inFlight} in flight`,
+  '2n': `memhub remember(), ${settings.inFlight} in flight, mirror off`,
   '3a': 'sqlite: 1 record per transaction',
   '3b': `sqlite: ${formatCount(settings.batch)} records per transaction (*)`,
   '3c': `sqlite naive peer: BEGIN IMMEDIATE/record/COMMIT, busy_timeout ${settings.busyTimeoutMs}`,
 };
 
 /** The row whose records/s a row is divided by in the "vs ceiling" column. */
-const CEILING_OF: Partial<Record<RowId, RowId>> = { '1': '3a', '2': '3b', '3c': '3a' };
+const CEILING_OF: Partial<Record<RowId, RowId>> = { '1': '3a', '1n': '3a', '2': '3b', '2n': '3b', '3c': '3a' };
+/** The mirror-off row that a row's "mirror cost" column compares with. */
+const MIRROR_OFF_OF: Partial<Record<RowId, RowId>> = { '1': '1n', '2': '2n' };
 
 function plan(id: RowId, processes: number): RowPlan {
   const common = {
@@ -73,14 +79,17 @@ function plan(id: RowId, processes: number): RowPlan {
     processes,
     warmupRecords: settings.warmupRecords,
     inFlight: 1,
+    mirror: true,
     batchSize: settings.batch,
     busyTimeoutMs: settings.busyTimeoutMs,
   };
   switch (id) {
     case '1':
-      return { ...common, kind: 'memhub', recordsPerProcess: settings.records };
+    case '1n':
+      return { ...common, kind: 'memhub', recordsPerProcess: settings.records, mirror: id === '1' };
     case '2':
-      return { ...common, kind: 'memhub', recordsPerProcess: settings.inFlightRecords, inFlight: settings.inFlight };
+    case '2n':
+      return { ...common, kind: 'memhub', recordsPerProcess: settings.inFlightRecords, inFlight: settings.inFlight, mirror: id === '2' };
     case '3a':
       return { ...common, kind: 'sqlite-autocommit', recordsPerProcess: settings.ceilingRecords };
     case '3b':
@@ -95,11 +104,15 @@ function plan(id: RowId, processes: number): RowPlan {
  * that P back to back, so that a slow patch of the machine is more likely to hit them alike.
  */
 function measuringOrder(): RowPlan[] {
-  return [plan('3a', 1), plan('3b', 1), ...settings.processes.flatMap((p) => [plan('3c', p), plan('1', p), plan('2', p)])];
+  return [
+    plan('3a', 1),
+    plan('3b', 1),
+    ...settings.processes.flatMap((p) => [plan('3c', p), plan('1', p), plan('1n', p), plan('2', p), plan('2n', p)]),
+  ];
 }
 
 /** The order rows are printed in: 1 and 2 for every P, then 3a, 3b and 3c for every P. */
-const PRINTED_ORDER: readonly RowId[] = ['1', '2', '3a', '3b', '3c'];
+const PRINTED_ORDER: readonly RowId[] = ['1', '1n', '2', '2n', '3a', '3b', '3c'];
 
 class Results {
   readonly #rows: RowResult[] = [];
@@ -141,6 +154,7 @@ function table(results: Results): string {
     for (const row of group) {
       const ceiling = CEILING_OF[id];
       const naive = id === '1' ? results.find('3c', row.plan.processes) : undefined;
+      const mirrorOff = MIRROR_OFF_OF[id] === undefined ? undefined : results.find(MIRROR_OFF_OF[id] as RowId, row.plan.processes);
       rows.push([
         id,
         ROW_LABELS[id],
@@ -155,12 +169,13 @@ function table(results: Results): string {
         errorsCell(row),
         ceiling === undefined ? '' : `${formatRatio(row.recordsPerSecond / results.rate(ceiling, 1))} of ${ceiling}`,
         naive === undefined ? '' : formatRatio(row.latencyUs.max / naive.latencyUs.max),
+        mirrorOff === undefined ? '' : formatShare(1 - row.recordsPerSecond / mirrorOff.recordsPerSecond),
         row.count.actual === undefined
           ? `FAIL unreadable/${formatCount(row.count.expected)}`
           : `${countVerdict(row)} ${formatCount(row.count.actual)}/${formatCount(row.count.expected)}`,
       ]);
     }
-    if (id === '2') rows.push([]);
+    if (id === '2n') rows.push([]);
   }
   return formatTable(
     [
@@ -177,10 +192,16 @@ function table(results: Results): string {
       { heading: 'errors', align: 'right' },
       { heading: 'vs ceiling', align: 'right' },
       { heading: 'max vs 3c', align: 'right' },
+      { heading: 'mirror cost', align: 'right' },
       { heading: 'records in db', align: 'right' },
     ],
     rows,
   );
+}
+
+/** The share of throughput a row loses to another: "18%", "-3%" (it was faster). */
+function formatShare(share: number): string {
+  return Number.isFinite(share) ? `${Math.round(share * 100)}%` : '-';
 }
 
 /** Records per transaction: "1", "1.3", "64", "1,000". */
@@ -213,6 +234,20 @@ function targetLines(results: Results): string[] {
       (Number.isFinite(latencyRatio)
         ? `${latencyRatio < TARGET_MAX_LATENCY.below ? 'yes' : 'no'} (${twoDecimals(latencyRatio)})`
         : 'not measured'),
+  );
+  const costs = settings.processes.map((p) => {
+    const on = results.find('2', p)?.recordsPerSecond ?? Number.NaN;
+    const off = results.find('2n', p)?.recordsPerSecond ?? Number.NaN;
+    return { p, cost: 1 - on / off };
+  });
+  const measured = costs.filter(({ cost }) => Number.isFinite(cost));
+  lines.push(
+    `${settings.inFlight} in flight: the JSONL mirror costs <= ${TARGET_MIRROR_COST.atMost * 100}% of throughput: ` +
+      (measured.length === 0
+        ? 'not measured'
+        : `${measured.every(({ cost }) => cost <= TARGET_MIRROR_COST.atMost) ? 'yes' : 'no'} (${measured
+            .map(({ p, cost }) => `P=${p} ${formatShare(cost)}`)
+            .join(', ')})`),
   );
   return lines;
 }
@@ -257,7 +292,8 @@ async function main(): Promise<void> {
     console.log('');
     console.log(
       'P: writer processes. wall: from "go" to the last report. records/s: all processes together, over that wall time. ' +
-        'per commit: records per write transaction (memhub: per group commit).',
+        'per commit: records per write transaction (memhub: per group commit). mirror cost: the share of the mirror-off ' +
+        "row's records/s that the JSONL mirror (memhub's default) costs at the same P.",
     );
     console.log(
       `p50/p99/max: latency of each call (remember(), or one transaction), over all processes. (*) 3b's are per ` +

@@ -32,6 +32,8 @@ export interface WriterSpec {
   readonly records: number;
   /** memhub: calls outstanding at once. */
   readonly inFlight: number;
+  /** memhub: keep the JSONL layer mirror (the default) or not. */
+  readonly mirror: boolean;
   /** sqlite-batch: INSERTs per transaction. */
   readonly batchSize: number;
   /** sqlite kinds: busy_timeout in ms. */

@@ -55,8 +55,9 @@ function storeLockAcquisitions(): number {
 }
 
 async function openMemhubWriter(spec: WriterSpec): Promise<Writer> {
-  // Defaults throughout, as an application would open it: durability 'normal' (WAL, synchronous=NORMAL).
-  const store: Store = await openStore({ dir: spec.path });
+  // Defaults throughout, as an application would open it: durability 'normal' (WAL,
+  // synchronous=NORMAL), the JSONL mirror on; the mirror-off rows turn only that off.
+  const store: Store = await openStore({ dir: spec.path, mirror: spec.mirror });
   const rememberOne = async (record: BenchRecord, tally: Tally) => {
     const start = hrtime.bigint();
     try {
