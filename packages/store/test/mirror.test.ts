@@ -183,6 +183,18 @@ describe('the JSONL mirror of each layer', () => {
     expect((await again.verify()).ok).toBe(true);
   });
 
+  it('a layer file deleted while the store is open is recreated and rebuilt at the next append, not written to the deleted inode', async () => {
+    const s = await open();
+    await s.rememberMany(Array.from({ length: 1200 }, (_, index) => ({ content: `before ${index}` })));
+    unlinkSync(layerPath('application'));
+    unlinkSync(join(dir, 'layers', 'application.idx'));
+    await s.remember({ content: 'after the delete' });
+    expectMirrorMatchesDatabase(['application']);
+    expect(databaseLayer(dir, 'application').size).toBe(1201);
+    const report = await s.verify();
+    expect(report.ok).toBe(true);
+  });
+
   it('mirror: false writes no layer files; { layers } mirrors only those; turning a layer on later builds its file from its records', async () => {
     const s = await open({ mirror: false });
     await s.rememberMany([{ content: 'a' }, { content: 'b', layer: 'notes' }]);

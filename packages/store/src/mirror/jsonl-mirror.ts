@@ -66,12 +66,13 @@ export class JsonlMirror {
     }
   }
 
-  /** On open: every mirrored layer (with records, with changes waiting, or with a file) caught up. */
+  /**
+   * On open: every mirrored layer (with records, with changes waiting, or with a file) caught up.
+   * A layer that cannot be (its writer lock held by a frozen process, a full disk) is reported to
+   * the logger and left for the next writer: the store opens all the same.
+   */
   async catchUpAll(): Promise<void> {
-    for (const name of this.#knownLayers()) {
-      const layer = this.#layer(name);
-      await layer.locked('memhub mirror catch-up', () => layer.catchUp(this.#source));
-    }
+    await this.afterCommit(new Set(this.#knownLayers()));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 
 /** Where a file's last line is, and what follows it that is not a line. */
 export interface FileTail {
@@ -11,6 +11,8 @@ export interface FileTail {
 }
 
 const NEWLINE = 0x0a;
+/** Reading backwards for the last line starts with this much, and doubles up to TAIL_CHUNK. */
+const FIRST_TAIL_CHUNK = 4 * 1024;
 const TAIL_CHUNK = 64 * 1024;
 
 /**
@@ -38,6 +40,20 @@ export class LayerFile {
   stat(): { readonly ino: number; readonly size: number } {
     const stat = fstatSync(this.#descriptor());
     return { ino: stat.ino, size: stat.size };
+  }
+
+  /**
+   * Makes sure the descriptor is the file at the path: if someone deleted or replaced the file,
+   * appending to the old inode would write where nobody reads, so the descriptor moves to the
+   * file at the path (created if missing). Returns whether it moved.
+   */
+  followPath(): boolean {
+    if (this.#fd === undefined) return false;
+    const atPath = statSync(this.path, { throwIfNoEntry: false });
+    if (atPath !== undefined && atPath.ino === fstatSync(this.#fd).ino) return false;
+    this.close();
+    this.#descriptor();
+    return true;
   }
 
   /** Reads `length` bytes at `offset` (fewer at the end of the file). */
@@ -99,8 +115,10 @@ export class LayerFile {
   /** Offset of the last `\n` before `end`, or -1. */
   #lastNewlineBefore(end: number): number {
     let chunkEnd = end;
+    let chunkSize = FIRST_TAIL_CHUNK;
     while (chunkEnd > 0) {
-      const chunkStart = Math.max(0, chunkEnd - TAIL_CHUNK);
+      const chunkStart = Math.max(0, chunkEnd - chunkSize);
+      chunkSize = Math.min(TAIL_CHUNK, chunkSize * 2);
       const chunk = this.read(chunkStart, chunkEnd - chunkStart);
       const index = chunk.lastIndexOf(NEWLINE);
       if (index >= 0) return chunkStart + index;

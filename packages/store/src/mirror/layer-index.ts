@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import type { LayerFile } from './layer-file.js';
 import { lineRecordId, parseMirrorLine, type MirrorLine, type MirrorOpName } from './mirror-line.js';
 
@@ -65,8 +65,17 @@ export class LayerIndex {
     this.path = path;
   }
 
-  #descriptor(): number {
-    this.#fd ??= openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o644);
+  /**
+   * The descriptor of the file at the path, checked once per operation: reopened if someone
+   * deleted or replaced the index (a stale descriptor would update a file nobody reads).
+   */
+  #open(): number {
+    if (this.#fd !== undefined) {
+      const atPath = statSync(this.path, { throwIfNoEntry: false });
+      if (atPath !== undefined && atPath.ino === fstatSync(this.#fd).ino) return this.#fd;
+      this.close();
+    }
+    this.#fd = openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o644);
     return this.#fd;
   }
 
@@ -76,13 +85,14 @@ export class LayerIndex {
    * as they are when they begin exactly where the index ends, else the new lines are read.
    */
   update(file: LayerFile, pending?: { readonly from: number; readonly to: number; readonly entries: readonly IndexEntry[] }): void {
+    const fd = this.#open();
     const { ino, size } = file.stat();
-    let header = this.#validHeader(ino, size);
+    let header = this.#validHeader(fd, ino, size);
     if (header === undefined) {
       this.rebuilds += 1;
       header = { fileIno: ino, coveredBytes: 0, entries: 0 };
-      ftruncateSync(this.#descriptor(), 0);
-      this.#writeHeader(header);
+      ftruncateSync(fd, 0);
+      writeHeader(fd, header);
     }
     let entries: readonly IndexEntry[];
     let coveredBytes: number;
@@ -102,14 +112,14 @@ export class LayerIndex {
     if (coveredBytes === header.coveredBytes) return;
     const buffer = Buffer.alloc(entries.length * ENTRY_BYTES);
     entries.forEach((entry, index) => encodeEntry(entry, buffer, index * ENTRY_BYTES));
-    writeAll(this.#descriptor(), buffer, HEADER_BYTES + header.entries * ENTRY_BYTES);
-    this.#writeHeader({ fileIno: ino, coveredBytes, entries: header.entries + entries.length });
+    writeAll(fd, buffer, HEADER_BYTES + header.entries * ENTRY_BYTES);
+    writeHeader(fd, { fileIno: ino, coveredBytes, entries: header.entries + entries.length });
     this.updates += 1;
   }
 
   /** Empties the index (the layer file was rebuilt); the next update rebuilds it. */
   reset(): void {
-    ftruncateSync(this.#descriptor(), 0);
+    ftruncateSync(this.#open(), 0);
   }
 
   /**
@@ -117,8 +127,9 @@ export class LayerIndex {
    * first), the layer file's uncovered tail is read line by line for anything newer.
    */
   lookup(file: LayerFile, id: string): IndexLookup {
+    const fd = this.#open();
     const { ino, size } = file.stat();
-    const header = this.#validHeader(ino, size) ?? { fileIno: ino, coveredBytes: 0, entries: 0 };
+    const header = this.#validHeader(fd, ino, size) ?? { fileIno: ino, coveredBytes: 0, entries: 0 };
     let linesRead = 0;
     let latest: { op: MirrorOpName; line: MirrorLine | undefined } | undefined;
     // Lines after the covered part are newer than anything indexed.
@@ -133,7 +144,7 @@ export class LayerIndex {
     });
     if (latest === undefined) {
       const hash = idHash(id);
-      const entries = this.#readEntries(header.entries);
+      const entries = readEntries(fd, header.entries);
       for (let index = header.entries - 1; index >= 0 && latest === undefined; index -= 1) {
         if (!entries.subarray(index * ENTRY_BYTES, index * ENTRY_BYTES + 8).equals(hash)) continue;
         const entry = decodeEntry(entries, index * ENTRY_BYTES);
@@ -158,12 +169,12 @@ export class LayerIndex {
    * puts it. A lagging index (covering less than the whole file) is fine; a wrong one is not.
    */
   check(file: LayerFile): IndexCheck {
+    const fd = this.#open();
     const { ino, size } = file.stat();
-    const stat = fstatSync(this.#descriptor());
-    if (stat.size === 0) return { ok: true, entries: 0, coveredBytes: 0 };
-    const header = this.#validHeader(ino, size);
+    if (fstatSync(fd).size === 0) return { ok: true, entries: 0, coveredBytes: 0 };
+    const header = this.#validHeader(fd, ino, size);
     if (header === undefined) return { ok: false, entries: 0, coveredBytes: 0, problem: 'the index does not match the layer file (stale)' };
-    const entries = this.#readEntries(header.entries);
+    const entries = readEntries(fd, header.entries);
     let index = 0;
     let problem: string | undefined;
     file.forEachLine(0, header.coveredBytes, (offset, length, text) => {
@@ -194,8 +205,7 @@ export class LayerIndex {
   }
 
   /** The header, if it is one and matches the layer file; undefined for a stale or empty index. */
-  #validHeader(ino: number, size: number): Header | undefined {
-    const fd = this.#descriptor();
+  #validHeader(fd: number, ino: number, size: number): Header | undefined {
     const indexSize = fstatSync(fd).size;
     if (indexSize < HEADER_BYTES) return undefined;
     const buffer = Buffer.alloc(HEADER_BYTES);
@@ -206,26 +216,6 @@ export class LayerIndex {
     // Entries past the count are the remains of an update that crashed before its header: ignored, then overwritten.
     if (indexSize < HEADER_BYTES + header.entries * ENTRY_BYTES) return undefined;
     return header;
-  }
-
-  #writeHeader(header: Header): void {
-    const buffer = Buffer.alloc(HEADER_BYTES);
-    MAGIC.copy(buffer, 0);
-    buffer.writeDoubleLE(header.fileIno, 8);
-    buffer.writeDoubleLE(header.coveredBytes, 16);
-    buffer.writeDoubleLE(header.entries, 24);
-    writeAll(this.#descriptor(), buffer, 0);
-  }
-
-  #readEntries(count: number): Buffer {
-    const buffer = Buffer.alloc(count * ENTRY_BYTES);
-    let done = 0;
-    while (done < buffer.length) {
-      const got = readSync(this.#descriptor(), buffer, done, buffer.length - done, HEADER_BYTES + done);
-      if (got === 0) break;
-      done += got;
-    }
-    return buffer;
   }
 }
 
@@ -261,6 +251,26 @@ function decodeEntry(buffer: Buffer, at: number): Omit<IndexEntry, 'id'> {
     length: buffer.readUInt32LE(at + 24),
     op: OPS[buffer.readUInt8(at + 28)] ?? 'remember',
   };
+}
+
+function writeHeader(fd: number, header: Header): void {
+  const buffer = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(buffer, 0);
+  buffer.writeDoubleLE(header.fileIno, 8);
+  buffer.writeDoubleLE(header.coveredBytes, 16);
+  buffer.writeDoubleLE(header.entries, 24);
+  writeAll(fd, buffer, 0);
+}
+
+function readEntries(fd: number, count: number): Buffer {
+  const buffer = Buffer.alloc(count * ENTRY_BYTES);
+  let done = 0;
+  while (done < buffer.length) {
+    const got = readSync(fd, buffer, done, buffer.length - done, HEADER_BYTES + done);
+    if (got === 0) break;
+    done += got;
+  }
+  return buffer;
 }
 
 function writeAll(fd: number, buffer: Buffer, position: number): void {

@@ -270,6 +270,10 @@ export class LayerMirror {
    * here, before anything is appended after it, and kept in the quarantine file.
    */
   #inspect(): Cursor {
+    if (this.file.followPath()) {
+      this.#cursor = undefined;
+      this.#pending = undefined;
+    }
     const { ino, size } = this.file.stat();
     const cached = this.#cursor;
     if (cached !== undefined && cached.ino === ino && cached.size === size) return cached;
