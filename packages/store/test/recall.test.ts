@@ -47,6 +47,16 @@ describe('recall', () => {
     expect((await store.recall({ limit: 2 })).map((hit) => hit.content)).toEqual(['d', 'c']);
   });
 
+  it('a contextPath prefix takes exactly the path and the paths below it, whatever characters sort beside "/"', async () => {
+    const paths = ['/proj/a', '/proj/a/b', '/proj/a-b', '/proj/a.b', '/proj/a0', '/proj/a/%_', '/proj/a/\u00e9', '/proj/ab'];
+    for (const contextPath of paths) await store.remember({ content: contextPath, contextPath });
+    const found = async (contextPath: string) => (await store.recall({ contextPath, limit: 100 })).map((hit) => hit.content).sort();
+    expect(await found('/proj/a')).toEqual(['/proj/a', '/proj/a/%_', '/proj/a/b', '/proj/a/\u00e9']);
+    expect(await found('/proj/a/%_')).toEqual(['/proj/a/%_']);
+    expect(await found('/proj/a-b')).toEqual(['/proj/a-b']);
+    expect(await found('/')).toHaveLength(paths.length);
+  });
+
   it('counts each recall, and writes the counts on flush', async () => {
     const record = await store.remember({ content: 'counted' });
     expect((await store.recall({ query: 'counted' }))[0]?.recallCount).toBe(1);

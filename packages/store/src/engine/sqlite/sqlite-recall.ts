@@ -38,12 +38,13 @@ export class SqliteRecall {
     }
     const prefix = query.contextPath;
     if (prefix !== undefined && prefix !== '/') {
-      // substr, not LIKE: LIKE ignores ASCII case and treats % and _ in the path as wildcards.
-      const below = `${prefix}/`;
+      // The path itself, or a range of the index on context_path: every path below `/a/b` sorts
+      // from `/a/b/` up to (not including) `/a/b0`, since '0' is the character after '/'. Not LIKE:
+      // LIKE ignores ASCII case and treats % and _ in the path as wildcards.
       select = select.where((eb) =>
         eb.or([
           eb('records.context_path', '=', prefix),
-          eb(sql`substr(records.context_path, 1, ${Array.from(below).length})`, '=', below),
+          eb.and([eb('records.context_path', '>=', `${prefix}/`), eb('records.context_path', '<', `${prefix}0`)]),
         ]),
       );
     }
