@@ -34,3 +34,31 @@ export class StoreCompatibilityError extends StoreError {
     super('ERR_MEMHUB_COMPATIBILITY', message);
   }
 }
+
+/** The disk holding the store is full: the change was not made. Free space and retry. */
+export class StoreDiskFullError extends StoreError {
+  constructor(location: string, options?: { cause?: unknown }) {
+    super('ERR_MEMHUB_DISK_FULL', `The disk holding ${location} is full: the change was not made (free some space and retry)`, options);
+  }
+}
+
+/** The store's files cannot be written or read by this process (permissions, a read-only filesystem). */
+export class StoreAccessError extends StoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MEMHUB_ACCESS', message, options);
+  }
+}
+
+/** memory.db is not a database or is damaged. `memhub verify` tells more; `rebuildFromMirror` recreates it from the layer mirrors. */
+export class StoreCorruptError extends StoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MEMHUB_CORRUPT', message, options);
+  }
+}
+
+/** Any other failure of the filesystem or of SQLite's I/O under the store. */
+export class StoreIOError extends StoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MEMHUB_IO', message, options);
+  }
+}

@@ -9,7 +9,16 @@ export type { ArchiveSelector } from './validate-archive.js';
 export type { StoreLogger } from './store-logger.js';
 export type { CheckpointStats } from './engine/sqlite/sqlite-checkpointer.js';
 export { MINIMUM_SQLITE_VERSION, type Durability } from './engine/sqlite/sqlite-database.js';
-export { StoreError, StoreValidationError, StoreClosedError, StoreCompatibilityError } from './errors.js';
+export {
+  StoreError,
+  StoreValidationError,
+  StoreClosedError,
+  StoreCompatibilityError,
+  StoreDiskFullError,
+  StoreAccessError,
+  StoreCorruptError,
+  StoreIOError,
+} from './errors.js';
 export { rebuildFromMirror, StoreRebuildRefusedError, type RebuildOptions, type RebuildReport } from './engine/sqlite/sqlite-rebuild.js';
 export type { MirrorLine } from './mirror/mirror-line.js';
 export type { LayerMirrorStats } from './mirror/jsonl-mirror.js';

@@ -21,6 +21,7 @@ import { applyMirrorSetting, raiseSequenceTo } from './sqlite-settings.js';
 import { SqliteStatements } from './sqlite-statements.js';
 import { checkDatabase, rebuildDerivedData } from './sqlite-verify.js';
 import { SqliteWriter } from './sqlite-writer.js';
+import { storeErrorOf } from './sqlite-errors.js';
 
 export interface SqliteEngineOptions {
   /** The store's folder, absolute. */
@@ -102,6 +103,14 @@ export class SqliteEngine implements StoreEngine {
    * open a new store at the same moment.
    */
   static async open(options: SqliteEngineOptions): Promise<SqliteEngine> {
+    try {
+      return await SqliteEngine.#open(options);
+    } catch (error) {
+      throw storeErrorOf(error, options.dir, 'open the store');
+    }
+  }
+
+  static async #open(options: SqliteEngineOptions): Promise<SqliteEngine> {
     const existing = statSync(options.dir, { throwIfNoEntry: false });
     if (existing !== undefined && !existing.isDirectory()) {
       throw new StoreValidationError('dir', `${options.dir} exists and is not a folder`);
@@ -150,7 +159,7 @@ export class SqliteEngine implements StoreEngine {
    * runs synchronously (BEGIN IMMEDIATE ... COMMIT), so neither is held across an await.
    */
   async write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]> {
-    const batch = await this.#underWriteLock('memhub write transaction', () => {
+    const batch = await this.#underWriteLock('memhub write transaction', 'write', () => {
       hitFaultPoint('before-begin');
       const prune = this.#mirror.prunable();
       const applied = this.#writer.apply(operations, prune);
@@ -166,15 +175,21 @@ export class SqliteEngine implements StoreEngine {
   }
 
   async get(id: string): Promise<MemoryRecord | undefined> {
-    const row = this.#statements.recordById.get(id);
-    return row === undefined ? undefined : recordFromRow(row);
+    return this.#reading('read a record', () => {
+      const row = this.#statements.recordById.get(id);
+      return row === undefined ? undefined : recordFromRow(row);
+    });
   }
 
   async recall(query: ValidRecallQuery): Promise<MemoryRecord[]> {
-    return this.#recall.find(query).map(recordFromRow);
+    return this.#reading('recall', () => this.#recall.find(query).map(recordFromRow));
   }
 
   async stats(): Promise<SqliteEngineStats> {
+    return this.#reading('read the statistics', () => this.#stats());
+  }
+
+  #stats(): SqliteEngineStats {
     const recordsByLayer: Record<string, number> = {};
     let records = 0;
     let recallCountTotal = 0;
@@ -198,7 +213,7 @@ export class SqliteEngine implements StoreEngine {
   async *records(): AsyncIterable<MemoryRecord> {
     let after = 0;
     for (;;) {
-      const page = this.#statements.recordsAfter.all(after, RECORDS_PAGE);
+      const page = this.#reading('read the records', () => this.#statements.recordsAfter.all(after, RECORDS_PAGE));
       for (const row of page) yield recordFromRow(row);
       if (page.length < RECORDS_PAGE) return;
       after = (page[page.length - 1] as (typeof page)[number]).seq;
@@ -206,7 +221,7 @@ export class SqliteEngine implements StoreEngine {
   }
 
   async verify(): Promise<EngineVerifyReport> {
-    const problems = await this.#underWriteLock('memhub verify', () => {
+    const problems = await this.#underWriteLock('memhub verify', 'verify the store', () => {
       try {
         this.#db.prepare('BEGIN IMMEDIATE').run();
         return checkDatabase(this.#db);
@@ -214,14 +229,17 @@ export class SqliteEngine implements StoreEngine {
         if (this.#db.inTransaction) this.#db.prepare('ROLLBACK').run();
       }
     });
-    const mirror = await this.#mirror.verify();
+    const mirror = await this.#mirror.verify().catch((error: unknown) => Promise.reject(storeErrorOf(error, this.location, 'verify the mirror')));
     const { records } = await this.stats();
     return { records, problems: [...problems, ...mirror.problems], layers: mirror.layers };
   }
 
   async repair(): Promise<readonly string[]> {
-    const actions = await this.#underWriteLock('memhub repair', () => this.#db.transaction(() => rebuildDerivedData(this.#db)).immediate());
-    return [...actions, ...(await this.#mirror.repair())];
+    const actions = await this.#underWriteLock('memhub repair', 'repair the store', () =>
+      this.#db.transaction(() => rebuildDerivedData(this.#db)).immediate(),
+    );
+    const mirrored = await this.#mirror.repair().catch((error: unknown) => Promise.reject(storeErrorOf(error, this.location, 'repair the mirror')));
+    return [...actions, ...mirrored];
   }
 
   /** A record's latest line in a layer's JSONL mirror, read through the layer's index. */
@@ -229,13 +247,28 @@ export class SqliteEngine implements StoreEngine {
     return this.#mirror.lookup(layer, id);
   }
 
-  /** Runs `work` synchronously while holding the write lock (DESIGN rule 3: nothing awaited inside). */
-  async #underWriteLock<T>(purpose: string, work: () => T): Promise<T> {
+  /**
+   * Runs `work` synchronously while holding the write lock (DESIGN rule 3: nothing awaited
+   * inside). What SQLite or the filesystem throws becomes a typed StoreError (`action` says what
+   * was being done).
+   */
+  async #underWriteLock<T>(purpose: string, action: string, work: () => T): Promise<T> {
     const held = await this.#lock.acquire({ purpose, timeoutMs: this.#lockTimeoutMs });
     try {
       return work();
+    } catch (error) {
+      throw storeErrorOf(error, this.location, action);
     } finally {
       held.release();
+    }
+  }
+
+  /** Runs a read, turning what SQLite throws into a typed StoreError. */
+  #reading<T>(action: string, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      throw storeErrorOf(error, this.location, action);
     }
   }
 
