@@ -8,7 +8,7 @@
  * - `after-commit`: committed, the mirror not appended, the callers not answered.
  * - `mirror-mid-append`: half of a batch's lines written to a layer file.
  * - `mirror-before-index`: lines appended, the index not brought up to date.
- * - `mirror-before-rebuild`: a layer file about to be rebuilt.
+ * - `mirror-before-rebuild`: a layer file emptied for a rebuild, nothing written yet.
  * - `recall-flush`: a batch of recall counts about to be written.
  */
 export type FaultPoint =

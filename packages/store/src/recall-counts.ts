@@ -4,6 +4,7 @@
  * is written every `intervalMs`, when `maxPending` increments are waiting, and on flush()/close().
  * A process killed before a flush loses at most its unflushed increments.
  */
+import { hitFaultPoint } from './fault-points.js';
 import type { StoreLogger } from './store-logger.js';
 
 export class RecallCounts {
@@ -62,6 +63,7 @@ export class RecallCounts {
   async flush(): Promise<void> {
     while (this.#writing !== undefined) await this.#writing;
     if (this.#pending.size === 0) return;
+    hitFaultPoint('recall-flush');
     const batch = new Map(this.#pending);
     this.#pending.clear();
     this.#pendingTotal = 0;

@@ -144,9 +144,9 @@ export class LayerMirror {
    * the database, so the file is exactly the layer as of that seq.
    */
   rebuild(source: MirrorSource): void {
-    hitFaultPoint('mirror-before-rebuild');
     this.file.truncate(0);
     this.#index.reset();
+    hitFaultPoint('mirror-before-rebuild');
     this.#cursor = { ...this.file.stat(), seq: 0 };
     this.#pending = undefined;
     source.inReadTransaction(() => {

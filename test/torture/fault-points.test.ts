@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lockStatus } from '@memhub/lock';
+import { openStore } from '@memhub/store';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FixtureProcess } from '../../packages/lock/test/support/processes.js';
+
+const VICTIM = fileURLToPath(new URL('./fixtures/fault-victim.ts', import.meta.url));
+
+let dir: string;
+const children: FixtureProcess[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'memhub-fault-points-'));
+});
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the victim with the fault point armed; resolves with what it acknowledged once it died of it. */
+async function runUntilFault(fault: string, scenario: 'write' | 'recall' | 'open'): Promise<{ seq: number; id: string }[]> {
+  const victim = new FixtureProcess(VICTIM, [dir, scenario], { MEMHUB_FAULT: fault });
+  children.push(victim);
+  const ending = await victim.exited();
+  expect(ending, `the victim should die at ${fault}, not end on its own:\n${victim.stderr}`).toBe('SIGKILL');
+  return victim.lines
+    .filter((line) => line.startsWith('ack '))
+    .map((line) => {
+      const [, seq, id] = line.split(' ');
+      return { seq: Number(seq), id: id as string };
+    });
+}
+
+/** After the crash: the store opens, heals, takes a write at once, holds what was acknowledged, and verifies clean. */
+async function expectHealed(acknowledged: readonly { id: string }[]): Promise<void> {
+  expect(lockStatus(join(dir, 'memory.db.lock')).state, 'the write lock died with its holder').toBe('free');
+  const store = await openStore({ dir, lockTimeoutMs: 2_000 });
+  try {
+    await store.remember({ content: 'written right after the crash' });
+    for (const { id } of acknowledged) expect(await store.get(id), `acknowledged ${id}`).not.toBeNull();
+    const report = await store.verify();
+    expect(report.problems).toEqual([]);
+  } finally {
+    await store.close();
+  }
+  const db = new Database(join(dir, 'memory.db'), { readonly: true });
+  expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+  db.close();
+}
+
+/** A store with records in two layers, closed, and with enough appended that its journal was pruned. */
+async function seedStore(): Promise<void> {
+  const store = await openStore({ dir });
+  for (let batch = 0; batch < 4; batch += 1) {
+    await store.rememberMany(Array.from({ length: 150 }, (_, index) => ({ content: `seed ${batch}.${index}`, layer: index % 2 ? 'notes' : 'application' })));
+  }
+  await store.close();
+}
+
+describe('fault points: a process that dies at each step of the write path leaves a store that opens, heals and verifies clean', () => {
+  it('before BEGIN, with the write lock held', async () => {
+    await seedStore();
+    const acknowledged = await runUntilFault('before-begin', 'write');
+    expect(acknowledged).toEqual([]);
+    await expectHealed(acknowledged);
+  });
+
+  it('after COMMIT, before the mirror append and the answer', async () => {
+    await seedStore();
+    const acknowledged = await runUntilFault('after-commit', 'write');
+    expect(acknowledged).toEqual([]);
+    await expectHealed(acknowledged);
+  });
+
+  it('in the middle of a mirror append', async () => {
+    await seedStore();
+    await expectHealed(await runUntilFault('mirror-mid-append', 'write'));
+  });
+
+  it('after an append, before its index update', async () => {
+    const acknowledged = await runUntilFault('mirror-before-index', 'write');
+    expect(acknowledged.length).toBeGreaterThan(0);
+    await expectHealed(acknowledged);
+  });
+
+  it('in a rebuild of a layer file, after emptying it', async () => {
+    await seedStore();
+    unlinkSync(join(dir, 'layers', 'application.jsonl'));
+    await runUntilFault('mirror-before-rebuild', 'open');
+    await expectHealed([]);
+  });
+
+  it('during a recall-count flush', async () => {
+    const acknowledged = await runUntilFault('recall-flush', 'recall');
+    expect(acknowledged).toHaveLength(20);
+    await expectHealed(acknowledged);
+  });
+});
