@@ -20,10 +20,17 @@ export type FaultPoint =
   | 'recall-flush';
 
 const armed = process.env['MEMHUB_FAULT'];
+/**
+ * `MEMHUB_FAULT_ACTION=stop` freezes the process there instead (SIGSTOP, once), as a debugger,
+ * a suspended laptop or an overloaded host would: the test then resumes it (SIGCONT) or kills it.
+ */
+const action = process.env['MEMHUB_FAULT_ACTION'] === 'stop' ? 'SIGSTOP' : 'SIGKILL';
+let stopped = false;
 
-/** Dies here if this fault point is armed; `before` runs first (to leave a half-done write). */
+/** Dies (or freezes) here if this fault point is armed; `before` runs first (to leave a half-done write). */
 export function hitFaultPoint(name: FaultPoint, before?: () => void): void {
-  if (armed !== name) return;
+  if (armed !== name || stopped) return;
   before?.();
-  process.kill(process.pid, 'SIGKILL');
+  if (action === 'SIGSTOP') stopped = true;
+  process.kill(process.pid, action);
 }

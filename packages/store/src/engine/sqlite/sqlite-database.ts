@@ -38,6 +38,9 @@ export function openSqliteConnection(path: string, durability: Durability, busyT
     db.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
     db.pragma('foreign_keys = ON');
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    // synchronous is per connection; in WAL mode NORMAL loses no committed transaction on a
+    // process crash, only possibly the last ones on a power loss; FULL syncs the WAL on every commit.
+    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     return db;
   } catch (error) {
     db.close();
@@ -52,7 +55,7 @@ export function openSqliteConnection(path: string, durability: Durability, busyT
  * `afterMigration` (store settings given on open) and `user_version` (last) are written in one
  * BEGIN IMMEDIATE transaction.
  */
-export function migrateSchema(db: Database.Database, durability: Durability, afterMigration: () => void = () => {}): void {
+export function migrateSchema(db: Database.Database, afterMigration: () => void = () => {}): void {
   const journalMode = String(db.pragma('journal_mode', { simple: true }));
   if (journalMode !== 'wal') {
     const result = String(db.pragma('journal_mode = WAL', { simple: true }));
@@ -60,9 +63,6 @@ export function migrateSchema(db: Database.Database, durability: Durability, aft
       throw new StoreCompatibilityError(`SQLite refused WAL mode for this database (journal_mode is ${result})`);
     }
   }
-  // synchronous is per connection; in WAL mode NORMAL loses no committed transaction on a
-  // process crash, only possibly the last ones on a power loss; FULL syncs the WAL on every commit.
-  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
   const migrate = db.transaction(() => {
     const version = Number(db.pragma('user_version', { simple: true }));
     if (version > CURRENT_SCHEMA_VERSION) {
@@ -76,6 +76,15 @@ export function migrateSchema(db: Database.Database, durability: Durability, aft
     if (version < CURRENT_SCHEMA_VERSION) db.pragma(`user_version = ${CURRENT_SCHEMA_VERSION}`);
   });
   migrate.immediate();
+}
+
+/**
+ * Whether the database is already in WAL mode at the current schema version, read without the
+ * write lock: then opening it needs no write at all. A brand-new file, an older schema or a newer
+ * one go through migrateSchema() under the lock (which also refuses a newer one).
+ */
+export function isCurrentSchema(db: Database.Database): boolean {
+  return String(db.pragma('journal_mode', { simple: true })) === 'wal' && Number(db.pragma('user_version', { simple: true })) === CURRENT_SCHEMA_VERSION;
 }
 
 function compareVersions(a: string, b: string): number {

@@ -12,12 +12,12 @@ import { highestSeqInLayerFiles, JsonlMirror, type LayerMirrorStats } from '../.
 import type { IndexLookup } from '../../mirror/layer-index.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
 import type { EngineStats, StoreEngine } from '../store-engine.js';
-import { migrateSchema, openSqliteConnection, type Durability } from './sqlite-database.js';
+import { isCurrentSchema, migrateSchema, openSqliteConnection, type Durability } from './sqlite-database.js';
 import { recordFromRow } from './sqlite-record.js';
 import { WalCheckpointer, type CheckpointStats } from './sqlite-checkpointer.js';
 import { SqliteMirrorSource } from './sqlite-mirror-source.js';
 import { SqliteRecall } from './sqlite-recall.js';
-import { applyMirrorSetting, raiseSequenceTo } from './sqlite-settings.js';
+import { applyMirrorSetting, currentMirrorSetting, lastSeqOf, raiseSequenceTo } from './sqlite-settings.js';
 import { SqliteStatements } from './sqlite-statements.js';
 import { checkDatabase, rebuildDerivedData } from './sqlite-verify.js';
 import { SqliteWriter } from './sqlite-writer.js';
@@ -126,20 +126,29 @@ export class SqliteEngine implements StoreEngine {
     try {
       db = openSqliteConnection(join(options.dir, DATABASE_FILE), options.durability, options.busyTimeoutMs);
       const connection = db;
-      const held = await lock.acquire({ purpose: 'memhub open: schema' });
-      try {
-        migrateSchema(connection, options.durability, () => {
-          if (options.mirror !== undefined) applyMirrorSetting(connection, options.mirror);
-          const highestMirrored = highestSeqInLayerFiles(options.dir);
-          if (raiseSequenceTo(connection, highestMirrored)) {
-            options.logger.warn(
-              { highestMirrored },
-              'memhub: a layer mirror has changes the database does not (was memory.db restored from an older copy?); verify() lists them',
-            );
-          }
-        });
-      } finally {
-        held.release();
+      // Most opens change nothing: the schema is current, the mirror setting is as asked, no
+      // layer file is ahead of the database. Those take no lock and write nothing, so a store
+      // opens even while another process holds its write lock for a long time.
+      const highestMirrored = highestSeqInLayerFiles(options.dir);
+      const settled =
+        isCurrentSchema(connection) &&
+        (options.mirror === undefined || currentMirrorSetting(connection) === options.mirror) &&
+        highestMirrored <= lastSeqOf(connection);
+      if (!settled) {
+        const held = await lock.acquire({ purpose: 'memhub open: schema' });
+        try {
+          migrateSchema(connection, () => {
+            if (options.mirror !== undefined) applyMirrorSetting(connection, options.mirror);
+            if (raiseSequenceTo(connection, highestSeqInLayerFiles(options.dir))) {
+              options.logger.warn(
+                { highestMirrored },
+                'memhub: a layer mirror has changes the database does not (was memory.db restored from an older copy?); verify() lists them',
+              );
+            }
+          });
+        } finally {
+          held.release();
+        }
       }
       engine = new SqliteEngine(connection, lock, options);
       await engine.#mirror.catchUpAll();

@@ -78,7 +78,7 @@ export async function rebuildFromMirror(dir: string, options: RebuildOptions = {
       const movedAside = moveAside(databasePath);
       const db = openSqliteConnection(databasePath, options.durability ?? 'normal', 5_000);
       try {
-        migrateSchema(db, options.durability ?? 'normal');
+        migrateSchema(db);
         const applied = await replayLayers(db, folder, layers);
         const records = db.prepare('SELECT count(*) FROM records').pluck().get() as number;
         return { records, lastSeq: applied.lastSeq, layers: applied.layers, movedAside };

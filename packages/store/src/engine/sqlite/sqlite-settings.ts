@@ -13,7 +13,7 @@ import { isMirrored, parseMirrorSetting } from './sqlite-writer.js';
  * mirrored loses its waiting journal rows.
  */
 export function applyMirrorSetting(db: Database.Database, wanted: string): void {
-  const current = db.prepare(`SELECT value FROM store_settings WHERE name = 'mirror'`).pluck().get() as string | undefined;
+  const current = currentMirrorSetting(db);
   if (current === wanted) return;
   db.prepare(`INSERT INTO store_settings (name, value) VALUES ('mirror', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`).run(wanted);
   const before = parseMirrorSetting(current);
@@ -36,4 +36,14 @@ export function applyMirrorSetting(db: Database.Database, wanted: string): void 
  */
 export function raiseSequenceTo(db: Database.Database, seq: number): boolean {
   return db.prepare('UPDATE store_sequence SET last_seq = ? WHERE id = 1 AND last_seq < ?').run(seq, seq).changes > 0;
+}
+
+/** The store's mirror setting ('*' when none was ever written). Only on the current schema. */
+export function currentMirrorSetting(db: Database.Database): string {
+  return (db.prepare(`SELECT value FROM store_settings WHERE name = 'mirror'`).pluck().get() as string | undefined) ?? '*';
+}
+
+/** The store's last seq. Only on the current schema. */
+export function lastSeqOf(db: Database.Database): number {
+  return db.prepare('SELECT last_seq FROM store_sequence WHERE id = 1').pluck().get() as number;
 }
