@@ -184,7 +184,7 @@ export class Store {
    * run again after an interruption. A bad line is reported (line number, offset, reason) and
    * the others are still imported.
    */
-  async import(source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<string>, options: ImportOptions = {}): Promise<ImportReport> {
+  async import(source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>, options: ImportOptions = {}): Promise<ImportReport> {
     this.#assertOpen();
     const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new StoreValidationError('batchSize', 'expected a positive integer');
