@@ -7,11 +7,12 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeMachine } from '../shared/machine.js';
 import { formatCount, formatMicroseconds, formatRatio } from '../shared/number-format.js';
 import { formatTable } from '../shared/text-table.js';
+import { writeStoreChart } from './chart.js';
 import { CONTENT_BYTES } from './records.js';
 import { runRow, type RowId, type RowPlan, type RowResult } from './rows.js';
 
@@ -26,6 +27,8 @@ const { values: flags } = parseArgs({
     'in-flight': { type: 'string', default: '64' },
     batch: { type: 'string', default: '1000' },
     'busy-timeout-ms': { type: 'string', default: '5000' },
+    /** Where the SVG chart of the run goes ('' for none), relative to the bench folder. */
+    chart: { type: 'string', default: 'results/store.svg' },
   },
 });
 
@@ -303,6 +306,11 @@ async function main(): Promise<void> {
     for (const line of notes(results)) console.log(line);
     console.log('');
     for (const line of targetLines(results)) console.log(line);
+    if (flags.chart !== '') {
+      const machine = describeMachine(folder).find((line) => line.startsWith('cpu:'))?.replace('cpu:', '').trim() ?? '';
+      await writeStoreChart(results.all, resolve(flags.chart), `one run, ${machine}, ${new Date().toISOString().slice(0, 10)}`);
+      console.log(`chart: ${resolve(flags.chart)}`);
+    }
     if (results.all.some((row) => row.failure !== undefined || (row.plan.kind === 'memhub' && countVerdict(row) === 'FAIL'))) {
       process.exitCode = 1;
     }
