@@ -9,4 +9,4 @@ export type { ArchiveSelector } from './validate-archive.js';
 export type { StoreLogger } from './store-logger.js';
 export type { CheckpointStats } from './engine/sqlite/sqlite-writer.js';
 export { MINIMUM_SQLITE_VERSION, type Durability } from './engine/sqlite/sqlite-database.js';
-export { StoreError, StoreValidationError, StoreClosedError, StoreCompatibilityError } from './errors.js';
+export { StoreError, StoreValidationError, StoreClosedError, StoreCompatibilityError, StoreConnectionError } from './errors.js';

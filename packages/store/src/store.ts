@@ -58,6 +58,8 @@ export interface StoreStats extends EngineStats {
   readonly walBytes?: number;
   /** SQLite: this process's WAL checkpoints. */
   readonly checkpoints?: CheckpointStats;
+  /** PostgreSQL: write transactions this store object has committed (one per group-commit batch). */
+  readonly writeTransactions?: number;
 }
 
 /**
