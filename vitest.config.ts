@@ -11,6 +11,8 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     testTimeout: 60_000,
+    // Checks once whether the PostgreSQL server answers, and says so when its tests are skipped.
+    globalSetup: ['packages/store/test/support/postgres-global-setup.ts'],
     hookTimeout: 30_000,
   },
 });

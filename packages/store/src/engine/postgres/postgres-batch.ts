@@ -8,7 +8,7 @@ import type { ValidRecordInput } from '../../validate-record.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
 import { recordFromRow } from './postgres-record.js';
 import { RECORD_COLUMNS, type NewRecordRow, type PostgresTables } from './postgres-tables.js';
-import { toStoredText } from './postgres-text.js';
+import { storableId, toStoredText } from './postgres-text.js';
 import { millisecondBound } from './postgres-time.js';
 
 /** Rows per INSERT statement: 10 parameters a row stays far below the protocol's 65535. */
@@ -153,6 +153,7 @@ export class PostgresBatch {
   async #applyOther(operation: OtherOperation): Promise<WriteResult> {
     switch (operation.kind) {
       case 'forget':
+        if (!storableId(operation.id)) return false;
         return (await this.#count(this.#db.deleteFrom('records').where('id', '=', operation.id))) > 0;
       case 'archive':
         return this.#archive(operation.selector);
@@ -166,8 +167,9 @@ export class PostgresBatch {
   async #archive(selector: ValidArchiveSelector): Promise<number> {
     const archive = this.#db.updateTable('records').set({ layer: 'archive' }).where('layer', '=', 'application');
     if ('ids' in selector) {
-      if (selector.ids.length === 0) return 0;
-      return this.#count(archive.where('id', '=', (eb) => eb.fn.any(sql.val([...selector.ids]))));
+      const ids = selector.ids.filter(storableId);
+      if (ids.length === 0) return 0;
+      return this.#count(archive.where('id', '=', (eb) => eb.fn.any(sql.val(ids))));
     }
     if ('createdBefore' in selector) return this.#count(archive.where('created_at', '<', millisecondBound(selector.createdBefore)));
     return this.#count(archive.where('recall_count', '<', selector.recallCountBelow));

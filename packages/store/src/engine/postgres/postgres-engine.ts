@@ -14,6 +14,7 @@ import { findRecords } from './postgres-recall.js';
 import { recordFromRow } from './postgres-record.js';
 import { MINIMUM_SERVER_VERSION, migrateSchema } from './postgres-schema.js';
 import { RECORD_COLUMNS, type PostgresTables } from './postgres-tables.js';
+import { storableId } from './postgres-text.js';
 import { checkDatabase, rebuildDerivedData } from './postgres-verify.js';
 import { beginWriteSql, lockTimeoutError, writeLockKey } from './postgres-write-lock.js';
 import { PostgresWriter } from './postgres-writer.js';
@@ -93,8 +94,7 @@ export class PostgresEngine implements StoreEngine {
   }
 
   async get(id: string): Promise<MemoryRecord | undefined> {
-    // No stored id holds a NUL (ids are UUIDs or printable ASCII), and PostgreSQL text cannot carry one.
-    if (id.includes('\0')) return undefined;
+    if (!storableId(id)) return undefined;
     const row = await this.#read(() => this.#db.selectFrom('records').select(RECORD_COLUMNS).where('id', '=', id).executeTakeFirst());
     return row === undefined ? undefined : recordFromRow(row);
   }

@@ -4,7 +4,9 @@ import { millisecondBound } from './postgres-time.js';
 import { RECORD_COLUMNS, type PostgresTables, type RecordRow } from './postgres-tables.js';
 
 /**
- * Finds records for recall(): words (any of them, best ts_rank first, ties newest first), tags
+ * Finds records for recall(): words (any of them, best ts_rank first, ties newest first; rank
+ * normalisation 1 divides by the log of the length, so that, as with SQLite's bm25, a short note
+ * about a word ranks above a long one that mentions it as often), tags
  * (all of them), a contextPath prefix, layer and time; without words, newest first. The same
  * filters and order as the SQLite engine (sqlite-recall.ts), in PostgreSQL's terms.
  */
@@ -12,7 +14,7 @@ export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecall
   let select = db.selectFrom('records').select(RECORD_COLUMNS);
   if (query.words !== undefined) {
     const words = wordsQuery(query.words);
-    select = select.where(sql<boolean>`content_tsv @@ ${words}`).orderBy(sql`ts_rank(content_tsv, ${words})`, 'desc');
+    select = select.where(sql<boolean>`content_tsv @@ ${words}`).orderBy(sql`ts_rank(content_tsv, ${words}, 1)`, 'desc');
   }
   if (query.tags.length > 0) select = select.where(sql<boolean>`tags @> ${sql.val([...query.tags])}::text[]`);
   const prefix = query.contextPath;

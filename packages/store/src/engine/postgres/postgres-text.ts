@@ -26,3 +26,12 @@ export function fromStoredText(stored: string): string {
   if (!stored.includes(MARK) && !stored.includes(ESCAPE)) return stored;
   return stored.replace(TO_DECODE, (sequence) => (sequence === MARK ? NUL : sequence.slice(1)));
 }
+
+/**
+ * Whether an id given to forget() or archive() could be in the store: stored ids are UUIDs or
+ * printable ASCII (validate-import.ts), and a NUL, which PostgreSQL text cannot carry, would make
+ * the server refuse the statement and fail the whole batch.
+ */
+export function storableId(id: string): boolean {
+  return !id.includes('\0');
+}
