@@ -17,7 +17,7 @@ export function startStoreWorker(name: string, data: unknown): Worker {
   });
 }
 
-/** A child process running one of the store's fixtures. */
-export function startStoreFixture(name: string, args: readonly string[] = []): FixtureProcess {
-  return new FixtureProcess(fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url)), args);
+/** A child process running one of the store's fixtures, with `env` added to this process's environment. */
+export function startStoreFixture(name: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): FixtureProcess {
+  return new FixtureProcess(fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url)), args, env);
 }
