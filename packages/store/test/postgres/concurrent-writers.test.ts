@@ -5,15 +5,6 @@ import { adminQuery, describePostgres, dropSchema, freshSchemaName, postgres } f
 let schema: string;
 const children: FixtureProcess[] = [];
 
-beforeEach(() => {
-  schema = freshSchemaName();
-});
-
-afterEach(async () => {
-  for (const child of children.splice(0)) child.kill();
-  await dropSchema(schema);
-});
-
 /** Starts store-writer.ts processes on the test schema, releases them at the same moment, and waits until all are done. */
 async function runWriters(writers: { count: number; label: string; inFlight?: number; keyMode?: string }[]): Promise<void> {
   const target = JSON.stringify({ url: postgres.url, schema });
@@ -29,6 +20,15 @@ async function runWriters(writers: { count: number; label: string; inFlight?: nu
 }
 
 describePostgres('remember() from many processes at once on PostgreSQL', () => {
+  beforeEach(() => {
+    schema = freshSchemaName();
+  });
+
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.kill();
+    await dropSchema(schema);
+  });
+
   it('8 processes x 500 remembers: exactly 4000 records, distinct ids, seqs 1 to 4000 without a gap', async () => {
     await runWriters(Array.from({ length: 8 }, (_, index) => ({ count: 500, label: `w${index}`, inFlight: 4 })));
     expect(

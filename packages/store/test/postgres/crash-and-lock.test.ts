@@ -9,16 +9,6 @@ let schema: string;
 const children: FixtureProcess[] = [];
 const stores: Store[] = [];
 
-beforeEach(() => {
-  schema = freshSchemaName();
-});
-
-afterEach(async () => {
-  for (const child of children.splice(0)) child.kill();
-  for (const store of stores.splice(0)) await store.close().catch(() => {});
-  await dropSchema(schema);
-});
-
 async function open(lockTimeoutMs: number): Promise<Store> {
   const store = await openStore({ url: postgres.url, schema, lockTimeoutMs });
   stores.push(store);
@@ -47,6 +37,16 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, w
 }
 
 describePostgres('a PostgreSQL writer killed with SIGKILL in the middle of its transaction', () => {
+  beforeEach(() => {
+    schema = freshSchemaName();
+  });
+
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.kill();
+    for (const store of stores.splice(0)) await store.close().catch(() => {});
+    await dropSchema(schema);
+  });
+
   it('loses nothing it acknowledged and leaves nothing half-written; the server frees the lock and the others carry on', async () => {
     const store = await open(20_000);
     // The writer's 40th transaction stops after its INSERT, before COMMIT, holding the write lock.

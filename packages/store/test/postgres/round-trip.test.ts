@@ -9,17 +9,6 @@ let dir: string;
 let schema: string;
 const stores: Store[] = [];
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memhub-round-trip-'));
-  schema = freshSchemaName();
-});
-
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-  rmSync(dir, { recursive: true, force: true });
-  await dropSchema(schema);
-});
-
 async function open(options: Parameters<typeof openStore>[0]): Promise<Store> {
   const store = await openStore(options);
   stores.push(store);
@@ -65,6 +54,17 @@ async function fillSqliteStore(store: Store): Promise<void> {
 }
 
 describePostgres('moving a store between engines', () => {
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'memhub-round-trip-'));
+    schema = freshSchemaName();
+  });
+
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    await dropSchema(schema);
+  });
+
   it('SQLite -> export -> import into PostgreSQL -> export gives the same lines but seq; and back again', async () => {
     const sqlite = await open({ dir: join(dir, 'sqlite') });
     await fillSqliteStore(sqlite);

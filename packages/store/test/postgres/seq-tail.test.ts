@@ -6,16 +6,16 @@ import { adminQuery, describePostgres, dropSchema, freshSchemaName, postgres } f
 let schema: string;
 const children: FixtureProcess[] = [];
 
-beforeEach(() => {
-  schema = freshSchemaName();
-});
-
-afterEach(async () => {
-  for (const child of children.splice(0)) child.kill();
-  await dropSchema(schema);
-});
-
 describePostgres('seq order on PostgreSQL', () => {
+  beforeEach(() => {
+    schema = freshSchemaName();
+  });
+
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.kill();
+    await dropSchema(schema);
+  });
+
   it('a reader that tails by seq > cursor while 4 processes write on their own connections never skips a record', async () => {
     const store = await openStore({ url: postgres.url, schema });
     await store.close();

@@ -5,17 +5,17 @@ import { adminQuery, describePostgres, dropSchema, freshSchemaName, postgres } f
 let schema: string;
 let store: Store;
 
-beforeEach(async () => {
-  schema = freshSchemaName();
-  store = await openStore({ url: postgres.url, schema });
-});
-
-afterEach(async () => {
-  await store.close();
-  await dropSchema(schema);
-});
-
 describePostgres('verify and repair on PostgreSQL, after damage done from outside memhub', () => {
+  beforeEach(async () => {
+    schema = freshSchemaName();
+    store = await openStore({ url: postgres.url, schema });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await dropSchema(schema);
+  });
+
   it('a seq counter set back: verify says the next write would reuse a seq; repair moves it up, and writes go on', async () => {
     const written = await store.rememberMany(Array.from({ length: 5 }, (_, index) => ({ content: `fact ${index}` })));
     await adminQuery(`UPDATE "${schema}".seq_counter SET last_seq = 2`);

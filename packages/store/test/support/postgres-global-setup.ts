@@ -10,10 +10,15 @@ declare module 'vitest' {
   }
 }
 
+/** Set once the line is printed: each test project runs this setup, in the same process. */
+const REPORTED = Symbol.for('memhub.postgres-availability-reported');
+
 export default async function setup(project: TestProject): Promise<void> {
   const availability = await checkPostgres(TEST_POSTGRES_URL);
   project.provide('postgres', availability);
-  if (availability.available) return;
+  const shared = globalThis as { [REPORTED]?: boolean };
+  if (availability.available || shared[REPORTED] === true) return;
+  shared[REPORTED] = true;
   const where = withoutPassword(availability.url);
   if (availability.required) {
     console.warn(`PostgreSQL tests will FAIL: MEMHUB_REQUIRE_POSTGRES=1 and the server at ${where} cannot be reached (${availability.reason}).`);
