@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /** The PostgreSQL tests that run many processes against the server at once. */
 const POSTGRES_PROCESS_TESTS = 'packages/store/test/postgres/**/*.test.ts';
@@ -17,7 +17,7 @@ export default defineConfig({
     // Checks whether the PostgreSQL server answers, and says so once when its tests are skipped.
     globalSetup: ['packages/store/test/support/postgres-global-setup.ts'],
     projects: [
-      { extends: true, test: { name: 'memhub', include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'], exclude: [POSTGRES_PROCESS_TESTS] } },
+      { extends: true, test: { name: 'memhub', include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...configDefaults.exclude, POSTGRES_PROCESS_TESTS] } },
       // After the others, never beside them: their dozen busy processes (writers and server
       // backends) on 2 cores would starve the timing tests (event-loop gaps, fairness) of CPU.
       { extends: true, test: { name: 'postgres-processes', include: [POSTGRES_PROCESS_TESTS], sequence: { groupOrder: 1 } } },
