@@ -3,7 +3,6 @@ import { sql, type Compilable, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { MemoryRecord } from '../../memory-record.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
-import type { ValidImportedRecord } from '../../validate-import.js';
 import type { ValidRecordInput } from '../../validate-record.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
 import { recordFromRow } from './postgres-record.js';
@@ -43,18 +42,19 @@ export class PostgresBatch {
   }
 
   async apply(operations: readonly WriteOperation[]): Promise<WriteResult[]> {
-    const results: WriteResult[] = [];
+    let results: WriteResult[] = [];
     let run: InsertOperation[] = [];
     for (const operation of operations) {
       if (operation.kind === 'remember' || operation.kind === 'import') {
         run.push(operation);
         continue;
       }
-      if (run.length > 0) results.push(...(await this.#insertRun(run)));
+      // concat, not push(...): a run can hold more results than a call takes arguments.
+      if (run.length > 0) results = results.concat(await this.#insertRun(run));
       run = [];
       results.push(await this.#applyOther(operation));
     }
-    if (run.length > 0) results.push(...(await this.#insertRun(run)));
+    if (run.length > 0) results = results.concat(await this.#insertRun(run));
     return results;
   }
 
