@@ -40,6 +40,15 @@ describeEachEngine('remember, rememberMany, get', (engine) => {
     expect(await store.remember({ content: 'another', key: 'k\u00001\uFFFF' })).toEqual(written[1]);
   });
 
+  it('stores a content at the size limit made of distinct words, and finds it by its first words', async () => {
+    const store = await engine.open();
+    let content = '';
+    for (let index = 0; content.length < 1024 * 1024 - 20; index += 1) content += `w${index.toString(36)} `;
+    const record = await store.remember({ content: content.trimEnd() });
+    expect((await store.get(record.id))?.content).toBe(content.trimEnd());
+    expect((await store.recall({ query: 'w0 w1z' })).map((hit) => hit.id)).toEqual([record.id]);
+  });
+
   it('gives seqs that increase with every write, and never reuses one after a forget and a reopen', async () => {
     const place = engine.place();
     let store = await place.open();

@@ -2,6 +2,13 @@ import type pg from 'pg';
 import { StoreCompatibilityError } from '../../errors.js';
 
 /**
+ * How much of a content the full-text index reads: 256 Ki characters. The worst case, distinct
+ * words of three to five characters, makes about 650 kB of tsvector from that many, under
+ * PostgreSQL's 1 MB limit; twice as many could pass it.
+ */
+export const FULL_TEXT_CHARACTERS = 262_144;
+
+/**
  * The store's schema, one migration a version, each a function of the (validated) schema name.
  * They run in one transaction under the store's write lock, and the version row is written last
  * in it: a crash mid-migration leaves the previous version whole (DDL is transactional in
@@ -28,8 +35,10 @@ export const SCHEMA_MIGRATIONS: readonly ((schema: string) => string)[] = [
     created_at bigint NOT NULL,
     recall_count bigint NOT NULL DEFAULT 0,
     -- The 'simple' configuration lower-cases and stems nothing, language-neutral like SQLite's
-    -- unicode61 tokenizer. Generated, so it can never disagree with content.
-    content_tsv tsvector NOT NULL GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, content)) STORED
+    -- unicode61 tokenizer. Generated, so it can never disagree with content. A tsvector holds at
+    -- most 1 MB, and a content of 1 MiB in distinct short words would need about 1.5 MB: so only
+    -- the first ${FULL_TEXT_CHARACTERS} characters are indexed, which no content can overflow.
+    content_tsv tsvector NOT NULL GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, left(content, ${FULL_TEXT_CHARACTERS}))) STORED
   );
   CREATE INDEX records_by_words ON "${schema}".records USING gin (content_tsv);
   CREATE INDEX records_by_tags ON "${schema}".records USING gin (tags);
