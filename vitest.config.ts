@@ -1,4 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Tests that keep many processes busy at once: the PostgreSQL ones (writers and server backends)
+ * and the torture suite (chaos, fault points, fuzzing).
+ */
+const HEAVY_TESTS = ['packages/store/test/postgres/**/*.test.ts', 'test/torture/**/*.test.ts'];
 
 export default defineConfig({
   resolve: {
@@ -15,11 +21,18 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     // Multi-process tests spawn their own children; two test files at a time suit 2 cores.
     maxWorkers: 2,
     minWorkers: 1,
     testTimeout: 60_000,
     hookTimeout: 30_000,
+    // Checks whether the PostgreSQL server answers, and says so once when its tests are skipped.
+    globalSetup: ['packages/store/test/support/postgres-global-setup.ts'],
+    projects: [
+      { extends: true, test: { name: 'memhub', include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...HEAVY_TESTS] } },
+      // After the others, never beside them: their busy processes on 2 cores would starve the
+      // timing tests (event-loop gaps, fairness) of CPU.
+      { extends: true, test: { name: 'heavy', include: HEAVY_TESTS, sequence: { groupOrder: 1 } } },
+    ],
   },
 });

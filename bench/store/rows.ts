@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { LineChild } from '../shared/line-child.js';
 import { GO_PREFIX } from '../shared/line-protocol.js';
 import { percentileOfSorted } from '../shared/statistics.js';
+import { PostgresRowTarget } from './postgres-target.js';
 import { createRawDatabase } from './raw-sqlite.js';
 import { parseWriterReport, type WriterKind, type WriterReport, type WriterSpec } from './writer-protocol.js';
 
@@ -12,9 +13,10 @@ const WRITER_ENTRY = fileURLToPath(new URL('./writer.ts', import.meta.url));
 
 /**
  * The rows of the table. 1 and 2: memhub, one call at a time or many in flight per process.
+ * 1pg and 2pg: the same on PostgreSQL (`--engine postgres`).
  * 3a, 3b: the ceilings, bare better-sqlite3 in one process. 3c: the naive multi-process peer.
  */
-export type RowId = '1' | '1n' | '2' | '2n' | '3a' | '3b' | '3c';
+export type RowId = '1' | '1n' | '2' | '2n' | '1pg' | '2pg' | '3a' | '3b' | '3c';
 
 export interface RowPlan {
   readonly id: RowId;
@@ -30,6 +32,8 @@ export interface RowPlan {
   readonly batchSize: number;
   /** sqlite kinds: busy_timeout. */
   readonly busyTimeoutMs: number;
+  /** memhub-postgres: the server, each row in a fresh schema of its database. */
+  readonly postgresUrl?: string;
 }
 
 export interface RowTimeouts {
@@ -72,7 +76,8 @@ export async function runRow(plan: RowPlan, folder: string, timeouts: RowTimeout
   mkdirSync(rowFolder);
   let writerPath: string;
   let databasePath: string;
-  if (plan.kind === 'memhub') {
+  const postgres = plan.postgresUrl === undefined ? undefined : new PostgresRowTarget(plan.postgresUrl, `${plan.id}_p${plan.processes}`);
+  if (plan.kind === 'memhub' || plan.kind === 'memhub-postgres') {
     writerPath = join(rowFolder, 'store');
     databasePath = join(writerPath, 'memory.db');
   } else {
@@ -92,6 +97,7 @@ export async function runRow(plan: RowPlan, folder: string, timeouts: RowTimeout
       mirror: plan.mirror,
       batchSize: plan.batchSize,
       busyTimeoutMs: plan.busyTimeoutMs,
+      ...(postgres === undefined ? {} : { postgres: { url: postgres.url, schema: postgres.schema } }),
     };
     return new LineChild('writer', WRITER_ENTRY, [JSON.stringify(spec)]);
   });
@@ -115,10 +121,17 @@ export async function runRow(plan: RowPlan, folder: string, timeouts: RowTimeout
   }
 
   const expected =
-    plan.kind === 'memhub'
+    plan.kind === 'memhub' || plan.kind === 'memhub-postgres'
       ? plan.processes * (plan.warmupRecords + plan.recordsPerProcess)
       : reports.reduce((sum, report) => sum + report.warmupWritten + report.written, 0);
-  return summarise(plan, reports, wallMs, failure, { expected, actual: countRecords(databasePath) });
+  let actual: number | undefined;
+  if (postgres === undefined) {
+    actual = countRecords(databasePath);
+  } else {
+    actual = await postgres.countRecords();
+    await postgres.drop();
+  }
+  return summarise(plan, reports, wallMs, failure, { expected, actual });
 }
 
 /** `SELECT count(*) FROM records`, on a read-only connection opened after every writer closed. */

@@ -13,6 +13,7 @@ import { describeMachine } from '../shared/machine.js';
 import { formatCount, formatMicroseconds, formatRatio } from '../shared/number-format.js';
 import { formatTable } from '../shared/text-table.js';
 import { writeStoreChart } from './chart.js';
+import { DEFAULT_POSTGRES_URL } from './postgres-target.js';
 import { CONTENT_BYTES } from './records.js';
 import { runRow, type RowId, type RowPlan, type RowResult } from './rows.js';
 
@@ -29,8 +30,14 @@ const { values: flags } = parseArgs({
     'busy-timeout-ms': { type: 'string', default: '5000' },
     /** Where the SVG chart of the run goes ('' for none), relative to the bench folder. */
     chart: { type: 'string', default: 'results/store.svg' },
+    engine: { type: 'string', default: 'sqlite' },
+    'postgres-url': { type: 'string', default: DEFAULT_POSTGRES_URL },
   },
 });
+
+if (flags.engine !== 'sqlite' && flags.engine !== 'postgres') throw new Error(`--engine must be sqlite or postgres, got "${flags.engine}"`);
+/** With `--engine postgres`, rows 1 and 2 also run on PostgreSQL (1pg, 2pg), beside the SQLite rows. */
+const withPostgres = flags.engine === 'postgres';
 
 function positiveInteger(name: string, text: string): number {
   const value = Number(text);
@@ -66,13 +73,15 @@ const ROW_LABELS: Record<RowId, string> = {
   '1n': 'memhub remember(), one at a time, mirror off',
   '2': `memhub remember(), ${settings.inFlight} in flight`,
   '2n': `memhub remember(), ${settings.inFlight} in flight, mirror off`,
+  '1pg': 'memhub on PostgreSQL remember(), one at a time',
+  '2pg': `memhub on PostgreSQL remember(), ${settings.inFlight} in flight`,
   '3a': 'sqlite: 1 record per transaction',
   '3b': `sqlite: ${formatCount(settings.batch)} records per transaction (*)`,
   '3c': `sqlite naive peer: BEGIN IMMEDIATE/record/COMMIT, busy_timeout ${settings.busyTimeoutMs}`,
 };
 
 /** The row whose records/s a row is divided by in the "vs ceiling" column. */
-const CEILING_OF: Partial<Record<RowId, RowId>> = { '1': '3a', '1n': '3a', '2': '3b', '2n': '3b', '3c': '3a' };
+const CEILING_OF: Partial<Record<RowId, RowId>> = { '1': '3a', '1n': '3a', '2': '3b', '2n': '3b', '1pg': '3a', '2pg': '3b', '3c': '3a' };
 /** The mirror-off row that a row's "mirror cost" column compares with. */
 const MIRROR_OFF_OF: Partial<Record<RowId, RowId>> = { '1': '1n', '2': '2n' };
 
@@ -93,6 +102,10 @@ function plan(id: RowId, processes: number): RowPlan {
     case '2':
     case '2n':
       return { ...common, kind: 'memhub', recordsPerProcess: settings.inFlightRecords, inFlight: settings.inFlight, mirror: id === '2' };
+    case '1pg':
+      return { ...plan('1', processes), id, kind: 'memhub-postgres', postgresUrl: flags['postgres-url'] };
+    case '2pg':
+      return { ...plan('2', processes), id, kind: 'memhub-postgres', postgresUrl: flags['postgres-url'] };
     case '3a':
       return { ...common, kind: 'sqlite-autocommit', recordsPerProcess: settings.ceilingRecords };
     case '3b':
@@ -103,19 +116,19 @@ function plan(id: RowId, processes: number): RowPlan {
 }
 
 /**
- * The order rows are measured in: the two ceilings, then for each P the three rows compared at
- * that P back to back, so that a slow patch of the machine is more likely to hit them alike.
+ * The order rows are measured in: the two ceilings, then for each P the rows compared at that P
+ * back to back (with --engine postgres, the PostgreSQL rows right after their SQLite twins), so
+ * that a slow patch of the machine is more likely to hit them alike.
  */
 function measuringOrder(): RowPlan[] {
-  return [
-    plan('3a', 1),
-    plan('3b', 1),
-    ...settings.processes.flatMap((p) => [plan('3c', p), plan('1', p), plan('1n', p), plan('2', p), plan('2n', p)]),
-  ];
+  const atP = (p: number): RowId[] => (withPostgres ? ['3c', '1', '1n', '1pg', '2', '2n', '2pg'] : ['3c', '1', '1n', '2', '2n']);
+  return [plan('3a', 1), plan('3b', 1), ...settings.processes.flatMap((p) => atP(p).map((id) => plan(id, p)))];
 }
 
-/** The order rows are printed in: 1 and 2 for every P, then 3a, 3b and 3c for every P. */
-const PRINTED_ORDER: readonly RowId[] = ['1', '1n', '2', '2n', '3a', '3b', '3c'];
+/** The order rows are printed in: 1 and 2 for every P (mirror on, then off; then 1pg and 2pg), then 3a, 3b and 3c for every P. */
+const PRINTED_ORDER: readonly RowId[] = withPostgres
+  ? ['1', '1n', '2', '2n', '1pg', '2pg', '3a', '3b', '3c']
+  : ['1', '1n', '2', '2n', '3a', '3b', '3c'];
 
 class Results {
   readonly #rows: RowResult[] = [];
@@ -156,7 +169,7 @@ function table(results: Results): string {
     const group = results.all.filter((row) => row.plan.id === id).sort((a, b) => a.plan.processes - b.plan.processes);
     for (const row of group) {
       const ceiling = CEILING_OF[id];
-      const naive = id === '1' ? results.find('3c', row.plan.processes) : undefined;
+      const naive = id === '1' || id === '1pg' ? results.find('3c', row.plan.processes) : undefined;
       const mirrorOff = MIRROR_OFF_OF[id] === undefined ? undefined : results.find(MIRROR_OFF_OF[id] as RowId, row.plan.processes);
       rows.push([
         id,
@@ -178,7 +191,7 @@ function table(results: Results): string {
           : `${countVerdict(row)} ${formatCount(row.count.actual)}/${formatCount(row.count.expected)}`,
       ]);
     }
-    if (id === '2n') rows.push([]);
+    if (id === '2n' || id === '2pg') rows.push([]);
   }
   return formatTable(
     [
@@ -255,6 +268,18 @@ function targetLines(results: Results): string[] {
   return lines;
 }
 
+/** With --engine postgres: the server's records/s against the embedded store's, per P, in both styles. */
+function postgresLines(results: Results): string[] {
+  const ratios = (server: RowId, embedded: RowId) =>
+    settings.processes
+      .map((p) => `P=${p} ${formatRatio((results.find(server, p)?.recordsPerSecond ?? Number.NaN) / (results.find(embedded, p)?.recordsPerSecond ?? Number.NaN))}`)
+      .join(', ');
+  return [
+    `PostgreSQL records/s / SQLite records/s, one at a time (1pg / 1): ${ratios('1pg', '1')}`,
+    `PostgreSQL records/s / SQLite records/s, ${settings.inFlight} in flight (2pg / 2): ${ratios('2pg', '2')}`,
+  ];
+}
+
 /** Notes under the table: errors' first messages, failures, memhub's WAL checkpoints. */
 function notes(results: Results): string[] {
   const lines: string[] = [];
@@ -306,12 +331,17 @@ async function main(): Promise<void> {
     for (const line of notes(results)) console.log(line);
     console.log('');
     for (const line of targetLines(results)) console.log(line);
+    if (withPostgres) {
+      console.log('');
+      for (const line of postgresLines(results)) console.log(line);
+    }
     if (flags.chart !== '') {
       const machine = describeMachine(folder).find((line) => line.startsWith('cpu:'))?.replace('cpu:', '').trim() ?? '';
       await writeStoreChart(results.all, resolve(flags.chart), `one run, ${machine}, ${new Date().toISOString().slice(0, 10)}`);
       console.log(`chart: ${resolve(flags.chart)}`);
     }
-    if (results.all.some((row) => row.failure !== undefined || (row.plan.kind === 'memhub' && countVerdict(row) === 'FAIL'))) {
+    const isMemhub = (row: RowResult) => row.plan.kind === 'memhub' || row.plan.kind === 'memhub-postgres';
+    if (results.all.some((row) => row.failure !== undefined || (isMemhub(row) && countVerdict(row) === 'FAIL'))) {
       process.exitCode = 1;
     }
   } finally {

@@ -11,6 +11,8 @@
 export const WRITER_KINDS = [
   /** memhub `await store.remember()`, with `inFlight` calls outstanding at any time (1 = one at a time). */
   'memhub',
+  /** The same, on a store in a PostgreSQL schema (`postgres`) instead of a folder. */
+  'memhub-postgres',
   /** better-sqlite3, memhub's statements for one record in a transaction of its own. */
   'sqlite-autocommit',
   /** better-sqlite3, `batchSize` INSERTs per transaction. */
@@ -38,6 +40,8 @@ export interface WriterSpec {
   readonly batchSize: number;
   /** sqlite kinds: busy_timeout in ms. */
   readonly busyTimeoutMs: number;
+  /** memhub-postgres: the server and the row's schema. */
+  readonly postgres?: { readonly url: string; readonly schema: string };
 }
 
 /** What one writer did in its measured run. */
@@ -56,7 +60,8 @@ export interface WriterReport {
   readonly firstError: string | undefined;
   /**
    * Write transactions it committed or tried: memhub, its acquisitions of the store's write lock
-   * (one per group-commit batch, from @memhub/lock's lockMetrics()); sqlite, one per call.
+   * (one per group-commit batch, from @memhub/lock's lockMetrics(); on PostgreSQL, from
+   * stats().writeTransactions); sqlite, one per call.
    */
   readonly transactions: number;
   /** Its own time from `go` to its last write resolving, in milliseconds. */

@@ -56,8 +56,13 @@ function storeLockAcquisitions(): number {
 
 async function openMemhubWriter(spec: WriterSpec): Promise<Writer> {
   // Defaults throughout, as an application would open it: durability 'normal' (WAL,
-  // synchronous=NORMAL), the JSONL mirror on; the mirror-off rows turn only that off.
-  const store: Store = await openStore({ dir: spec.path, mirror: spec.mirror });
+  // synchronous=NORMAL), the JSONL mirror on (the mirror-off rows turn only that off), or on
+  // PostgreSQL the server's own settings.
+  const store: Store = await openStore(
+    spec.postgres === undefined ? { dir: spec.path, mirror: spec.mirror } : { url: spec.postgres.url, schema: spec.postgres.schema },
+  );
+  // One write transaction per group commit: the flock's acquisitions on SQLite, the engine's count on PostgreSQL.
+  const transactionsSoFar = async () => (spec.postgres === undefined ? storeLockAcquisitions() : ((await store.stats()).writeTransactions ?? 0));
   const rememberOne = async (record: BenchRecord, tally: Tally) => {
     const start = hrtime.bigint();
     try {
@@ -77,9 +82,9 @@ async function openMemhubWriter(spec: WriterSpec): Promise<Writer> {
       const lane = async () => {
         for (let record = records[next++]; record !== undefined; record = records[next++]) await rememberOne(record, tally);
       };
-      const acquisitionsBefore = storeLockAcquisitions();
+      const transactionsBefore = await transactionsSoFar();
       await Promise.all(Array.from({ length: Math.max(1, spec.inFlight) }, lane));
-      tally.transactions = storeLockAcquisitions() - acquisitionsBefore;
+      tally.transactions = (await transactionsSoFar()) - transactionsBefore;
       return tally;
     },
     async extra() {
@@ -156,6 +161,7 @@ function openSqliteWriter(spec: WriterSpec): Writer {
       break;
     }
     case 'memhub':
+    case 'memhub-postgres':
       throw new Error('openSqliteWriter() got a memhub spec');
   }
   return {
@@ -174,7 +180,7 @@ function openSqliteWriter(spec: WriterSpec): Writer {
 
 async function main(): Promise<void> {
   const spec = parseWriterSpec(process.argv[2] ?? '');
-  const writer = spec.kind === 'memhub' ? await openMemhubWriter(spec) : openSqliteWriter(spec);
+  const writer = spec.kind === 'memhub' || spec.kind === 'memhub-postgres' ? await openMemhubWriter(spec) : openSqliteWriter(spec);
   const commands = createInterface({ input: process.stdin });
   try {
     // Warm-up records come from another writer number's sequence, so that no content is repeated.

@@ -62,3 +62,20 @@ export class StoreIOError extends StoreError {
     super('ERR_MEMHUB_IO', message, options);
   }
 }
+
+/**
+ * The PostgreSQL server could not be used: unreachable (refused, unknown host, no answer within
+ * the connect timeout), the credentials or the database were refused, or the connection was lost.
+ * `host` is where memhub tried to connect (`host:port`), `reason` says what went wrong in a few
+ * words; `cause` keeps the driver's own error. The message never holds the password.
+ */
+export class StoreConnectionError extends StoreError {
+  readonly host: string;
+  readonly reason: string;
+
+  constructor(host: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_MEMHUB_CONNECTION', `Cannot use the PostgreSQL server at ${host}: ${reason}`, options);
+    this.host = host;
+    this.reason = reason;
+  }
+}

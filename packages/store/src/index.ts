@@ -18,6 +18,7 @@ export {
   StoreAccessError,
   StoreCorruptError,
   StoreIOError,
+  StoreConnectionError,
 } from './errors.js';
 export { rebuildFromMirror, StoreRebuildRefusedError, type RebuildOptions, type RebuildReport } from './engine/sqlite/sqlite-rebuild.js';
 export type { MirrorLine } from './mirror/mirror-line.js';

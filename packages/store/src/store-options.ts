@@ -1,13 +1,20 @@
-import { isAbsolute, resolve } from 'node:path';
 import type { Durability } from './engine/sqlite/sqlite-database.js';
 import { StoreValidationError } from './errors.js';
 import { silentLogger, type StoreLogger } from './store-logger.js';
 import { validateLayer, type RecordLimits } from './validate-record.js';
+import { resolveStoreTarget, type StoreTarget } from './store-target.js';
 
 /** Options of openStore(); each has a default that suits most users. */
 export interface StoreOptions {
-  /** The store's folder, created if missing. */
-  readonly dir: string;
+  /** The store's folder, created if missing (the embedded SQLite engine). Give `dir` or `url`, not both. */
+  readonly dir?: string;
+  /**
+   * A PostgreSQL server for the store, instead of a folder: `postgres://user:password@host:port/database`.
+   * Several hosts can then share one store. The database must exist; the schema is created.
+   */
+  readonly url?: string;
+  /** PostgreSQL: the schema that holds the store's tables (an identifier: a-z, 0-9, _). Default `memhub`. */
+  readonly schema?: string;
   /** `'normal'` (default): WAL + synchronous=NORMAL. `'full'`: the WAL is synced on every commit. */
   readonly durability?: Durability;
   /** SQLite's busy_timeout, for the rare lock SQLite itself waits on. Default 5000. */
@@ -33,11 +40,19 @@ export interface StoreOptions {
    * Default: the store's current setting; a new store mirrors every layer.
    */
   readonly mirror?: boolean | { readonly layers: readonly string[] };
+  /** PostgreSQL: how long connecting may take before StoreConnectionError. Default 5000. */
+  readonly connectTimeoutMs?: number;
+  /** PostgreSQL: the longest any one statement may run (the server's statement_timeout); the wait for the write lock is bounded by lockTimeoutMs instead. Default 60000. */
+  readonly statementTimeoutMs?: number;
+  /** PostgreSQL: connections this store object keeps at most (one writes at a time; the others serve reads). Default 10. */
+  readonly maxConnections?: number;
 }
 
-/** The options with their defaults applied, checked, and frozen. */
-export interface ResolvedStoreOptions {
-  readonly dir: string;
+/** The options with their defaults applied, checked, and frozen: a folder (`dir`) or a PostgreSQL server (`postgres`). */
+export type ResolvedStoreOptions = CommonStoreOptions & StoreTarget;
+
+/** The resolved options that every engine has. */
+interface CommonStoreOptions {
   readonly durability: Durability;
   readonly busyTimeoutMs: number;
   readonly lockTimeoutMs: number;
@@ -70,6 +85,11 @@ const KNOWN_OPTIONS = new Set<string>([
   'walCheckpointBytes',
   'logger',
   'mirror',
+  'url',
+  'schema',
+  'connectTimeoutMs',
+  'statementTimeoutMs',
+  'maxConnections',
 ] satisfies (keyof StoreOptions)[]);
 
 /** Checks every option (StoreValidationError naming it) before anything is opened or created. */
@@ -79,8 +99,7 @@ export function resolveStoreOptions(options: unknown): ResolvedStoreOptions {
   for (const name of Object.keys(given)) {
     if (!KNOWN_OPTIONS.has(name)) throw new StoreValidationError(name, 'is not an option of openStore');
   }
-  if (typeof given.dir !== 'string' || given.dir === '') throw new StoreValidationError('dir', 'expected a non-empty path');
-  if (given.dir.includes('\0')) throw new StoreValidationError('dir', 'contains a NUL character');
+  const target = resolveStoreTarget(given);
   const durability = given.durability ?? 'normal';
   if (durability !== 'normal' && durability !== 'full') {
     throw new StoreValidationError('durability', `expected 'normal' or 'full', got ${String(durability)}`);
@@ -92,7 +111,7 @@ export function resolveStoreOptions(options: unknown): ResolvedStoreOptions {
   const allowUnsafeFilesystem = given.allowUnsafeFilesystem ?? false;
   if (typeof allowUnsafeFilesystem !== 'boolean') throw new StoreValidationError('allowUnsafeFilesystem', 'expected a boolean');
   return Object.freeze({
-    dir: isAbsolute(given.dir) ? given.dir : resolve(given.dir),
+    ...target,
     durability,
     busyTimeoutMs: positiveNumber(given.busyTimeoutMs, DEFAULT_BUSY_TIMEOUT_MS, 'busyTimeoutMs'),
     lockTimeoutMs: positiveNumber(given.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 'lockTimeoutMs'),

@@ -61,6 +61,8 @@ export interface StoreStats extends EngineStats {
   readonly checkpoints?: CheckpointStats;
   /** SQLite: the layer mirrors this process has written to (size, lines appended, index updates, ...). */
   readonly mirror?: readonly LayerMirrorStats[];
+  /** PostgreSQL: write transactions this store object has committed (one per group-commit batch). */
+  readonly writeTransactions?: number;
 }
 
 /**

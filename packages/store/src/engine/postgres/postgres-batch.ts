@@ -1,0 +1,202 @@
+import { v7 as timeOrderedUuid } from 'uuid';
+import { sql, type Compilable, type Kysely } from 'kysely';
+import type pg from 'pg';
+import type { MemoryRecord } from '../../memory-record.js';
+import type { ValidArchiveSelector } from '../../validate-archive.js';
+import type { ValidRecordInput } from '../../validate-record.js';
+import type { WriteOperation, WriteResult } from '../../write-operation.js';
+import { recordFromRow } from './postgres-record.js';
+import { RECORD_COLUMNS, type NewRecordRow, type PostgresTables } from './postgres-tables.js';
+import { storableId, toStoredText } from './postgres-text.js';
+import { millisecondBound } from './postgres-time.js';
+
+/** Rows per INSERT statement: 10 parameters a row stays far below the protocol's 65535. */
+const INSERT_CHUNK_ROWS = 1_000;
+
+type InsertOperation = Extract<WriteOperation, { kind: 'remember' | 'import' }>;
+type OtherOperation = Exclude<WriteOperation, InsertOperation>;
+
+/**
+ * Applies a batch of write operations inside a write transaction that the engine has opened and
+ * locked (postgres-engine.ts), in order, with as few round trips to the server as the order
+ * allows: each run of remember and import operations is one lookup of the keys and ids it
+ * names, then one INSERT per thousand rows; each other operation is one statement.
+ *
+ * Seqs are handed out here, from the counter read under the write lock, so they increase in
+ * commit order; `lastSeq` is what the caller writes back to the counter before COMMIT.
+ */
+export class PostgresBatch {
+  readonly #client: pg.ClientBase;
+  readonly #db: Kysely<PostgresTables>;
+  #lastSeq: number;
+
+  constructor(client: pg.ClientBase, db: Kysely<PostgresTables>, lastSeq: number) {
+    this.#client = client;
+    this.#db = db;
+    this.#lastSeq = lastSeq;
+  }
+
+  /** The highest seq handed out so far (the counter's value before the batch, if none). */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  async apply(operations: readonly WriteOperation[]): Promise<WriteResult[]> {
+    let results: WriteResult[] = [];
+    let run: InsertOperation[] = [];
+    for (const operation of operations) {
+      if (operation.kind === 'remember' || operation.kind === 'import') {
+        run.push(operation);
+        continue;
+      }
+      // concat, not push(...): a run can hold more results than a call takes arguments.
+      if (run.length > 0) results = results.concat(await this.#insertRun(run));
+      run = [];
+      results.push(await this.#applyOther(operation));
+    }
+    if (run.length > 0) results = results.concat(await this.#insertRun(run));
+    return results;
+  }
+
+  /**
+   * Remembers and imports, in order. A remember whose key is in the store (or earlier in the run)
+   * gets that record; an import whose id or key is taken is skipped (null). Everything else is
+   * inserted, and its record built from what was written rather than read back.
+   */
+  async #insertRun(run: readonly InsertOperation[]): Promise<WriteResult[]> {
+    const byKey = new Map<string, MemoryRecord>();
+    const takenIds = new Set<string>();
+    await this.#findExisting(run, byKey, takenIds);
+    const rows: NewRecordRow[] = [];
+    const results = run.map((operation): WriteResult => {
+      const input = operation.kind === 'remember' ? operation.input : operation.record;
+      const storedKey = input.key === null ? null : toStoredText(input.key);
+      if (operation.kind === 'remember') {
+        const existing = storedKey === null ? undefined : byKey.get(storedKey);
+        if (existing !== undefined) return existing;
+        return this.#add(rows, input, storedKey, byKey, timeOrderedUuid(), Date.now(), 0);
+      }
+      const { record } = operation;
+      if (takenIds.has(record.id) || (storedKey !== null && byKey.has(storedKey))) return null;
+      takenIds.add(record.id);
+      return this.#add(rows, record, storedKey, byKey, record.id, Math.trunc(record.createdAt), record.recallCount);
+    });
+    for (let offset = 0; offset < rows.length; offset += INSERT_CHUNK_ROWS) {
+      await this.#run(this.#db.insertInto('records').values(rows.slice(offset, offset + INSERT_CHUNK_ROWS)));
+    }
+    return results;
+  }
+
+  /** One query for the records that hold any key or id the run names. */
+  async #findExisting(run: readonly InsertOperation[], byKey: Map<string, MemoryRecord>, takenIds: Set<string>): Promise<void> {
+    const keys = new Set<string>();
+    const ids = new Set<string>();
+    for (const operation of run) {
+      const input = operation.kind === 'remember' ? operation.input : operation.record;
+      if (input.key !== null) keys.add(toStoredText(input.key));
+      if (operation.kind === 'import') ids.add(operation.record.id);
+    }
+    if (keys.size === 0 && ids.size === 0) return;
+    const query = this.#db
+      .selectFrom('records')
+      .select(RECORD_COLUMNS)
+      .where((eb) =>
+        eb.or([
+          eb('idempotency_key', '=', eb.fn.any(sql.val([...keys]))),
+          eb('id', '=', eb.fn.any(sql.val([...ids]))),
+        ]),
+      );
+    for (const row of await this.#run(query)) {
+      if (row.idempotency_key !== null) byKey.set(row.idempotency_key, recordFromRow(row));
+      takenIds.add(row.id);
+    }
+  }
+
+  #add(
+    rows: NewRecordRow[],
+    input: ValidRecordInput,
+    storedKey: string | null,
+    byKey: Map<string, MemoryRecord>,
+    id: string,
+    createdAt: number,
+    recallCount: number,
+  ): MemoryRecord {
+    this.#lastSeq += 1;
+    rows.push({
+      seq: this.#lastSeq,
+      id,
+      layer: input.layer,
+      content: toStoredText(input.content),
+      tags: [...input.tags],
+      context_path: input.contextPath,
+      metadata: input.metadataJson,
+      idempotency_key: storedKey,
+      created_at: createdAt,
+      recall_count: recallCount,
+    });
+    const record: MemoryRecord = {
+      id,
+      seq: this.#lastSeq,
+      content: input.content,
+      tags: [...input.tags],
+      contextPath: input.contextPath,
+      layer: input.layer,
+      createdAt: new Date(createdAt).toISOString(),
+      recallCount,
+      metadata: JSON.parse(input.metadataJson) as Record<string, unknown>,
+      key: input.key,
+    };
+    if (storedKey !== null) byKey.set(storedKey, record);
+    return record;
+  }
+
+  async #applyOther(operation: OtherOperation): Promise<WriteResult> {
+    switch (operation.kind) {
+      case 'forget':
+        if (!storableId(operation.id)) return false;
+        return (await this.#count(this.#db.deleteFrom('records').where('id', '=', operation.id))) > 0;
+      case 'archive':
+        return this.#archive(operation.selector);
+      case 'add-recall-counts':
+        await this.#addRecallCounts(operation.increments);
+        return undefined;
+    }
+  }
+
+  /** `application -> archive` only: records in other layers stay where they are. */
+  async #archive(selector: ValidArchiveSelector): Promise<number> {
+    const archive = this.#db.updateTable('records').set({ layer: 'archive' }).where('layer', '=', 'application');
+    if ('ids' in selector) {
+      const ids = selector.ids.filter(storableId);
+      if (ids.length === 0) return 0;
+      return this.#count(archive.where('id', '=', (eb) => eb.fn.any(sql.val(ids))));
+    }
+    if ('createdBefore' in selector) return this.#count(archive.where('created_at', '<', millisecondBound(selector.createdBefore)));
+    return this.#count(archive.where('recall_count', '<', selector.recallCountBelow));
+  }
+
+  /** Commutative increments (`recall_count + n`), all in one statement: processes never overwrite each other's counts. */
+  async #addRecallCounts(increments: ReadonlyMap<number, number>): Promise<void> {
+    if (increments.size === 0) return;
+    const seqs = [...increments.keys()];
+    const counts = seqs.map((seq) => increments.get(seq) as number);
+    await this.#run(
+      this.#db
+        .updateTable('records')
+        .from(sql<{ seq: number; n: number }>`unnest(${sql.val(seqs)}::bigint[], ${sql.val(counts)}::bigint[])`.as<'increment'>(sql`increment(seq, n)`))
+        .set((eb) => ({ recall_count: eb('records.recall_count', '+', eb.ref('increment.n')) }))
+        .whereRef('records.seq', '=', 'increment.seq'),
+    );
+  }
+
+  async #run<Row>(query: Compilable<Row>): Promise<Row[]> {
+    const compiled = query.compile();
+    const result = await this.#client.query(compiled.sql, [...compiled.parameters]);
+    return result.rows as Row[];
+  }
+
+  async #count(query: Compilable<unknown>): Promise<number> {
+    const compiled = query.compile();
+    return (await this.#client.query(compiled.sql, [...compiled.parameters])).rowCount ?? 0;
+  }
+}

@@ -1,0 +1,179 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type pg from 'pg';
+import { StoreCompatibilityError } from '../../errors.js';
+import type { MemoryRecord } from '../../memory-record.js';
+import type { StoreLogger } from '../../store-logger.js';
+import type { ValidRecallQuery } from '../../validate-recall.js';
+import type { EngineVerifyReport } from '../../verify-report.js';
+import type { WriteOperation, WriteResult } from '../../write-operation.js';
+import type { EngineStats, StoreEngine } from '../store-engine.js';
+import { asConnectionError, isLockTimeout } from './postgres-errors.js';
+import type { ResolvedPostgresOptions } from './postgres-options.js';
+import { createPool } from './postgres-pool.js';
+import { findRecords } from './postgres-recall.js';
+import { recordFromRow } from './postgres-record.js';
+import { MINIMUM_SERVER_VERSION, migrateSchema } from './postgres-schema.js';
+import { RECORD_COLUMNS, type PostgresTables } from './postgres-tables.js';
+import { storableId } from './postgres-text.js';
+import { checkDatabase, rebuildDerivedData } from './postgres-verify.js';
+import { beginWriteSql, lockTimeoutError, writeLockKey } from './postgres-write-lock.js';
+import { PostgresWriter } from './postgres-writer.js';
+
+/** What the PostgreSQL engine takes from the store's options besides its server and schema. */
+export interface PostgresEngineSettings {
+  /** How long a write waits for the store's advisory lock before LockTimeoutError. */
+  readonly lockTimeoutMs: number;
+  readonly logger: StoreLogger;
+}
+
+/** The PostgreSQL engine's part of stats(). */
+export interface PostgresEngineStats extends EngineStats {
+  /** Write transactions this store object has committed (one per group-commit batch). */
+  readonly writeTransactions: number;
+}
+
+/** Records read per query by records(): one short query each. */
+const RECORDS_PAGE = 500;
+
+/**
+ * The server engine: the store's tables in one schema of a PostgreSQL database, reached through a
+ * pool of connections, Kysely's PostgreSQL dialect over the `pg` driver. Every write runs in a
+ * transaction under the schema's advisory lock (postgres-writer.ts), so any number of processes on
+ * any number of hosts share the store as processes on one host share a SQLite store.
+ */
+export class PostgresEngine implements StoreEngine {
+  readonly location: string;
+  readonly #options: ResolvedPostgresOptions;
+  readonly #db: Kysely<PostgresTables>;
+  readonly #writer: PostgresWriter;
+
+  private constructor(pool: pg.Pool, options: ResolvedPostgresOptions, settings: PostgresEngineSettings) {
+    this.location = options.location;
+    this.#options = options;
+    this.#db = new Kysely<PostgresTables>({ dialect: new PostgresDialect({ pool }) }).withSchema(options.schema);
+    this.#writer = new PostgresWriter(pool, this.#db, options, settings.lockTimeoutMs);
+  }
+
+  /**
+   * Connects (failing with StoreConnectionError, never hanging, when the server cannot be used),
+   * checks the server's version, and creates or migrates the schema under the write lock. Safe
+   * when many processes on many hosts open a new store at the same moment.
+   */
+  static async open(options: ResolvedPostgresOptions, settings: PostgresEngineSettings): Promise<PostgresEngine> {
+    const pool = createPool(options, settings.lockTimeoutMs, settings.logger);
+    try {
+      const client = await pool.connect();
+      try {
+        const server = await client.query<{ version: string; number: string }>(
+          `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS number`,
+        );
+        const { version, number } = server.rows[0] as { version: string; number: string };
+        if (Number(number) < MINIMUM_SERVER_VERSION) {
+          throw new StoreCompatibilityError(`PostgreSQL ${version} at ${options.host} is older than memhub needs (13 or later)`);
+        }
+        const key = writeLockKey(options.schema);
+        const started = performance.now();
+        try {
+          await migrateSchema(client, options.schema, beginWriteSql(key, settings.lockTimeoutMs, options.statementTimeoutMs));
+        } catch (error) {
+          if (isLockTimeout(error)) throw await lockTimeoutError(client, options.location, key, performance.now() - started);
+          throw error;
+        }
+      } finally {
+        client.release();
+      }
+      return new PostgresEngine(pool, options, settings);
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw asConnectionError(error, options.host, options.connectTimeoutMs) ?? error;
+    }
+  }
+
+  write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]> {
+    return this.#writer.write(operations, afterCommit);
+  }
+
+  async get(id: string): Promise<MemoryRecord | undefined> {
+    if (!storableId(id)) return undefined;
+    const row = await this.#read(() => this.#db.selectFrom('records').select(RECORD_COLUMNS).where('id', '=', id).executeTakeFirst());
+    return row === undefined ? undefined : recordFromRow(row);
+  }
+
+  async recall(query: ValidRecallQuery): Promise<MemoryRecord[]> {
+    return (await this.#read(() => findRecords(this.#db, query))).map(recordFromRow);
+  }
+
+  async stats(): Promise<PostgresEngineStats> {
+    const { layers, bytes } = await this.#read(async () => ({
+      layers: await this.#db
+        .selectFrom('records')
+        .select([
+          'layer',
+          sql<number>`count(*)::bigint`.as('records'),
+          sql<number>`coalesce(sum(recall_count), 0)::bigint`.as('recall_count_total'),
+        ])
+        .groupBy('layer')
+        .orderBy('layer')
+        .execute(),
+      bytes: await sql<{ bytes: number }>`
+        SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS bytes
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = ${this.#options.schema} AND c.relkind = 'r'`.execute(this.#db),
+    }));
+    const recordsByLayer: Record<string, number> = {};
+    let records = 0;
+    let recallCountTotal = 0;
+    for (const row of layers) {
+      recordsByLayer[row.layer] = row.records;
+      records += row.records;
+      recallCountTotal += row.recall_count_total;
+    }
+    return {
+      records,
+      recordsByLayer,
+      recallCountTotal,
+      databaseBytes: bytes.rows[0]?.bytes ?? 0,
+      locks: [],
+      writeTransactions: this.#writer.transactions,
+    };
+  }
+
+  async *records(): AsyncIterable<MemoryRecord> {
+    let after = 0;
+    for (;;) {
+      const page = await this.#read(() =>
+        this.#db.selectFrom('records').select(RECORD_COLUMNS).where('seq', '>', after).orderBy('seq').limit(RECORDS_PAGE).execute(),
+      );
+      for (const row of page) yield recordFromRow(row);
+      if (page.length < RECORDS_PAGE) return;
+      after = (page[page.length - 1] as (typeof page)[number]).seq;
+    }
+  }
+
+  async verify(): Promise<EngineVerifyReport> {
+    const problems = await this.#read(() => checkDatabase(this.#db, this.#options.schema));
+    const { records } = await this.stats();
+    return { records, problems, layers: [] };
+  }
+
+  async repair(): Promise<readonly string[]> {
+    return this.#writer.underWriteLock(async (client) => ({
+      value: await rebuildDerivedData(client, this.#options.schema),
+      lastSeq: undefined,
+    }));
+  }
+
+  /** Closes every connection of the pool. */
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+
+  /** Runs a read; a connection failure becomes StoreConnectionError. */
+  async #read<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      throw asConnectionError(error, this.#options.host, this.#options.connectTimeoutMs) ?? error;
+    }
+  }
+}

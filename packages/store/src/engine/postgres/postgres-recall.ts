@@ -1,0 +1,48 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { ValidRecallQuery } from '../../validate-recall.js';
+import { millisecondBound } from './postgres-time.js';
+import { RECORD_COLUMNS, type PostgresTables, type RecordRow } from './postgres-tables.js';
+
+/**
+ * Finds records for recall(): words (any of them, best ts_rank first, ties newest first; rank
+ * normalisation 1 divides by the log of the length, so that, as with SQLite's bm25, a short note
+ * about a word ranks above a long one that mentions it as often), tags
+ * (all of them), a contextPath prefix, layer and time; without words, newest first. The same
+ * filters and order as the SQLite engine (sqlite-recall.ts), in PostgreSQL's terms.
+ */
+export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecallQuery): Promise<RecordRow[]> {
+  let select = db.selectFrom('records').select(RECORD_COLUMNS);
+  if (query.words !== undefined) {
+    const words = wordsQuery(query.words);
+    select = select.where(sql<boolean>`content_tsv @@ ${words}`).orderBy(sql`ts_rank(content_tsv, ${words}, 1)`, 'desc');
+  }
+  if (query.tags.length > 0) select = select.where(sql<boolean>`tags @> ${sql.val([...query.tags])}::text[]`);
+  const prefix = query.contextPath;
+  if (prefix !== undefined && prefix !== '/') {
+    // context_path is in byte order (COLLATE "C"), where the paths below `p` are exactly those
+    // from `p/` up to, not including, `p0` ('0' follows '/'): one index range, and no LIKE, whose
+    // % and _ would be wildcards inside the path.
+    select = select.where((eb) =>
+      eb.or([
+        eb('context_path', '=', prefix),
+        eb.and([eb('context_path', '>=', `${prefix}/`), eb('context_path', '<', `${prefix}0`)]),
+      ]),
+    );
+  }
+  if (query.layer !== undefined) select = select.where('layer', '=', query.layer);
+  if (query.since !== undefined) select = select.where('created_at', '>=', millisecondBound(query.since));
+  if (query.until !== undefined) select = select.where('created_at', '<', millisecondBound(query.until));
+  return select.orderBy('seq', 'desc').limit(query.limit).execute();
+}
+
+/**
+ * The words as a tsquery that any of them satisfies: each word its own phraseto_tsquery, bound as
+ * a parameter, so nothing in a word is ever read as query syntax. A word the parser splits
+ * (`foo_bar`) must match as a phrase, as a quoted FTS5 string does in SQLite.
+ */
+function wordsQuery(words: readonly string[]): RawBuilder<unknown> {
+  return sql`(${sql.join(
+    words.map((word) => sql`phraseto_tsquery('simple', ${word})`),
+    sql` || `,
+  )})`;
+}

@@ -1,0 +1,104 @@
+import { expect, it } from 'vitest';
+import { StoreValidationError, type Store } from '../../src/index.js';
+import { describeEachEngine } from '../support/engines.js';
+
+describeEachEngine('recall', (engine) => {
+  const contents = async (store: Store, query: Parameters<Store['recall']>[0]) => (await store.recall(query)).map((hit) => hit.content).sort();
+
+  it('finds any of the words, best match first, ties newest first, and takes no query syntax from the words', async () => {
+    const store = await engine.open();
+    await store.remember({ content: 'The deploy script needs Node 20 and pnpm 10' });
+    await store.remember({ content: 'Deploy deploy deploy: the deploy runbook' });
+    await store.remember({ content: 'Unrelated note about lunch' });
+    await store.remember({ content: 'Another deploy note' });
+    expect((await store.recall({ query: 'deploy' })).map((hit) => hit.content)).toEqual([
+      'Deploy deploy deploy: the deploy runbook',
+      'Another deploy note',
+      'The deploy script needs Node 20 and pnpm 10',
+    ]);
+    expect(await contents(store, { query: 'lunch runbook' })).toEqual(['Deploy deploy deploy: the deploy runbook', 'Unrelated note about lunch']);
+    expect(await store.recall({ query: 'deploy AND NOT "lunch" OR col:* & | ! <-> ( \\ \'' })).toHaveLength(4);
+    expect(await store.recall({ query: 'NODE' })).toHaveLength(1);
+    expect(await store.recall({ query: 'absent' })).toEqual([]);
+  });
+
+  it('filters by all of the tags, a contextPath prefix (not a string prefix, no wildcards), layer and time', async () => {
+    const store = await engine.open();
+    const before = Date.now();
+    await store.remember({ content: 'a', tags: ['x', 'y'], contextPath: '/proj/a' });
+    await store.remember({ content: 'b', tags: ['x'], contextPath: '/proj/a/b' });
+    await store.remember({ content: 'c', tags: ['x', 'y'], contextPath: '/proj/ab' });
+    await store.remember({ content: 'd', tags: ['y'], contextPath: '/Proj/a', layer: 'archive' });
+    await store.remember({ content: 'e', contextPath: '/proj/a_b/c' });
+    await store.remember({ content: 'f', contextPath: '/proj/a%b' });
+    await store.remember({ content: 'g', contextPath: '/proj/a.' });
+    expect(await contents(store, { tags: ['x', 'y'] })).toEqual(['a', 'c']);
+    expect(await contents(store, { tags: ['y', 'x', 'z'] })).toEqual([]);
+    expect(await contents(store, { contextPath: '/proj/a' })).toEqual(['a', 'b']);
+    expect(await contents(store, { contextPath: '/proj/a/' })).toEqual(['a', 'b']);
+    expect(await contents(store, { contextPath: '/proj/a_b' })).toEqual(['e']);
+    expect(await contents(store, { contextPath: '/proj/a%b' })).toEqual(['f']);
+    expect(await contents(store, { contextPath: '/proj' })).toEqual(['a', 'b', 'c', 'e', 'f', 'g']);
+    expect(await contents(store, { contextPath: '/' })).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(await contents(store, { layer: 'archive' })).toEqual(['d']);
+    expect(await contents(store, { since: before, until: Date.now() + 1 })).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(await contents(store, { until: before - 1 })).toEqual([]);
+    expect(await contents(store, { since: new Date(Date.now() + 60_000) })).toEqual([]);
+    expect(await contents(store, { since: -1e20, until: 1e20 })).toHaveLength(7);
+    expect(await contents(store, { tags: ['x'], contextPath: '/proj/a', layer: 'application' })).toEqual(['a', 'b']);
+    expect((await store.recall({ limit: 2 })).map((hit) => hit.content)).toEqual(['g', 'f']);
+    expect(await store.recall({ limit: 1000 })).toHaveLength(7);
+  });
+
+  it('times: since is inclusive, until exclusive, to the millisecond', async () => {
+    const store = await engine.open();
+    const record = await store.remember({ content: 'timed' });
+    const at = Date.parse(record.createdAt);
+    expect(await contents(store, { since: at })).toEqual(['timed']);
+    expect(await contents(store, { since: at + 1 })).toEqual([]);
+    expect(await contents(store, { until: at })).toEqual([]);
+    expect(await contents(store, { until: at + 1 })).toEqual(['timed']);
+    expect(await contents(store, { since: new Date(at).toISOString(), until: at + 0.5 })).toEqual(['timed']);
+  });
+
+  it('counts each recall; the counts are exact after flush, and after close and reopen', async () => {
+    const place = engine.place();
+    let store = await place.open();
+    const record = await store.remember({ content: 'counted' });
+    expect((await store.recall({ query: 'counted' }))[0]?.recallCount).toBe(1);
+    expect((await store.recall({ query: 'counted' }))[0]?.recallCount).toBe(2);
+    expect((await store.get(record.id))?.recallCount).toBe(0);
+    await store.flush();
+    expect((await store.get(record.id))?.recallCount).toBe(2);
+    expect((await store.stats()).pendingRecallCounts).toBe(0);
+    await store.recall({ query: 'counted' });
+    await store.close();
+    store = await place.open();
+    expect((await store.get(record.id))?.recallCount).toBe(3);
+    expect((await store.stats()).recallCountTotal).toBe(3);
+  });
+
+  it('includes this recall in every returned count, also when the recall itself starts a flush', async () => {
+    const store = await engine.open({ recallFlushPending: 3 });
+    await store.rememberMany(Array.from({ length: 10 }, (_, index) => ({ content: `item ${index}` })));
+    expect((await store.recall({ limit: 10 })).map((hit) => hit.recallCount)).toEqual(Array(10).fill(1));
+    expect((await store.recall({ limit: 10 })).map((hit) => hit.recallCount)).toEqual(Array(10).fill(2));
+    await store.flush();
+    expect((await store.recall({ limit: 10 })).map((hit) => hit.recallCount)).toEqual(Array(10).fill(3));
+  });
+
+  it.each([
+    [{ query: '   ' }, 'query'],
+    [{ query: 42 }, 'query'],
+    [{ tags: 'x' }, 'tags'],
+    [{ contextPath: 'relative' }, 'contextPath'],
+    [{ layer: '../x' }, 'layer'],
+    [{ since: 'yesterday' }, 'since'],
+    [{ limit: 0 }, 'limit'],
+    [{ limit: 1.5 }, 'limit'],
+    [{ colour: 'red' }, 'colour'],
+  ])('refuses %j with StoreValidationError naming %s', async (query, field) => {
+    const store = await engine.open();
+    await expect(store.recall(query as never)).rejects.toMatchObject({ field, code: 'ERR_MEMHUB_VALIDATION', constructor: StoreValidationError });
+  });
+});
