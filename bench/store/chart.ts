@@ -10,6 +10,8 @@ const SERIES: Partial<Record<RowId, string>> = {
   '2': 'memhub, 64 in flight',
   '1n': 'memhub, one at a time, mirror off',
   '2n': 'memhub, 64 in flight, mirror off',
+  '1pg': 'memhub on PostgreSQL, one at a time',
+  '2pg': 'memhub on PostgreSQL, 64 in flight',
   '3c': 'naive peer (busy_timeout only)',
 };
 /** Single-process ceilings, drawn as horizontal rules on the throughput panel. */
@@ -42,15 +44,19 @@ export async function writeStoreChart(results: readonly RowResult[], path: strin
     [SERIES['1n'] as string]: '#8fb8e6',
     [SERIES['2'] as string]: '#1b7f3b',
     [SERIES['2n'] as string]: '#8fd19e',
+    [SERIES['1pg'] as string]: '#7b4fa0',
+    [SERIES['2pg'] as string]: '#c28bd8',
     [SERIES['3c'] as string]: '#c0392b',
     [CEILINGS['3a'] as string]: '#7f7f7f',
     [CEILINGS['3b'] as string]: '#3f3f3f',
   };
+  const drawn = new Set([...lines, ...ceilings].map((line) => line.series));
+  const shown = Object.entries(palette).filter(([series]) => drawn.has(series));
   const color = {
     field: 'series',
     type: 'nominal',
     title: null,
-    scale: { domain: Object.keys(palette), range: Object.values(palette) },
+    scale: { domain: shown.map(([series]) => series), range: shown.map(([, colour]) => colour) },
     legend: { orient: 'bottom', columns: 2, labelLimit: 320 },
   } as const;
   const processes = {
