@@ -3,8 +3,6 @@ import { Command } from 'commander';
 import { withHelp } from '../command-help.js';
 import { CommandFailedError } from '../errors.js';
 import { formatCount } from '../format.js';
-import { IngestProgressBar } from '../ingest/ingest-progress.js';
-import { runIngest } from '../ingest/ingest-run.js';
 import { inputSource, outputPath, RejectsFile } from '../input-files.js';
 import { Output } from '../output.js';
 import { integerParser } from '../parse-values.js';
@@ -70,6 +68,8 @@ export function ingestCommand(): Command {
     const output = new Output({ json: options.json === true });
     // Opened here first: the folder and schema are created once, a bad --dir or --url is a usage
     // error before any worker starts, and the record count before and after goes in the summary.
+    // Loaded here: the progress bar library is only needed by this command.
+    const [{ IngestProgressBar }, { runIngest }] = await Promise.all([import('../ingest/ingest-progress.js'), import('../ingest/ingest-run.js')]);
     const store = await openTargetStore(target, { mustExist: false, debug: options.debug === true });
     const rejects = rejectsPath === undefined ? undefined : new RejectsFile(rejectsPath);
     let summary: IngestSummary;

@@ -69,13 +69,15 @@ async function watch(output: Output, dir: string): Promise<void> {
 }
 
 function printLocks(output: Output, dir: string, report: readonly StoreLockReport[]): void {
-  const { green, yellow, red, dim } = output.colors;
+  const { green, yellow, dim } = output.colors;
   output.line(`locks of ${dir}`);
   const rows: string[][] = [];
   for (const lock of report) {
-    const stale = lock.staleMetadata ? red(`stale record: pid ${lock.lastHolder?.pid ?? '?'} is gone (the lock is free)`) : '';
     if (lock.holders.length === 0) {
-      rows.push([lock.file, green('free'), '', '', '', '', '', stale]);
+      // The record of the last holder stays in the file after its release: shown dimmed, for who held it last.
+      const last = lock.lastHolder;
+      const note = lock.staleMetadata ? 'stale record: its process has exited (the lock is free)' : last === undefined ? '' : 'last holder';
+      rows.push([lock.file, green('free'), ...(last === undefined ? ['', '', '', '', ''] : holderColumns(last).map((column) => dim(column))), dim(note)]);
       continue;
     }
     for (const holder of lock.holders) rows.push([lock.file, yellow(lock.state), ...holderColumns(holder), holderNote(holder, dim)]);

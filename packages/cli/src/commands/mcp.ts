@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { withHelp } from '../command-help.js';
-import { registerMemoryTools } from '../mcp/memory-tools.js';
 import { addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -33,6 +30,12 @@ export function mcpCommand(): Command {
     // stdout carries the protocol and nothing else: anything a library would print goes to stderr.
     console.log = console.error;
     console.info = console.error;
+    // Loaded here, not at the top: the SDK (with zod and ajv) would slow every other command's start.
+    const [{ McpServer }, { StdioServerTransport }, { registerMemoryTools }] = await Promise.all([
+      import('@modelcontextprotocol/sdk/server/mcp.js'),
+      import('@modelcontextprotocol/sdk/server/stdio.js'),
+      import('../mcp/memory-tools.js'),
+    ]);
     const store = await openTargetStore(target, { mustExist: false, debug: options.debug === true });
     const server = new McpServer({ name: 'memhub', version: VERSION }, { capabilities: { tools: {} } });
     registerMemoryTools(server, store, log);
