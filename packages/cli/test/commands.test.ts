@@ -1,9 +1,15 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { MemoryRecord, RepairReport, VerifyReport } from '@memhub/store';
 import type { StatsReport, StoreLockReport } from '../src/index.js';
-import { memhubJson, recordCount, runMemhub, useTempFolder } from './support/memhub-process.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { FixtureProcess } from '../../lock/test/support/processes.js';
+import { cleanEnvironment, memhubArgs, memhubJson, recordCount, REPO_ROOT, runMemhub, useTempFolder } from './support/memhub-process.js';
 
 const temp = useTempFolder('memhub-cli-');
 
@@ -191,6 +197,44 @@ describe('every command works from a shell, and --json prints what it did', () =
       expect(lock.lastHolder?.purpose).toMatch(/^memhub /);
       expect(lock.staleMetadata).toBe(true);
     }
+  });
+
+  it('locks names the holder of a held lock: pid, host, purpose, since', async () => {
+    await memhubJson(['remember', 'one', ...at()]);
+    const lockFile = join(temp.file('store'), 'memory.db.lock');
+    const holder = new FixtureProcess(fileURLToPath(new URL('../../lock/test/fixtures/hold-until-told.ts', import.meta.url)), [lockFile, 'nightly re-index']);
+    try {
+      await holder.waitForLine('held');
+      const [writeLock] = await memhubJson<StoreLockReport[]>(['locks', ...at()]);
+      expect(writeLock).toMatchObject({ file: 'memory.db.lock', state: 'exclusive', staleMetadata: false });
+      expect(writeLock!.holders).toHaveLength(1);
+      expect(writeLock!.holders[0]).toMatchObject({ pid: holder.pid, host: hostname(), purpose: 'nightly re-index', mode: 'exclusive', alive: true });
+      expect(Date.parse(writeLock!.holders[0]!.since!)).toBeGreaterThan(Date.now() - 60_000);
+      const human = await runMemhub(['locks', ...at()]);
+      expect(human.stdout).toMatch(new RegExp(`^memory\\.db\\.lock\\s+exclusive\\s+${holder.pid}\\s+${hostname()}\\s+\\S+\\s+nightly re-index\\s+\\d{4}-`, 'm'));
+    } finally {
+      holder.send('release');
+      await holder.exited();
+    }
+  });
+
+  it('locks --watch redraws every second and exits 0 on Ctrl-C (SIGINT)', async () => {
+    await memhubJson(['remember', 'one', ...at()]);
+    const child = spawn(process.execPath, memhubArgs(['locks', '--watch', '--json', ...at()]), { cwd: REPO_ROOT, env: cleanEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const snapshots: { at: string; locks: StoreLockReport[] }[] = [];
+    const enough = new Promise<void>((resolve) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        snapshots.push(JSON.parse(line) as { at: string; locks: StoreLockReport[] });
+        if (snapshots.length === 2) resolve();
+      });
+    });
+    await enough;
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(snapshots[0]!.locks.map((lock) => lock.file)).toEqual(['memory.db.lock', 'layers/application.jsonl.lock']);
+    const apart = Date.parse(snapshots[1]!.at) - Date.parse(snapshots[0]!.at);
+    expect(apart).toBeGreaterThanOrEqual(900);
   });
 
   it('the default store is ./.memhub in the current folder, and MEMHUB_DIR overrides it', async () => {
