@@ -35,7 +35,7 @@ function runExample(file: string): Promise<{ code: number | null; stdout: string
   });
 }
 
-describe('the examples run to completion and show that nothing was lost', () => {
+describe('the examples run to completion and show that nothing was lost', { timeout: 180_000 }, () => {
   it('basic: open, remember, recall, close', async () => {
     const run = await runExample('basic.ts');
     expect(run.code, run.stderr).toBe(0);

@@ -18,7 +18,7 @@ beforeEach(async () => {
   await store.close();
 });
 
-describe('bad arguments: exit code 2, one clear line naming the problem, nothing written', () => {
+describe('bad arguments: exit code 2, one clear line naming the problem, nothing written', { timeout: 180_000 }, () => {
   it.each([
     ['a layer name that is a path', ['remember', 'x', '--layer', '../x'], /^memhub: Invalid layer: "\.\.\/x" is not a layer name/],
     ['an unknown layer name form (upper case)', ['remember', 'x', '--layer', 'Archive'], /^memhub: Invalid layer: "Archive" is not a layer name/],
@@ -66,7 +66,7 @@ describe('bad arguments: exit code 2, one clear line naming the problem, nothing
   });
 });
 
-describe('failures: exit code 1, one clear line', () => {
+describe('failures: exit code 1, one clear line', { timeout: 180_000 }, () => {
   it('a store folder without a store, for a command that reads', async () => {
     for (const command of [['recall'], ['stats'], ['verify'], ['locks'], ['get', 'some-id']]) {
       const run = await runMemhub([...command, '--dir', temp.file('nothing-here')]);

@@ -1,13 +1,13 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { MemoryRecord, RepairReport, VerifyReport } from '@memhub/store';
 import type { StatsReport, StoreLockReport } from '../src/index.js';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { FixtureProcess } from '../../lock/test/support/processes.js';
 import { cleanEnvironment, memhubArgs, memhubJson, recordCount, REPO_ROOT, runMemhub, useTempFolder } from './support/memhub-process.js';
 
@@ -16,7 +16,9 @@ const temp = useTempFolder('memhub-cli-');
 /** `--dir <the test's store>` */
 const at = () => ['--dir', temp.file('store')];
 
-describe('every command works from a shell, and --json prints what it did', () => {
+// Generous timeouts: every command is a child process started through tsx, and on a busy machine
+// each start can take seconds.
+describe('every command works from a shell, and --json prints what it did', { timeout: 180_000 }, () => {
   it('remember, recall, get, forget: the record written is the record read back', async () => {
     const remembered = await memhubJson<MemoryRecord>([
       'remember',
@@ -262,7 +264,7 @@ describe('every command works from a shell, and --json prints what it did', () =
   });
 });
 
-describe('a file left over where the store expects a folder', () => {
+describe('a file left over where the store expects a folder', { timeout: 180_000 }, () => {
   it('is a usage error, not a crash', async () => {
     writeFileSync(temp.file('plain-file'), 'x');
     const run = await runMemhub(['remember', 'x', '--dir', temp.file('plain-file')]);

@@ -70,7 +70,7 @@ function stderrRejects(stderr: string): Map<number, string> {
   return found;
 }
 
-describe('memhub ingest: several worker processes, one store', () => {
+describe('memhub ingest: several worker processes, one store', { timeout: 180_000 }, () => {
   it(
     '20,000 lines with 50 bad ones, 4 workers: exactly 19,950 records, the 50 rejects with their line numbers; the same ingest again adds nothing',
     async () => {

@@ -47,7 +47,7 @@ function errorText(result: CallToolResult): string {
   return first?.type === 'text' ? first.text : '';
 }
 
-describe('memhub mcp: one MCP server per agent session, all on one store', () => {
+describe('memhub mcp: one MCP server per agent session, all on one store', { timeout: 180_000 }, () => {
   it(
     'four servers started at once, 500 remember calls each through the SDK client: exactly 2,000 records, no error, and each server recalls the others\' records',
     async () => {

@@ -41,6 +41,8 @@ export interface IngestOutcome extends IngestProgress {
 
 /** Batches a worker may have at once: one being written, one waiting, so it never idles. */
 const BATCHES_IN_FLIGHT_PER_WORKER = 2;
+/** A batch is handed out at this many input bytes even before it has `batchSize` lines, so long lines keep memory bounded. */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 interface WorkerState {
   readonly index: number;
@@ -158,7 +160,7 @@ export async function runIngest(plan: IngestPlan): Promise<IngestOutcome> {
       linesRead += 1;
       lines.push([linesRead, text]);
       bytes += Buffer.byteLength(text) + 1;
-      if (lines.length >= plan.batchSize && !(await dispatch())) break;
+      if ((lines.length >= plan.batchSize || bytes >= MAX_BATCH_BYTES) && !(await dispatch())) break;
     }
     if (lines.length > 0 && failures.length === 0) await dispatch();
   } catch (error) {
