@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+// The type of what the global setup provides (inject('postgres')) is declared there.
+import type {} from './postgres-global-setup.js';
 
 /** What the global setup found: the test server's URL, and whether it answers. */
 export const postgres = inject('postgres');

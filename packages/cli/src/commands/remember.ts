@@ -1,0 +1,60 @@
+import { text } from 'node:stream/consumers';
+import { Command } from 'commander';
+import type { RememberInput } from '@memhub/store';
+import { withHelp } from '../command-help.js';
+import { UsageError } from '../errors.js';
+import { Output } from '../output.js';
+import { collect, parseJsonObject } from '../parse-values.js';
+import { addJsonOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
+
+interface RememberOptions {
+  readonly stdin?: boolean;
+  readonly tag?: string[];
+  readonly contextPath?: string;
+  readonly layer?: string;
+  readonly key?: string;
+  readonly metadata?: Record<string, unknown>;
+  readonly json?: boolean;
+  readonly debug?: boolean;
+}
+
+/** `memhub remember <content>`: stores one memory and prints it. */
+export function rememberCommand(): Command {
+  const command = new Command('remember')
+    .description('store one memory')
+    .argument('[content]', 'the text to remember (or --stdin)')
+    .option('--stdin', 'read the content from stdin (one trailing newline is dropped)')
+    .option('-t, --tag <tag>', 'a tag (repeat for more)', collect)
+    .option('-c, --context-path <path>', 'where it belongs, an absolute path such as /projects/api (default /)')
+    .option('-l, --layer <name>', 'the layer (default application)')
+    .option('-k, --key <key>', 'idempotency key: remembering the same key again writes nothing')
+    .option('-m, --metadata <json>', 'a JSON object stored with it', parseJsonObject);
+  addJsonOption(addStoreOptions(command));
+  withHelp(command, [
+    `memhub remember "The deploy needs Node 20" --tag deploy --context-path /projects/api`,
+    `git log -1 --format=%B | memhub remember --stdin --tag commit --key "$(git rev-parse HEAD)"`,
+  ]);
+  return command.action(async (content: string | undefined, options: RememberOptions, self: Command) => {
+    const target = storeTarget(self);
+    if (content !== undefined && options.stdin === true) throw new UsageError('give the content as an argument or with --stdin, not both');
+    if (content === undefined && options.stdin !== true) throw new UsageError('give the content to remember as an argument, or with --stdin');
+    const input: RememberInput = {
+      content: content ?? (await text(process.stdin)).replace(/\r?\n$/, ''),
+      ...(options.tag === undefined ? {} : { tags: options.tag }),
+      ...(options.contextPath === undefined ? {} : { contextPath: options.contextPath }),
+      ...(options.layer === undefined ? {} : { layer: options.layer }),
+      ...(options.key === undefined ? {} : { key: options.key }),
+      ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+    };
+    const store = await openTargetStore(target, { mustExist: false, debug: options.debug === true });
+    try {
+      // remember() checks every field before it writes: a bad one is a StoreValidationError (exit 2), nothing written.
+      const record = await store.remember(input);
+      const output = new Output({ json: options.json === true });
+      if (output.json) output.data(record);
+      else output.line(`remembered ${record.id} ${output.colors.dim(`(layer ${record.layer}, seq ${record.seq})`)}`);
+    } finally {
+      await store.close();
+    }
+  });
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { LockArgumentError } from '@memhub/lock';
+import { StoreValidationError } from '@memhub/store';
+import type { CommandResult } from './command-result.js';
+import { archiveCommand } from './commands/archive.js';
+import { exportCommand } from './commands/export.js';
+import { forgetCommand } from './commands/forget.js';
+import { getCommand } from './commands/get.js';
+import { importCommand } from './commands/import.js';
+import { ingestCommand } from './commands/ingest.js';
+import { locksCommand } from './commands/locks.js';
+import { mcpCommand } from './commands/mcp.js';
+import { rebuildCommand } from './commands/rebuild.js';
+import { recallCommand } from './commands/recall.js';
+import { rememberCommand } from './commands/remember.js';
+import { repairCommand } from './commands/repair.js';
+import { statsCommand } from './commands/stats.js';
+import { verifyCommand } from './commands/verify.js';
+import { CommandFailedError, UsageError } from './errors.js';
+import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * Runs one `memhub` command line and resolves with its exit code; it never calls process.exit,
+ * so output is flushed and stores are closed before the process ends.
+ *
+ * ```ts
+ * process.exitCode = await runCli(['recall', 'deploy', '--dir', './memory', '--json']);
+ * ```
+ */
+export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+  const result: CommandResult = { exitCode: ExitCode.ok };
+  const program = buildProgram(result);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return result.exitCode;
+  } catch (error) {
+    return reportError(error, argv.includes('--debug') || env['MEMHUB_DEBUG'] === '1');
+  }
+}
+
+/** The whole command line: every command, with the options, help and error output they share. */
+export function buildProgram(result: CommandResult): Command {
+  const program = new Command('memhub')
+    .description('memhub: a memory store for AI agents that many processes can share. Every command works on the store in --dir (default ./.memhub, or MEMHUB_DIR).')
+    .version(VERSION, '-V, --version')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ memhub remember "The deploy needs Node 20" --tag deploy\n  $ memhub recall deploy --json\n  $ memhub ingest notes.jsonl --workers 4\n\nEnvironment:\n  MEMHUB_DIR     the store folder (default ./.memhub)\n  MEMHUB_URL     a PostgreSQL store instead (postgres://...), with MEMHUB_SCHEMA\n  MEMHUB_DEBUG   1: print stack traces of unexpected errors\n  NO_COLOR       set: no colour even on a terminal\n\n${EXIT_CODES_HELP}\n`,
+    );
+  const commands = [
+    rememberCommand(),
+    recallCommand(),
+    getCommand(),
+    forgetCommand(),
+    archiveCommand(),
+    ingestCommand(),
+    exportCommand(),
+    importCommand(),
+    statsCommand(),
+    verifyCommand(result),
+    repairCommand(result),
+    rebuildCommand(),
+    locksCommand(),
+    mcpCommand(),
+  ];
+  for (const command of [program, ...commands]) {
+    command
+      .exitOverride()
+      .showHelpAfterError('(add --help for usage and an example)')
+      .configureOutput({ outputError: (text, write) => write(`memhub: ${text.replace(/^error: /, '')}`) });
+    if (command !== program) program.addCommand(command);
+  }
+  return program;
+}
+
+/**
+ * The one place where an error becomes a message and an exit code: usage errors and refused
+ * input are 2, expected failures 1 with one clear line, anything else 1 with its stack only
+ * when debugging.
+ */
+function reportError(error: unknown, debug: boolean): ExitCode {
+  if (error instanceof CommanderError) {
+    // Commander has printed its message (or the help, or the version) already.
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  const code = exitCodeFor(error);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`memhub: ${message}\n`);
+  if (code === ExitCode.failure && !(error instanceof CommandFailedError)) {
+    if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
+    else if (!debug) process.stderr.write('memhub: (run with --debug or MEMHUB_DEBUG=1 for the stack trace)\n');
+  }
+  return code;
+}
+
+/** The exit code an error maps to. */
+export function exitCodeFor(error: unknown): ExitCode {
+  if (error instanceof UsageError || error instanceof StoreValidationError || error instanceof LockArgumentError) return ExitCode.usage;
+  return ExitCode.failure;
+}

@@ -1,0 +1,276 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { MemoryRecord, RepairReport, VerifyReport } from '@memhub/store';
+import type { StatsReport, StoreLockReport } from '../src/index.js';
+import { FixtureProcess } from '../../lock/test/support/processes.js';
+import { cleanEnvironment, memhubArgs, memhubJson, recordCount, REPO_ROOT, runMemhub, useTempFolder } from './support/memhub-process.js';
+
+const temp = useTempFolder('memhub-cli-');
+
+/** `--dir <the test's store>` */
+const at = () => ['--dir', temp.file('store')];
+
+// Generous timeouts: every command is a child process started through tsx, and on a busy machine
+// each start can take seconds.
+describe('every command works from a shell, and --json prints what it did', { timeout: 180_000 }, () => {
+  it('remember, recall, get, forget: the record written is the record read back', async () => {
+    const remembered = await memhubJson<MemoryRecord>([
+      'remember',
+      'The deploy needs Node 20',
+      '--tag',
+      'deploy',
+      '--tag',
+      'node',
+      '--context-path',
+      '/projects/api',
+      '--key',
+      'runbook-42',
+      '--metadata',
+      '{"source":"runbook"}',
+      ...at(),
+    ]);
+    expect(remembered).toMatchObject({
+      content: 'The deploy needs Node 20',
+      tags: ['deploy', 'node'],
+      contextPath: '/projects/api',
+      layer: 'application',
+      key: 'runbook-42',
+      metadata: { source: 'runbook' },
+    });
+    const fromStdin = await memhubJson<MemoryRecord>(['remember', '--stdin', '--tag', 'stdin', ...at()], { input: 'read from stdin\n' });
+    expect(fromStdin.content).toBe('read from stdin');
+
+    // The same key again writes nothing and returns the first record.
+    const again = await memhubJson<MemoryRecord>(['remember', 'something else', '--key', 'runbook-42', ...at()]);
+    expect(again.id).toBe(remembered.id);
+    expect(await recordCount(temp.file('store'))).toBe(2);
+
+    const found = await memhubJson<MemoryRecord[]>(['recall', 'deploy node', '--tag', 'deploy', '--context-path', '/projects', '--limit', '5', ...at()]);
+    expect(found.map((record) => record.id)).toEqual([remembered.id]);
+    expect(found[0]!.recallCount).toBe(1);
+    const recent = await memhubJson<MemoryRecord[]>(['recall', '--since', '1h', '--limit', '1', ...at()]);
+    expect(recent.map((record) => record.id)).toEqual([fromStdin.id]);
+    expect(await memhubJson<MemoryRecord[]>(['recall', '--until', '2000-01-01', ...at()])).toEqual([]);
+
+    const got = await memhubJson<MemoryRecord>(['get', remembered.id, ...at()]);
+    // The recall above was counted, and written when that command closed the store.
+    expect(got).toEqual({ ...remembered, recallCount: 1 });
+
+    expect(await memhubJson(['forget', remembered.id, ...at()])).toEqual({ id: remembered.id, forgotten: true });
+    const gone = await runMemhub(['get', remembered.id, ...at()]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe(`memhub: no record with id ${remembered.id}\n`);
+    const forgetAgain = await runMemhub(['forget', remembered.id, ...at()]);
+    expect(forgetAgain.code).toBe(1);
+    expect(forgetAgain.stderr).toContain('no record with id');
+    expect(await recordCount(temp.file('store'))).toBe(1);
+  });
+
+  it('human output: aligned tables, no colour codes when stdout is not a terminal', async () => {
+    const line = await runMemhub(['remember', 'a note for people', '--tag', 'human', ...at()]);
+    expect(line.code).toBe(0);
+    expect(line.stdout).toMatch(/^remembered [0-9a-f-]{36} \(layer application, seq 1\)\n$/);
+    const table = await runMemhub(['recall', 'note', ...at()]);
+    expect(table.code).toBe(0);
+    const [head, row] = table.stdout.split('\n');
+    expect(head).toMatch(/^id\s+created\s+layer\s+tags\s+recalls\s+content$/);
+    expect(row).toContain('a note for people');
+    // Columns line up: each header starts where its values start.
+    expect(row!.indexOf('application')).toBe(head!.indexOf('layer'));
+    expect(table.stdout).not.toContain('\x1b[');
+  });
+
+  it('archive moves records by ids, by age and by recall count, and says how many', async () => {
+    const first = await memhubJson<MemoryRecord>(['remember', 'one', ...at()]);
+    await memhubJson<MemoryRecord>(['remember', 'two', ...at()]);
+    await memhubJson<MemoryRecord>(['remember', 'three', ...at()]);
+    expect(await memhubJson(['archive', '--ids', first.id, ...at()])).toEqual({ archived: 1 });
+    await memhubJson(['recall', 'two', ...at()]);
+    expect(await memhubJson(['archive', '--recall-count-below', '1', ...at()])).toEqual({ archived: 1 });
+    expect(await memhubJson(['archive', '--older-than', '0s', ...at()])).toEqual({ archived: 1 });
+    const stats = await memhubJson<StatsReport>(['stats', ...at()]);
+    expect(stats.recordsByLayer).toEqual({ archive: 3 });
+  });
+
+  it('export then import into another store gives the same records; importing again skips them all', async () => {
+    for (const content of ['alpha', 'beta', 'gamma']) await memhubJson(['remember', content, '--tag', 'x', ...at()]);
+    const file = temp.file('memory.ndjson');
+    expect(await memhubJson(['export', file, ...at()])).toEqual({ exported: 3, file });
+    const toStdout = await runMemhub(['export', ...at()]);
+    expect(toStdout.code).toBe(0);
+    expect(toStdout.stdout).toBe(readFileSync(file, 'utf8'));
+    const lines = toStdout.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as MemoryRecord);
+    expect(lines.map((record) => record.content)).toEqual(['alpha', 'beta', 'gamma']);
+
+    const other = ['--dir', temp.file('other')];
+    expect(await memhubJson(['import', file, ...other])).toEqual({ imported: 3, skipped: 0, rejected: 0 });
+    expect(await memhubJson(['import', '-', ...other], { input: readFileSync(file, 'utf8') })).toEqual({ imported: 0, skipped: 3, rejected: 0 });
+    const copied = await memhubJson<MemoryRecord[]>(['recall', '--tag', 'x', ...other]);
+    expect(copied.map((record) => record.id).sort()).toEqual(lines.map((record) => record.id).sort());
+  });
+
+  it('import reports each bad line with its number, on stderr and in --rejects, and imports the rest', async () => {
+    await memhubJson(['remember', 'kept', ...at()]);
+    const file = temp.file('memory.ndjson');
+    await memhubJson(['export', file, ...at()]);
+    appendFileSync(file, 'not json\n{"v":1,"id":"x"}\n');
+    const rejects = temp.file('rejects.jsonl');
+    const run = await runMemhub(['import', file, '--dir', temp.file('other'), '--rejects', rejects, '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ imported: 1, skipped: 0, rejected: 2, rejectsFile: rejects });
+    expect(run.stderr).toMatch(/^line 2: not JSON/m);
+    expect(run.stderr).toMatch(/^line 3: Invalid createdAt: is missing/m);
+    const written = readFileSync(rejects, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { line: number });
+    expect(written.map((reject) => reject.line)).toEqual([2, 3]);
+  });
+
+  it('stats: records per layer, file sizes, recall counts and lock metrics', async () => {
+    await memhubJson(['remember', 'one', ...at()]);
+    await memhubJson(['remember', 'two', '--layer', 'notes', ...at()]);
+    await memhubJson(['recall', 'one', ...at()]);
+    const stats = await memhubJson<StatsReport>(['stats', ...at()]);
+    expect(stats.records).toBe(2);
+    expect(stats.recordsByLayer).toEqual({ application: 1, notes: 1 });
+    expect(stats.recallCounts.total).toBe(1);
+    expect(stats.sizes.databaseBytes).toBeGreaterThan(0);
+    expect(stats.sizes.walBytes).toBeGreaterThanOrEqual(0);
+    expect(stats.sizes.layers.map((layer) => layer.layer)).toEqual(['application', 'notes']);
+    for (const layer of stats.sizes.layers) expect(layer.mirrorBytes).toBeGreaterThan(0);
+    // This process's own use of the store's locks (opening a settled store takes none: reading needs no lock).
+    expect(stats.locks.some((lock) => lock.path.endsWith('memory.db.lock') && lock.timeouts === 0)).toBe(true);
+    const human = await runMemhub(['stats', ...at()]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^notes\s+1$/m);
+    expect(human.stdout).toMatch(/^layers\/notes\.jsonl\s+\d+ B$/m);
+  });
+
+  it('verify exits 0 on a healthy store and 3 when a mirror is damaged; repair fixes it', async () => {
+    for (const content of ['one', 'two']) await memhubJson(['remember', content, ...at()]);
+    const healthy = await runMemhub(['verify', ...at(), '--json']);
+    expect(healthy.code).toBe(0);
+    expect((JSON.parse(healthy.stdout) as VerifyReport).ok).toBe(true);
+
+    appendFileSync(join(temp.file('store'), 'layers', 'application.jsonl'), 'this is not a mirror line\n');
+    const damaged = await runMemhub(['verify', ...at(), '--json']);
+    expect(damaged.code).toBe(3);
+    const report = JSON.parse(damaged.stdout) as VerifyReport;
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((problem) => problem.kind)).toContain('mirror-bad-line');
+    const human = await runMemhub(['verify', ...at()]);
+    expect(human.code).toBe(3);
+    expect(human.stdout).toMatch(/problems? found:\n {2}mirror-bad-line \(application\)/);
+
+    const repaired = await runMemhub(['repair', ...at(), '--json']);
+    expect(repaired.code).toBe(0);
+    expect((JSON.parse(repaired.stdout) as RepairReport).after.ok).toBe(true);
+    expect((await runMemhub(['verify', ...at()])).code).toBe(0);
+    expect(await recordCount(temp.file('store'))).toBe(2);
+  });
+
+  it('rebuild recreates memory.db from the layer files; a healthy database needs --force', async () => {
+    const record = await memhubJson<MemoryRecord>(['remember', 'survives the rebuild', '--tag', 'r', ...at()]);
+    const refused = await runMemhub(['rebuild', ...at()]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^memhub: .*force/m);
+
+    // The database is lost (the store is closed: renaming it is safe then, never while open).
+    renameSync(join(temp.file('store'), 'memory.db'), temp.file('lost.db'));
+    const rebuilt = await memhubJson<{ records: number; layers: { layer: string }[] }>(['rebuild', ...at()]);
+    expect(rebuilt.records).toBe(1);
+    expect(await memhubJson(['get', record.id, ...at()])).toEqual(record);
+    const forced = await runMemhub(['rebuild', '--force', ...at()]);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/^rebuilt .*: 1 records/);
+  });
+
+  it('locks lists every lock file of the store, free or held, and who holds it', async () => {
+    await memhubJson(['remember', 'one', ...at()]);
+    const locks = await memhubJson<StoreLockReport[]>(['locks', ...at()]);
+    expect(locks.map((lock) => lock.file)).toEqual(['memory.db.lock', 'layers/application.jsonl.lock']);
+    for (const lock of locks) {
+      expect(lock.state).toBe('free');
+      expect(lock.holders).toEqual([]);
+      // The last holder was the remember command, which has exited.
+      expect(lock.lastHolder?.purpose).toMatch(/^memhub /);
+      expect(lock.staleMetadata).toBe(true);
+    }
+  });
+
+  it('locks names the holder of a held lock: pid, host, purpose, since', async () => {
+    await memhubJson(['remember', 'one', ...at()]);
+    const lockFile = join(temp.file('store'), 'memory.db.lock');
+    const holder = new FixtureProcess(fileURLToPath(new URL('../../lock/test/fixtures/hold-until-told.ts', import.meta.url)), [lockFile, 'nightly re-index']);
+    try {
+      await holder.waitForLine('held');
+      const [writeLock] = await memhubJson<StoreLockReport[]>(['locks', ...at()]);
+      expect(writeLock).toMatchObject({ file: 'memory.db.lock', state: 'exclusive', staleMetadata: false });
+      expect(writeLock!.holders).toHaveLength(1);
+      expect(writeLock!.holders[0]).toMatchObject({ pid: holder.pid, host: hostname(), purpose: 'nightly re-index', mode: 'exclusive', alive: true });
+      expect(Date.parse(writeLock!.holders[0]!.since!)).toBeGreaterThan(Date.now() - 60_000);
+      const human = await runMemhub(['locks', ...at()]);
+      expect(human.stdout).toMatch(new RegExp(`^memory\\.db\\.lock\\s+exclusive\\s+${holder.pid}\\s+${hostname()}\\s+\\S+\\s+nightly re-index\\s+\\d{4}-`, 'm'));
+    } finally {
+      holder.send('release');
+      await holder.exited();
+    }
+  });
+
+  it('locks --watch redraws every second and exits 0 on Ctrl-C (SIGINT)', async () => {
+    await memhubJson(['remember', 'one', ...at()]);
+    const child = spawn(process.execPath, memhubArgs(['locks', '--watch', '--json', ...at()]), { cwd: REPO_ROOT, env: cleanEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const snapshots: { at: string; locks: StoreLockReport[] }[] = [];
+    const enough = new Promise<void>((resolve) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        snapshots.push(JSON.parse(line) as { at: string; locks: StoreLockReport[] });
+        if (snapshots.length === 2) resolve();
+      });
+    });
+    await enough;
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(snapshots[0]!.locks.map((lock) => lock.file)).toEqual(['memory.db.lock', 'layers/application.jsonl.lock']);
+    const apart = Date.parse(snapshots[1]!.at) - Date.parse(snapshots[0]!.at);
+    expect(apart).toBeGreaterThanOrEqual(900);
+  });
+
+  it('the default store is ./.memhub in the current folder, and MEMHUB_DIR overrides it', async () => {
+    const here = await runMemhub(['remember', 'in the default folder', '--json'], { cwd: temp.path });
+    expect(here.code).toBe(0);
+    expect(existsSync(join(temp.path, '.memhub', 'memory.db'))).toBe(true);
+    const viaEnv = await runMemhub(['remember', 'in MEMHUB_DIR', '--json'], { env: { MEMHUB_DIR: temp.file('from-env') } });
+    expect(viaEnv.code).toBe(0);
+    expect(await recordCount(temp.file('from-env'))).toBe(1);
+  });
+
+  it('--help of every command shows an example and the exit codes', async () => {
+    const commands = ['remember', 'recall', 'get', 'forget', 'archive', 'ingest', 'export', 'import', 'stats', 'verify', 'repair', 'rebuild', 'locks', 'mcp'];
+    const main = await runMemhub(['--help']);
+    expect(main.code).toBe(0);
+    for (const command of commands) expect(main.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    expect(main.stdout).toContain('3  verify found problems');
+    const helps = await Promise.all(commands.map((command) => runMemhub([command, '--help'])));
+    helps.forEach((help, index) => {
+      expect(help.code, commands[index]).toBe(0);
+      expect(help.stdout, commands[index]).toMatch(new RegExp(`Examples?:\\n {2}\\$ .*memhub ${commands[index]}`));
+      expect(help.stdout, commands[index]).toMatch(/Exit codes: 0 /);
+    });
+    expect(helps[commands.indexOf('verify')]!.stdout).toContain('3 problems found');
+  });
+});
+
+describe('a file left over where the store expects a folder', { timeout: 180_000 }, () => {
+  it('is a usage error, not a crash', async () => {
+    writeFileSync(temp.file('plain-file'), 'x');
+    const run = await runMemhub(['remember', 'x', '--dir', temp.file('plain-file')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^memhub: Invalid dir: /);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
