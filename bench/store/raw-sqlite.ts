@@ -1,7 +1,6 @@
 import { dirname } from 'node:path';
-import { openStore } from '@memhub/store';
+import { newRecordId, openStore } from '@memhub/store';
 import Database from 'better-sqlite3';
-import { v7 as timeOrderedUuid } from 'uuid';
 import type { BenchRecord } from './records.js';
 
 /**
@@ -35,14 +34,14 @@ export function openRawConnection(path: string, busyTimeoutMs: number): Database
   return db;
 }
 
-/** The prepared statements of one record, as memhub's writer runs them (a time-ordered UUID, as memhub's ids, and the time). */
+/** The prepared statements of one record, as memhub's writer runs them (a new id from memhub's own generator, and the time). */
 export function prepareInsert(db: Database.Database): (record: BenchRecord) => void {
   const insertRecord = db.prepare(INSERT_RECORD);
   const indexContent = db.prepare(INDEX_CONTENT);
   const insertTag = db.prepare(INSERT_TAG);
   return (record) => {
     const { lastInsertRowid } = insertRecord.run(
-      timeOrderedUuid(),
+      newRecordId(),
       record.content,
       JSON.stringify(record.tags),
       record.contextPath,

@@ -24,3 +24,4 @@ export { rebuildFromMirror, StoreRebuildRefusedError, type RebuildOptions, type 
 export type { MirrorLine } from './mirror/mirror-line.js';
 export type { LayerMirrorStats } from './mirror/jsonl-mirror.js';
 export type { IndexLookup } from './mirror/layer-index.js';
+export { newRecordId } from './record-id.js';

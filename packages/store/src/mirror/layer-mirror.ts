@@ -6,7 +6,7 @@ import type { LayerVerifyReport } from '../verify-report.js';
 import { hitFaultPoint } from '../fault-points.js';
 import { LayerFile } from './layer-file.js';
 import { LayerIndex, type IndexEntry, type IndexLookup } from './layer-index.js';
-import { encodeMirrorLine, lineRecordId, parseMirrorLine, type MirrorLine } from './mirror-line.js';
+import { encodeLine, parseMirrorLine, type EncodedLine } from './mirror-line.js';
 import type { MirrorSource } from './mirror-source.js';
 import { MirrorReplay } from './mirror-replay.js';
 import { quarantine, quarantinedCount } from './quarantine.js';
@@ -151,15 +151,14 @@ export class LayerMirror {
     this.#pending = undefined;
     source.inReadTransaction(() => {
       const lastSeq = source.lastSeq();
-      let chunk: MirrorLine[] = [];
+      let chunk: EncodedLine[] = [];
       let chunkBytes = 0;
       let records = 0;
       let lastRecordSeq = 0;
-      for (const record of source.layerRecords(this.layer)) {
-        lastRecordSeq = record.seq;
-        const line: MirrorLine = { v: 1, seq: record.seq, op: 'remember', record };
+      for (const line of source.snapshotLines(this.layer)) {
+        lastRecordSeq = line.seq;
         chunk.push(line);
-        chunkBytes += record.content.length + 256;
+        chunkBytes += line.text.length;
         records += 1;
         if (chunkBytes >= REBUILD_CHUNK_BYTES) {
           this.#append(chunk);
@@ -168,7 +167,7 @@ export class LayerMirror {
         }
       }
       // The snapshot line says how far the file is, when its last record line does not already.
-      if (lastSeq > lastRecordSeq) chunk.push({ v: 1, seq: lastSeq, op: 'snapshot', records });
+      if (lastSeq > lastRecordSeq) chunk.push(encodeLine({ v: 1, seq: lastSeq, op: 'snapshot', records }));
       if (chunk.length > 0) this.#append(chunk);
     });
     if (this.#options.syncAppends) this.file.sync();
@@ -306,9 +305,8 @@ export class LayerMirror {
   }
 
   /** Appends the lines with one write, and notes their index entries. */
-  #append(lines: readonly MirrorLine[]): void {
-    const texts = lines.map(encodeMirrorLine);
-    const bytes = Buffer.from(texts.join(''), 'utf8');
+  #append(lines: readonly EncodedLine[]): void {
+    const bytes = Buffer.from(lines.map((line) => line.text).join(''), 'utf8');
     const cursor = this.#cursor ?? this.#inspect();
     const from = cursor.size;
     hitFaultPoint('mirror-mid-append', () => {
@@ -324,7 +322,7 @@ export class LayerMirror {
       this.#pending = undefined;
       throw error;
     }
-    const last = lines[lines.length - 1] as MirrorLine;
+    const last = lines[lines.length - 1] as EncodedLine;
     this.#cursor = { ino: cursor.ino, size: from + bytes.length, seq: last.seq };
     this.#counters.linesAppended += lines.length;
     this.#counters.appends += 1;
@@ -332,12 +330,11 @@ export class LayerMirror {
     // in between, and the index update will read those lines from the file.
     if (this.#pending === undefined || this.#pending.to !== from) this.#pending = { from, to: from, lines: 0, entries: [], since: Date.now() };
     let offset = from;
-    lines.forEach((line, index) => {
-      const length = Buffer.byteLength(texts[index] as string, 'utf8') - 1;
-      const id = lineRecordId(line);
-      if (id !== undefined) this.#pending?.entries.push({ id, seq: line.seq, offset, length, op: line.op });
+    for (const line of lines) {
+      const length = Buffer.byteLength(line.text, 'utf8') - 1;
+      if (line.recordId !== undefined) this.#pending.entries.push({ id: line.recordId, seq: line.seq, offset, length, op: line.op });
       offset += length + 1;
-    });
+    }
     this.#pending.to = offset;
     this.#pending.lines += lines.length;
   }

@@ -33,6 +33,45 @@ export function encodeMirrorLine(line: MirrorLine): string {
   return `${JSON.stringify(line)}\n`;
 }
 
+/** A line ready to append: its seq and op, the record it is about (for the index), and its text, `\n` included. */
+export interface EncodedLine {
+  readonly seq: number;
+  readonly op: MirrorOpName;
+  readonly recordId: string | undefined;
+  readonly text: string;
+}
+
+export function encodeLine(line: MirrorLine): EncodedLine {
+  return { seq: line.seq, op: line.op, recordId: lineRecordId(line), text: encodeMirrorLine(line) };
+}
+
+/** A record's fields with its tags and metadata already as JSON text, as the database keeps them. */
+export interface RecordJsonParts {
+  readonly id: string;
+  readonly seq: number;
+  readonly content: string;
+  readonly tagsJson: string;
+  readonly contextPath: string;
+  readonly layer: string;
+  readonly createdAt: string;
+  readonly recallCount: number;
+  readonly metadataJson: string;
+  readonly key: string | null;
+}
+
+/**
+ * The record object of a remember or move-in line, as JSON text, put together from its parts:
+ * the same fields in the same order as recordFields(), without parsing the tags and metadata
+ * only to write them out again (the mirror's hot path, once per record appended).
+ */
+export function recordJsonText(parts: RecordJsonParts): string {
+  return (
+    `{"id":${JSON.stringify(parts.id)},"seq":${parts.seq},"content":${JSON.stringify(parts.content)},"tags":${parts.tagsJson},` +
+    `"contextPath":${JSON.stringify(parts.contextPath)},"layer":${JSON.stringify(parts.layer)},"createdAt":${JSON.stringify(parts.createdAt)},` +
+    `"recallCount":${parts.recallCount},"metadata":${parts.metadataJson},"key":${parts.key === null ? 'null' : JSON.stringify(parts.key)}}`
+  );
+}
+
 /** The record id a line is about (undefined for recall-counts and snapshot lines). */
 export function lineRecordId(line: MirrorLine): string | undefined {
   switch (line.op) {

@@ -1,5 +1,5 @@
 import type { MemoryRecord } from '../memory-record.js';
-import type { MirrorLine } from './mirror-line.js';
+import type { EncodedLine } from './mirror-line.js';
 
 /**
  * What the mirror reads from the database, the source of truth. The SQLite engine implements it
@@ -7,14 +7,16 @@ import type { MirrorLine } from './mirror-line.js';
  * runs inside the layer's writer lock without an await.
  */
 export interface MirrorSource {
-  /** The layer's changes with a seq above `afterSeq`, as mirror lines, in seq order, at most `limit`. */
-  changesAfter(layer: string, afterSeq: number, limit: number): readonly MirrorLine[];
+  /** The layer's changes with a seq above `afterSeq`, as lines to append, in seq order, at most `limit`. */
+  changesAfter(layer: string, afterSeq: number, limit: number): readonly EncodedLine[];
   /** The seq up to which the layer's journal was pruned: a file ending before it has lost lines. */
   prunedThrough(layer: string): number;
   /** The seq of the store's latest change. */
   lastSeq(): number;
   /** The layer's current records in seq order, read a page at a time. */
   layerRecords(layer: string): Iterable<MemoryRecord>;
+  /** The same records as `remember` lines, for rewriting the layer's file. */
+  snapshotLines(layer: string): Iterable<EncodedLine>;
   /** Runs `read` in one read transaction: everything it reads is one snapshot of the database. */
   inReadTransaction<T>(read: () => T): T;
   /** Layers with journal rows waiting to be appended. */

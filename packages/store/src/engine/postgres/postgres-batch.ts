@@ -1,4 +1,4 @@
-import { v7 as timeOrderedUuid } from 'uuid';
+import { newRecordId } from '../../record-id.js';
 import { sql, type Compilable, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { MemoryRecord } from '../../memory-record.js';
@@ -74,7 +74,7 @@ export class PostgresBatch {
       if (operation.kind === 'remember') {
         const existing = storedKey === null ? undefined : byKey.get(storedKey);
         if (existing !== undefined) return existing;
-        return this.#add(rows, input, storedKey, byKey, timeOrderedUuid(), Date.now(), 0);
+        return this.#add(rows, input, storedKey, byKey, newRecordId(), Date.now(), 0);
       }
       const { record } = operation;
       if (takenIds.has(record.id) || (storedKey !== null && byKey.has(storedKey))) return null;

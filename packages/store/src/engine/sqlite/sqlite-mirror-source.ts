@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { MemoryRecord } from '../../memory-record.js';
-import type { MirrorLine } from '../../mirror/mirror-line.js';
+import { encodeLine, recordJsonText, type EncodedLine } from '../../mirror/mirror-line.js';
 import type { MirrorSource } from '../../mirror/mirror-source.js';
 import { queryBuilder } from './sqlite-query-builder.js';
 import { recordFromRow } from './sqlite-record.js';
@@ -11,9 +11,9 @@ import { isMirrored, parseMirrorSetting } from './sqlite-writer.js';
 const PAGE = 1000;
 
 /**
- * The mirror's view of the SQLite database: journal rows turned into mirror lines (joined with
- * the records they name, read when they are appended), and a layer's records for rebuilds. Reads
- * only; every write of the store goes through the writer.
+ * The mirror's view of the SQLite database: the journal's changes as lines to append (joined with
+ * the records they name, read when they are appended), and a layer's records for rebuilds and
+ * verify. Reads only; every write of the store goes through the writer.
  */
 export class SqliteMirrorSource implements MirrorSource {
   readonly #db: Database.Database;
@@ -30,9 +30,9 @@ export class SqliteMirrorSource implements MirrorSource {
     this.#layersWithRecords = distinctLayers('records');
   }
 
-  changesAfter(layer: string, afterSeq: number, limit: number): MirrorLine[] {
-    const lines: MirrorLine[] = [];
-    for (const row of this.#statements.journalAfter.all(layer, afterSeq, limit)) {
+  changesAfter(layer: string, afterSeq: number, limit: number): EncodedLine[] {
+    const lines: EncodedLine[] = [];
+    for (const row of this.#statements.journalAfter.all({ layer, after: afterSeq, limit })) {
       const line = lineOfJournalRow(layer, row);
       if (line !== undefined) lines.push(line);
     }
@@ -48,10 +48,20 @@ export class SqliteMirrorSource implements MirrorSource {
   }
 
   *layerRecords(layer: string): Iterable<MemoryRecord> {
+    for (const row of this.#layerRows(layer)) yield recordFromRow(row);
+  }
+
+  *snapshotLines(layer: string): Iterable<EncodedLine> {
+    for (const row of this.#layerRows(layer)) {
+      yield { seq: row.seq, op: 'remember', recordId: row.id, text: `{"v":1,"seq":${row.seq},"op":"remember","record":${recordText(row, layer)}}\n` };
+    }
+  }
+
+  *#layerRows(layer: string): Iterable<RecordRow> {
     let after = 0;
     for (;;) {
       const page = this.#statements.layerRecordsAfter.all(layer, after, PAGE);
-      for (const row of page) yield recordFromRow(row);
+      yield* page;
       if (page.length < PAGE) return;
       after = (page[page.length - 1] as RecordRow).seq;
     }
@@ -75,27 +85,46 @@ export class SqliteMirrorSource implements MirrorSource {
   }
 }
 
+/** A record row as the JSON of a mirror line's `record`, in `layer`: its tags and metadata are JSON in the row already. */
+function recordText(row: RecordRow, layer: string): string {
+  return recordJsonText({
+    id: row.id,
+    seq: row.seq,
+    content: row.content,
+    tagsJson: row.tags,
+    contextPath: row.context_path,
+    layer,
+    createdAt: new Date(row.created_at).toISOString(),
+    recallCount: row.recall_count,
+    metadataJson: row.metadata,
+    key: row.idempotency_key,
+  });
+}
+
 /**
  * A journal row as a line. A remember or move-in is written with the record as it is now
  * (content never changes; its recall count can only have grown, and totals replay by maximum),
- * in the journal's layer. One whose record has been forgotten since is left out: the forget that
- * follows it in the journal says all there is to say.
+ * in the journal's layer. A move-in whose record has been forgotten since is left out: the forget
+ * that follows it in the journal says all there is to say.
  */
-function lineOfJournalRow(layer: string, row: JournalRow): MirrorLine | undefined {
-  const seq = row.journal_seq;
+function lineOfJournalRow(layer: string, row: JournalRow): EncodedLine | undefined {
+  const seq = row.line_seq;
   switch (row.op) {
     case 'remember':
     case 'move-in': {
       if (row.id === null) return undefined;
-      const record = { ...recordFromRow(row as RecordRow), layer };
-      if (row.op === 'remember') return { v: 1, seq, op: 'remember', record };
-      return { v: 1, seq, op: 'move-in', from: (JSON.parse(row.detail ?? '{}') as { from?: string }).from ?? 'application', record };
+      const record = recordText(row as RecordRow, layer);
+      const text =
+        row.op === 'remember'
+          ? `{"v":1,"seq":${seq},"op":"remember","record":${record}}\n`
+          : `{"v":1,"seq":${seq},"op":"move-in","from":${JSON.stringify((JSON.parse(row.detail ?? '{}') as { from?: string }).from ?? 'application')},"record":${record}}\n`;
+      return { seq, op: row.op, recordId: row.id, text };
     }
     case 'forget':
-      return { v: 1, seq, op: 'forget', id: row.record_id as string };
+      return encodeLine({ v: 1, seq, op: 'forget', id: row.record_id as string });
     case 'move-out':
-      return { v: 1, seq, op: 'move-out', id: row.record_id as string, to: (JSON.parse(row.detail ?? '{}') as { to?: string }).to ?? 'archive' };
+      return encodeLine({ v: 1, seq, op: 'move-out', id: row.record_id as string, to: (JSON.parse(row.detail ?? '{}') as { to?: string }).to ?? 'archive' });
     case 'recall-counts':
-      return { v: 1, seq, op: 'recall-counts', counts: (JSON.parse(row.detail ?? '{}') as { counts?: Record<string, number> }).counts ?? {} };
+      return encodeLine({ v: 1, seq, op: 'recall-counts', counts: (JSON.parse(row.detail ?? '{}') as { counts?: Record<string, number> }).counts ?? {} });
   }
 }

@@ -55,6 +55,9 @@ export const SCHEMA_MIGRATIONS: readonly string[] = [
     seq INTEGER NOT NULL,
     -- remember | forget | move-in | move-out | recall-counts
     op TEXT NOT NULL,
+    -- remember: a run of consecutive seqs, all records remembered into this layer, from seq to
+    -- through; one row for a whole group commit instead of one per record. Else NULL.
+    through INTEGER,
     record_id TEXT,
     -- JSON: move-in {"from"}, move-out {"to"}, recall-counts {"counts": {id: total}}, else NULL.
     detail TEXT,

@@ -34,8 +34,8 @@ export class SqliteStatements {
   readonly setLastSeq: Database.Statement<unknown[], never>;
   readonly mirrorSetting: Database.Statement<unknown[], string>;
   readonly insertJournal: Database.Statement<unknown[], never>;
-  /** Journal rows of one layer after a seq, with the record they name (if it still exists): (layer, after, limit). */
-  readonly journalAfter: Database.Statement<unknown[], JournalRow>;
+  /** A layer's changes after a seq, one row per line, with the record each names (if it still exists). */
+  readonly journalAfter: Database.Statement<[{ layer: string; after: number; limit: number }], JournalRow>;
   readonly pruneJournal: Database.Statement<unknown[], never>;
   readonly markPruned: Database.Statement<unknown[], never>;
   readonly prunedThrough: Database.Statement<unknown[], number>;
@@ -102,35 +102,13 @@ export class SqliteStatements {
     this.mirrorSetting = db
       .prepare(queryBuilder.selectFrom('store_settings').select('value').where('name', '=', sql.lit('mirror')).compile().sql)
       .pluck() as Database.Statement<unknown[], string>;
-    const journalSample: MirrorJournalTable = { layer: '', seq: 0, op: 'remember', record_id: null, detail: null };
+    const journalSample: MirrorJournalTable = { layer: '', seq: 0, op: 'remember', through: null, record_id: null, detail: null };
     this.insertJournal = db.prepare(queryBuilder.insertInto('mirror_journal').values(journalSample).compile().sql);
-    this.journalAfter = db.prepare(
-      queryBuilder
-        .selectFrom('mirror_journal as j')
-        .leftJoin('records as r', 'r.id', 'j.record_id')
-        .select([
-          'j.seq as journal_seq',
-          'j.op',
-          'j.record_id',
-          'j.detail',
-          'r.seq',
-          'r.id',
-          'r.layer',
-          'r.content',
-          'r.tags',
-          'r.context_path',
-          'r.metadata',
-          'r.idempotency_key',
-          'r.created_at',
-          'r.recall_count',
-        ])
-        .where('j.layer', '=', '')
-        .where('j.seq', '>', 0)
-        .orderBy('j.seq')
-        .limit(1)
-        .compile().sql,
+    this.journalAfter = db.prepare(JOURNAL_AFTER_SQL);
+    // A run of remembers is pruned once its last record is appended.
+    this.pruneJournal = db.prepare(
+      queryBuilder.deleteFrom('mirror_journal').where('layer', '=', '').where(sql`coalesce(through, seq)`, '<=', 0).compile().sql,
     );
-    this.pruneJournal = db.prepare(queryBuilder.deleteFrom('mirror_journal').where('layer', '=', '').where('seq', '<=', 0).compile().sql);
     this.markPruned = db.prepare(
       queryBuilder
         .insertInto('mirror_layers')
@@ -162,9 +140,29 @@ export class SqliteStatements {
   }
 }
 
-/** A journal row joined with the record it names; the record's columns are null when it is gone. */
+/**
+ * A layer's changes after a seq, one row per line to append, in seq order: each record of a run of
+ * remembers (the run's row stands for all of them; a record since forgotten or moved away is no
+ * longer in the layer and drops out), and every other change with the record it names, if that
+ * record still exists. Named parameters: a union is clearer written out than built.
+ */
+const RECORD_COLUMNS = 'r.seq, r.id, r.layer, r.content, r.tags, r.context_path, r.metadata, r.idempotency_key, r.created_at, r.recall_count';
+const JOURNAL_AFTER_SQL = `
+  SELECT r.seq AS line_seq, 'remember' AS op, NULL AS record_id, NULL AS detail, ${RECORD_COLUMNS}
+    FROM mirror_journal j
+    JOIN records r ON r.layer = j.layer AND r.seq BETWEEN j.seq AND j.through
+   WHERE j.layer = @layer AND j.op = 'remember' AND j.through > @after AND r.seq > @after
+  UNION ALL
+  SELECT j.seq AS line_seq, j.op, j.record_id, j.detail, ${RECORD_COLUMNS}
+    FROM mirror_journal j
+    LEFT JOIN records r ON r.id = j.record_id
+   WHERE j.layer = @layer AND j.op <> 'remember' AND j.seq > @after
+  ORDER BY line_seq
+  LIMIT @limit`;
+
+/** A change as journalAfter reads it; the record's columns are null when it is gone. */
 export interface JournalRow {
-  readonly journal_seq: number;
+  readonly line_seq: number;
   readonly op: MirrorJournalTable['op'];
   readonly record_id: string | null;
   readonly detail: string | null;

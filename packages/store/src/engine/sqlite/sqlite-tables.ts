@@ -46,6 +46,8 @@ export interface MirrorJournalTable {
   layer: string;
   seq: number;
   op: MirrorOp;
+  /** remember: the last seq of the run of records this row stands for (from `seq`); else null. */
+  through: number | null;
   record_id: string | null;
   /** JSON, by op: move-in {"from"}, move-out {"to"}, recall-counts {"counts": {id: total}}; else null. */
   detail: string | null;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { v7 as timeOrderedUuid } from 'uuid';
+import { newRecordId } from '../../record-id.js';
 import type { MemoryRecord } from '../../memory-record.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidImportedRecord } from '../../validate-import.js';
@@ -49,6 +49,8 @@ export class SqliteWriter {
   #lastSeq = 0;
   #mirror: MirrorSelection = { kind: 'all' };
   #touched = new Set<string>();
+  /** The run of consecutive remembers into one layer that the next remember may extend. */
+  #run: { layer: string; first: number; last: number } | undefined;
 
   constructor(db: Database.Database, statements: SqliteStatements) {
     this.#statements = statements;
@@ -57,11 +59,13 @@ export class SqliteWriter {
       this.#lastSeq = startSeq;
       this.#mirror = parseMirrorSetting(this.#statements.mirrorSetting.get());
       this.#touched = new Set();
+      this.#run = undefined;
       for (const [layer, through] of prune) {
         this.#statements.pruneJournal.run(layer, through);
         this.#statements.markPruned.run(layer, through);
       }
       const results = operations.map((operation) => this.#applyOne(operation));
+      this.#closeRun();
       if (this.#lastSeq !== startSeq) this.#statements.setLastSeq.run(this.#lastSeq);
       return { results, touchedLayers: this.#touched };
     });
@@ -95,7 +99,7 @@ export class SqliteWriter {
       const existing = this.#statements.recordByKey.get(input.key);
       if (existing !== undefined) return recordFromRow(existing);
     }
-    return this.#insert(input, timeOrderedUuid(), Date.now(), 0);
+    return this.#insert(input, newRecordId(), Date.now(), 0);
   }
 
   /** An exported record, kept as it was, unless its id or key is here already. */
@@ -122,9 +126,21 @@ export class SqliteWriter {
     this.#statements.insertRecord.run(...SqliteStatements.insertParameters(row));
     this.#statements.indexContent.run(row.seq, input.content);
     for (const tag of input.tags) this.#statements.insertTag.run(tag, row.seq);
-    this.#journal(row.layer, row.seq, 'remember', id, null);
-    // Built from what was just written rather than read back: the same values, one query less.
-    return recordFromRow(row);
+    this.#journalRemember(row.layer, row.seq);
+    // Built from what was just written rather than read back or parsed again: the tags array is
+    // the validated copy, and the metadata is parsed from its JSON so that the caller gets its own.
+    return {
+      id,
+      seq: row.seq,
+      content: input.content,
+      tags: input.tags,
+      contextPath: input.contextPath,
+      layer: input.layer,
+      createdAt: new Date(createdAt).toISOString(),
+      recallCount,
+      metadata: input.metadataJson === '{}' ? {} : (JSON.parse(input.metadataJson) as Record<string, unknown>),
+      key: input.key,
+    };
   }
 
   #forget(id: string): boolean {
@@ -183,7 +199,31 @@ export class SqliteWriter {
 
   #journal(layer: string, seq: number, op: MirrorOp, recordId: string | null, detail: string | null): void {
     if (!isMirrored(this.#mirror, layer)) return;
-    this.#statements.insertJournal.run(layer, seq, op, recordId, detail);
+    this.#statements.insertJournal.run(layer, seq, op, null, recordId, detail);
     this.#touched.add(layer);
+  }
+
+  /**
+   * A remembered record's journal entry: the seq extends the open run when it follows it in the
+   * same layer (no other change took a seq in between), else a new run starts. A group commit of
+   * remembers into one layer is then one journal row, whatever its size.
+   */
+  #journalRemember(layer: string, seq: number): void {
+    if (!isMirrored(this.#mirror, layer)) return;
+    const run = this.#run;
+    if (run !== undefined && run.layer === layer && run.last === seq - 1) {
+      run.last = seq;
+      return;
+    }
+    this.#closeRun();
+    this.#run = { layer, first: seq, last: seq };
+    this.#touched.add(layer);
+  }
+
+  #closeRun(): void {
+    const run = this.#run;
+    if (run === undefined) return;
+    this.#statements.insertJournal.run(run.layer, run.first, 'remember', run.last, null, null);
+    this.#run = undefined;
   }
 }
