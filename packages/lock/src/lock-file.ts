@@ -75,10 +75,12 @@ const MAX_REPLACEMENTS = 8;
  * waiter's note (waiter-marker.ts) names another thread that has waited this much longer than
  * its own request. A thread taking the lock back to back keeps it for at most about this long
  * while someone waits, and among many waiters the longest-waiting one goes next. Below it, the
- * thread at hand may take the lock first, which keeps group commits together instead of handing
- * the lock across processes for every hold.
+ * thread at hand may take the lock first: a waiter that was woken but has no CPU yet (4 busy
+ * processes on 2 cores) does not leave the lock idle. 20 ms measured best of 5, 20 and 50 in
+ * `pnpm bench:store`: 5 ms lost about a tenth of the throughput to idle hand-offs, 50 ms doubled
+ * the slowest call of 8 processes.
  */
-const PRIORITY_AFTER_MS = 5;
+const PRIORITY_AFTER_MS = 20;
 /** Holds shorter than this do not look for waiters to wake at release: any new waiter polls again sooner. */
 const WAKE_CHECK_AFTER_HOLD_MS = 1;
 
