@@ -6,7 +6,7 @@ import type { LayerVerifyReport, VerifyProblem } from '../verify-report.js';
 import { LayerFile } from './layer-file.js';
 import type { IndexLookup } from './layer-index.js';
 import { LayerMirror, type LayerMirrorCounters } from './layer-mirror.js';
-import { parseMirrorLine } from './mirror-line.js';
+import { parseMirrorLine, type EncodedLine } from './mirror-line.js';
 import type { MirrorSource } from './mirror-source.js';
 
 export interface JsonlMirrorOptions {
@@ -51,15 +51,22 @@ export class JsonlMirror {
   }
 
   /**
-   * After a commit, before its callers resolve: appends the touched layers' new changes. A
-   * failure (a full disk, say) is reported to the logger, not thrown: the change is committed
-   * in the database, and the next append or open brings the file up to date.
+   * After a commit, before its callers resolve: appends the touched layers' new changes. `own` is
+   * the committed transaction's own lines per layer and the store's last seq before it (see
+   * LayerMirror.catchUp). A failure (a full disk, say) is reported to the logger, not thrown: the
+   * change is committed in the database, and the next append or open brings the file up to date.
    */
-  async afterCommit(layers: ReadonlySet<string>): Promise<void> {
+  async afterCommit(
+    layers: ReadonlySet<string>,
+    own?: { readonly startSeq: number; readonly lines: ReadonlyMap<string, readonly EncodedLine[]> },
+  ): Promise<void> {
     for (const name of layers) {
       const layer = this.#layer(name);
+      const lines = own?.lines.get(name);
       try {
-        await layer.locked('memhub mirror append', () => layer.catchUp(this.#source));
+        await layer.locked('memhub mirror append', () =>
+          layer.catchUp(this.#source, own === undefined || lines === undefined ? undefined : { startSeq: own.startSeq, lines }),
+        );
       } catch (error) {
         this.#options.logger.warn({ layer: name, error: String(error) }, 'memhub: could not append to a layer mirror; it will be caught up later');
       }

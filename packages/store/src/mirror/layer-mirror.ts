@@ -53,6 +53,16 @@ interface Cursor {
   readonly seq: number;
 }
 
+/**
+ * The lines of one committed transaction for this layer, built by the writer from what it wrote,
+ * and the store's last seq before that transaction. When the file already holds every change up
+ * to that seq, these are exactly the lines to append, and the journal need not be read back.
+ */
+export interface OwnChanges {
+  readonly startSeq: number;
+  readonly lines: readonly EncodedLine[];
+}
+
 /** Lines this process appended since the index was last brought up to date, as index entries. */
 interface PendingEntries {
   readonly from: number;
@@ -112,17 +122,32 @@ export class LayerMirror {
 
   /**
    * Under the lock: appends every change the file does not have yet. A torn last line is cut off
-   * (and quarantined) first; a file that lost lines the journal no longer has is rebuilt.
+   * (and quarantined) first; a file that lost lines the journal no longer has is rebuilt. With
+   * `own`, the committing process's lines: appended as they are when nothing else is missing
+   * before them (the usual case), else the journal is read back from the file's end.
    */
-  catchUp(source: MirrorSource): void {
-    const cursor = this.#inspect();
-    if (cursor.seq < source.prunedThrough(this.layer)) {
-      this.#options.logger.warn(
-        { layer: this.layer, fileEndsAt: cursor.seq, prunedThrough: source.prunedThrough(this.layer) },
-        'memhub: a layer mirror lost lines that are no longer in the journal; rebuilding it from the database',
-      );
-      this.rebuild(source);
-      return;
+  catchUp(source: MirrorSource, own?: OwnChanges): void {
+    const { cursor, reread } = this.#inspect();
+    // Only a file that changed under us can have lost lines: an unchanged one is as we left it.
+    if (reread) {
+      const prunedThrough = source.prunedThrough(this.layer);
+      if (cursor.seq < prunedThrough) {
+        this.#options.logger.warn(
+          { layer: this.layer, fileEndsAt: cursor.seq, prunedThrough },
+          'memhub: a layer mirror lost lines that are no longer in the journal; rebuilding it from the database',
+        );
+        this.rebuild(source);
+        return;
+      }
+    }
+    const last = own?.lines[own.lines.length - 1];
+    if (own !== undefined && last !== undefined) {
+      if (cursor.seq >= last.seq) return; // another process appended them already
+      if (cursor.seq <= own.startSeq && (cursor.seq === own.startSeq || !source.hasChangesBetween(this.layer, cursor.seq, own.startSeq))) {
+        this.#append(own.lines);
+        this.#finishAppend();
+        return;
+      }
     }
     let appended = false;
     for (;;) {
@@ -133,10 +158,17 @@ export class LayerMirror {
       }
       if (lines.length < CATCH_UP_PAGE) break;
     }
-    if (appended && this.#options.syncAppends) this.file.sync();
-    this.appendedThrough = this.#cursor?.seq ?? 0;
-    if (appended) this.#maybeUpdateIndex();
+    if (appended) this.#finishAppend();
+    else this.appendedThrough = this.#cursor?.seq ?? 0;
   }
+
+  /** After an append: durable if so asked, noted for pruning, and maybe indexed. */
+  #finishAppend(): void {
+    if (this.#options.syncAppends) this.file.sync();
+    this.appendedThrough = this.#cursor?.seq ?? 0;
+    this.#maybeUpdateIndex();
+  }
+
 
   /**
    * Under the lock: rewrites the file, in place, from the database: a `remember` line for each of
@@ -268,14 +300,14 @@ export class LayerMirror {
    * process appended (the size changed), the tail is read again. A torn last line is cut off
    * here, before anything is appended after it, and kept in the quarantine file.
    */
-  #inspect(): Cursor {
+  #inspect(): { readonly cursor: Cursor; readonly reread: boolean } {
     if (this.file.followPath()) {
       this.#cursor = undefined;
       this.#pending = undefined;
     }
     const { ino, size } = this.file.stat();
     const cached = this.#cursor;
-    if (cached !== undefined && cached.ino === ino && cached.size === size) return cached;
+    if (cached !== undefined && cached.ino === ino && cached.size === size) return { cursor: cached, reread: false };
     const tail = this.file.tail();
     let end = tail.size;
     if (tail.torn !== undefined) {
@@ -301,13 +333,13 @@ export class LayerMirror {
       }
     }
     this.#cursor = { ino, size: end, seq };
-    return this.#cursor;
+    return { cursor: this.#cursor, reread: true };
   }
 
   /** Appends the lines with one write, and notes their index entries. */
   #append(lines: readonly EncodedLine[]): void {
     const bytes = Buffer.from(lines.map((line) => line.text).join(''), 'utf8');
-    const cursor = this.#cursor ?? this.#inspect();
+    const cursor = this.#cursor ?? this.#inspect().cursor;
     const from = cursor.size;
     hitFaultPoint('mirror-mid-append', () => {
       // Half the batch, ending inside a line.

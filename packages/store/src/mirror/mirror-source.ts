@@ -9,6 +9,8 @@ import type { EncodedLine } from './mirror-line.js';
 export interface MirrorSource {
   /** The layer's changes with a seq above `afterSeq`, as lines to append, in seq order, at most `limit`. */
   changesAfter(layer: string, afterSeq: number, limit: number): readonly EncodedLine[];
+  /** Whether the layer has changes after `after` and up to `upTo` in the journal. */
+  hasChangesBetween(layer: string, after: number, upTo: number): boolean;
   /** The seq up to which the layer's journal was pruned: a file ending before it has lost lines. */
   prunedThrough(layer: string): number;
   /** The seq of the store's latest change. */

@@ -179,7 +179,7 @@ export class SqliteEngine implements StoreEngine {
     afterCommit();
     hitFaultPoint('after-commit');
     // Before the callers resolve: what they were told is written is in the mirror too.
-    if (batch.touchedLayers.size > 0) await this.#mirror.afterCommit(batch.touchedLayers);
+    if (batch.touchedLayers.size > 0) await this.#mirror.afterCommit(batch.touchedLayers, batch);
     return batch.results;
   }
 

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { MemoryRecord } from '../../memory-record.js';
-import { encodeLine, recordJsonText, type EncodedLine } from '../../mirror/mirror-line.js';
+import { encodeLine, type EncodedLine } from '../../mirror/mirror-line.js';
 import type { MirrorSource } from '../../mirror/mirror-source.js';
 import { queryBuilder } from './sqlite-query-builder.js';
+import { moveInLine, rememberLine } from './sqlite-mirror-lines.js';
 import { recordFromRow } from './sqlite-record.js';
 import type { JournalRow, SqliteStatements } from './sqlite-statements.js';
 import type { RecordRow } from './sqlite-tables.js';
@@ -52,9 +53,11 @@ export class SqliteMirrorSource implements MirrorSource {
   }
 
   *snapshotLines(layer: string): Iterable<EncodedLine> {
-    for (const row of this.#layerRows(layer)) {
-      yield { seq: row.seq, op: 'remember', recordId: row.id, text: `{"v":1,"seq":${row.seq},"op":"remember","record":${recordText(row, layer)}}\n` };
-    }
+    for (const row of this.#layerRows(layer)) yield rememberLine(row.seq, row, layer);
+  }
+
+  hasChangesBetween(layer: string, after: number, upTo: number): boolean {
+    return this.#statements.journalBetween.get({ layer, after, upTo }) !== undefined;
   }
 
   *#layerRows(layer: string): Iterable<RecordRow> {
@@ -85,22 +88,6 @@ export class SqliteMirrorSource implements MirrorSource {
   }
 }
 
-/** A record row as the JSON of a mirror line's `record`, in `layer`: its tags and metadata are JSON in the row already. */
-function recordText(row: RecordRow, layer: string): string {
-  return recordJsonText({
-    id: row.id,
-    seq: row.seq,
-    content: row.content,
-    tagsJson: row.tags,
-    contextPath: row.context_path,
-    layer,
-    createdAt: new Date(row.created_at).toISOString(),
-    recallCount: row.recall_count,
-    metadataJson: row.metadata,
-    key: row.idempotency_key,
-  });
-}
-
 /**
  * A journal row as a line. A remember or move-in is written with the record as it is now
  * (content never changes; its recall count can only have grown, and totals replay by maximum),
@@ -113,12 +100,8 @@ function lineOfJournalRow(layer: string, row: JournalRow): EncodedLine | undefin
     case 'remember':
     case 'move-in': {
       if (row.id === null) return undefined;
-      const record = recordText(row as RecordRow, layer);
-      const text =
-        row.op === 'remember'
-          ? `{"v":1,"seq":${seq},"op":"remember","record":${record}}\n`
-          : `{"v":1,"seq":${seq},"op":"move-in","from":${JSON.stringify((JSON.parse(row.detail ?? '{}') as { from?: string }).from ?? 'application')},"record":${record}}\n`;
-      return { seq, op: row.op, recordId: row.id, text };
+      if (row.op === 'remember') return rememberLine(seq, row as RecordRow, layer);
+      return moveInLine(seq, row as RecordRow, layer, (JSON.parse(row.detail ?? '{}') as { from?: string }).from ?? 'application');
     }
     case 'forget':
       return encodeLine({ v: 1, seq, op: 'forget', id: row.record_id as string });

@@ -36,6 +36,8 @@ export class SqliteStatements {
   readonly insertJournal: Database.Statement<unknown[], never>;
   /** A layer's changes after a seq, one row per line, with the record each names (if it still exists). */
   readonly journalAfter: Database.Statement<[{ layer: string; after: number; limit: number }], JournalRow>;
+  /** Whether the layer has a change after `after` and up to `upTo` (a row, or a run reaching into it). */
+  readonly journalBetween: Database.Statement<[{ layer: string; after: number; upTo: number }], unknown>;
   readonly pruneJournal: Database.Statement<unknown[], never>;
   readonly markPruned: Database.Statement<unknown[], never>;
   readonly prunedThrough: Database.Statement<unknown[], number>;
@@ -105,6 +107,9 @@ export class SqliteStatements {
     const journalSample: MirrorJournalTable = { layer: '', seq: 0, op: 'remember', through: null, record_id: null, detail: null };
     this.insertJournal = db.prepare(queryBuilder.insertInto('mirror_journal').values(journalSample).compile().sql);
     this.journalAfter = db.prepare(JOURNAL_AFTER_SQL);
+    this.journalBetween = db.prepare(
+      'SELECT 1 FROM mirror_journal WHERE layer = @layer AND seq <= @upTo AND coalesce(through, seq) > @after LIMIT 1',
+    );
     // A run of remembers is pruned once its last record is appended.
     this.pruneJournal = db.prepare(
       queryBuilder.deleteFrom('mirror_journal').where('layer', '=', '').where(sql`coalesce(through, seq)`, '<=', 0).compile().sql,

@@ -5,9 +5,11 @@ import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidImportedRecord } from '../../validate-import.js';
 import type { ValidRecordInput } from '../../validate-record.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
+import { encodeLine, type EncodedLine } from '../../mirror/mirror-line.js';
+import { moveInLine, rememberLine } from './sqlite-mirror-lines.js';
 import { recordFromRow } from './sqlite-record.js';
 import { SqliteStatements, type ChangedRecord } from './sqlite-statements.js';
-import type { MirrorOp } from './sqlite-tables.js';
+import type { MirrorOp, RecordRow } from './sqlite-tables.js';
 
 /** What one transaction did. */
 export interface AppliedBatch {
@@ -15,6 +17,10 @@ export interface AppliedBatch {
   readonly results: WriteResult[];
   /** The mirrored layers this transaction wrote journal rows for: their JSONL files are behind now. */
   readonly touchedLayers: ReadonlySet<string>;
+  /** The store's last seq before this transaction: every seq above it, up to its last, is this transaction's. */
+  readonly startSeq: number;
+  /** This transaction's lines for each mirrored layer, as the mirror would read them back (see JsonlMirror.afterCommit). */
+  readonly lines: ReadonlyMap<string, readonly EncodedLine[]>;
 }
 
 /** Which layers are mirrored, as `store_settings.mirror` says: every one, some, or none. */
@@ -49,6 +55,7 @@ export class SqliteWriter {
   #lastSeq = 0;
   #mirror: MirrorSelection = { kind: 'all' };
   #touched = new Set<string>();
+  #lines = new Map<string, EncodedLine[]>();
   /** The run of consecutive remembers into one layer that the next remember may extend. */
   #run: { layer: string; first: number; last: number } | undefined;
 
@@ -59,6 +66,7 @@ export class SqliteWriter {
       this.#lastSeq = startSeq;
       this.#mirror = parseMirrorSetting(this.#statements.mirrorSetting.get());
       this.#touched = new Set();
+      this.#lines = new Map();
       this.#run = undefined;
       for (const [layer, through] of prune) {
         this.#statements.pruneJournal.run(layer, through);
@@ -67,7 +75,7 @@ export class SqliteWriter {
       const results = operations.map((operation) => this.#applyOne(operation));
       this.#closeRun();
       if (this.#lastSeq !== startSeq) this.#statements.setLastSeq.run(this.#lastSeq);
-      return { results, touchedLayers: this.#touched };
+      return { results, touchedLayers: this.#touched, startSeq, lines: this.#lines };
     });
   }
 
@@ -126,7 +134,7 @@ export class SqliteWriter {
     this.#statements.insertRecord.run(...SqliteStatements.insertParameters(row));
     this.#statements.indexContent.run(row.seq, input.content);
     for (const tag of input.tags) this.#statements.insertTag.run(tag, row.seq);
-    this.#journalRemember(row.layer, row.seq);
+    if (this.#journalRemember(row.layer, row.seq)) this.#addLine(row.layer, rememberLine(row.seq, row, row.layer));
     // Built from what was just written rather than read back or parsed again: the tags array is
     // the validated copy, and the metadata is parsed from its JSON so that the caller gets its own.
     return {
@@ -148,7 +156,8 @@ export class SqliteWriter {
     if (row === undefined) return false;
     this.#statements.unindexContent.run(row.seq, row.content);
     this.#statements.deleteById.run(id);
-    this.#journal(row.layer, this.#nextSeq(), 'forget', id, null);
+    const seq = this.#nextSeq();
+    this.#journal(row.layer, seq, 'forget', id, null, () => encodeLine({ v: 1, seq, op: 'forget', id }));
     return true;
   }
 
@@ -165,8 +174,12 @@ export class SqliteWriter {
     for (const record of moved) {
       // One change, one seq, seen from both sides: it leaves one layer's file and enters the other's.
       const seq = this.#nextSeq();
-      this.#journal('application', seq, 'move-out', record.id, '{"to":"archive"}');
-      this.#journal('archive', seq, 'move-in', record.id, '{"from":"application"}');
+      this.#journal('application', seq, 'move-out', record.id, '{"to":"archive"}', () =>
+        encodeLine({ v: 1, seq, op: 'move-out', id: record.id, to: 'archive' }),
+      );
+      this.#journal('archive', seq, 'move-in', record.id, '{"from":"application"}', () =>
+        moveInLine(seq, this.#statements.recordById.get(record.id) as RecordRow, 'archive', 'application'),
+      );
     }
     return moved.length;
   }
@@ -187,7 +200,9 @@ export class SqliteWriter {
     }
     if (totalsByLayer.size > 0) {
       const seq = this.#nextSeq();
-      for (const [layer, counts] of totalsByLayer) this.#journal(layer, seq, 'recall-counts', null, JSON.stringify({ counts }));
+      for (const [layer, counts] of totalsByLayer) {
+        this.#journal(layer, seq, 'recall-counts', null, JSON.stringify({ counts }), () => encodeLine({ v: 1, seq, op: 'recall-counts', counts }));
+      }
     }
     return undefined;
   }
@@ -197,10 +212,18 @@ export class SqliteWriter {
     return this.#lastSeq;
   }
 
-  #journal(layer: string, seq: number, op: MirrorOp, recordId: string | null, detail: string | null): void {
+  /** A change of a mirrored layer: its journal row, and its line for the append after the commit. */
+  #journal(layer: string, seq: number, op: MirrorOp, recordId: string | null, detail: string | null, line: () => EncodedLine): void {
     if (!isMirrored(this.#mirror, layer)) return;
     this.#statements.insertJournal.run(layer, seq, op, null, recordId, detail);
     this.#touched.add(layer);
+    this.#addLine(layer, line());
+  }
+
+  #addLine(layer: string, line: EncodedLine): void {
+    let lines = this.#lines.get(layer);
+    if (lines === undefined) this.#lines.set(layer, (lines = []));
+    lines.push(line);
   }
 
   /**
@@ -208,16 +231,17 @@ export class SqliteWriter {
    * same layer (no other change took a seq in between), else a new run starts. A group commit of
    * remembers into one layer is then one journal row, whatever its size.
    */
-  #journalRemember(layer: string, seq: number): void {
-    if (!isMirrored(this.#mirror, layer)) return;
+  #journalRemember(layer: string, seq: number): boolean {
+    if (!isMirrored(this.#mirror, layer)) return false;
     const run = this.#run;
     if (run !== undefined && run.layer === layer && run.last === seq - 1) {
       run.last = seq;
-      return;
+      return true;
     }
     this.#closeRun();
     this.#run = { layer, first: seq, last: seq };
     this.#touched.add(layer);
+    return true;
   }
 
   #closeRun(): void {

@@ -1,0 +1,32 @@
+import { recordJsonText, type EncodedLine } from '../../mirror/mirror-line.js';
+import type { RecordRow } from './sqlite-tables.js';
+
+/**
+ * Mirror lines from rows of `records`, written as text: the row's tags and metadata are JSON
+ * already, so they go into the line as they are, with no parse and stringify in between. Used by
+ * the writer (the lines of its own transaction) and by the mirror source (lines read back).
+ */
+
+/** The `record` object of a line, for a record row in `layer`. */
+export function recordText(row: Omit<RecordRow, 'seq'> & { readonly seq: number }, layer: string): string {
+  return recordJsonText({
+    id: row.id,
+    seq: row.seq,
+    content: row.content,
+    tagsJson: row.tags,
+    contextPath: row.context_path,
+    layer,
+    createdAt: new Date(row.created_at).toISOString(),
+    recallCount: row.recall_count,
+    metadataJson: row.metadata,
+    key: row.idempotency_key,
+  });
+}
+
+export function rememberLine(seq: number, row: RecordRow, layer: string): EncodedLine {
+  return { seq, op: 'remember', recordId: row.id, text: `{"v":1,"seq":${seq},"op":"remember","record":${recordText(row, layer)}}\n` };
+}
+
+export function moveInLine(seq: number, row: RecordRow, layer: string, from: string): EncodedLine {
+  return { seq, op: 'move-in', recordId: row.id, text: `{"v":1,"seq":${seq},"op":"move-in","from":${JSON.stringify(from)},"record":${recordText(row, layer)}}\n` };
+}
