@@ -60,3 +60,18 @@ export interface EngineStats {
   /** The store's lock files that this thread has open (SQLite), with their counters and wait/hold times. */
   readonly locks: readonly LockMetricsSnapshot[];
 }
+
+/** The per-layer counts every engine reads, summed into the figures of EngineStats. */
+export function layerTotals(
+  rows: Iterable<{ readonly layer: string; readonly records: number; readonly recall_count_total: number }>,
+): Pick<EngineStats, 'records' | 'recordsByLayer' | 'recallCountTotal'> {
+  const recordsByLayer: Record<string, number> = {};
+  let records = 0;
+  let recallCountTotal = 0;
+  for (const row of rows) {
+    recordsByLayer[row.layer] = row.records;
+    records += row.records;
+    recallCountTotal += row.recall_count_total;
+  }
+  return { records, recordsByLayer, recallCountTotal };
+}

@@ -6,7 +6,7 @@ import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
 import type { EngineVerifyReport } from '../../verify-report.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
-import type { EngineStats, StoreEngine } from '../store-engine.js';
+import { layerTotals, type EngineStats, type StoreEngine } from '../store-engine.js';
 import { asConnectionError, isLockTimeout } from './postgres-errors.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 import { createPool } from './postgres-pool.js';
@@ -120,18 +120,8 @@ export class PostgresEngine implements StoreEngine {
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = ${this.#options.schema} AND c.relkind = 'r'`.execute(this.#db),
     }));
-    const recordsByLayer: Record<string, number> = {};
-    let records = 0;
-    let recallCountTotal = 0;
-    for (const row of layers) {
-      recordsByLayer[row.layer] = row.records;
-      records += row.records;
-      recallCountTotal += row.recall_count_total;
-    }
     return {
-      records,
-      recordsByLayer,
-      recallCountTotal,
+      ...layerTotals(layers),
       databaseBytes: bytes.rows[0]?.bytes ?? 0,
       locks: [],
       writeTransactions: this.#writer.transactions,

@@ -11,7 +11,7 @@ import { hitFaultPoint } from '../../fault-points.js';
 import { highestSeqInLayerFiles, JsonlMirror, type LayerMirrorStats } from '../../mirror/jsonl-mirror.js';
 import type { IndexLookup } from '../../mirror/layer-index.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
-import type { EngineStats, StoreEngine } from '../store-engine.js';
+import { layerTotals, type EngineStats, type StoreEngine } from '../store-engine.js';
 import { isCurrentSchema, migrateSchema, openSqliteConnection, type Durability } from './sqlite-database.js';
 import { recordFromRow } from './sqlite-record.js';
 import { WalCheckpointer, type CheckpointStats } from './sqlite-checkpointer.js';
@@ -199,18 +199,8 @@ export class SqliteEngine implements StoreEngine {
   }
 
   #stats(): SqliteEngineStats {
-    const recordsByLayer: Record<string, number> = {};
-    let records = 0;
-    let recallCountTotal = 0;
-    for (const row of this.#statements.countByLayer.all()) {
-      recordsByLayer[row.layer] = row.records;
-      records += row.records;
-      recallCountTotal += row.recall_count_total;
-    }
     return {
-      records,
-      recordsByLayer,
-      recallCountTotal,
+      ...layerTotals(this.#statements.countByLayer.all()),
       databaseBytes: fileSize(join(this.location, DATABASE_FILE)),
       walBytes: fileSize(join(this.location, `${DATABASE_FILE}-wal`)),
       checkpoints: this.#checkpointer.checkpoints,

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../src/index.js';
+
+/**
+ * verify() and repair() of what only SQLite has: its full-text index and tag rows as separate
+ * tables. What holds on both engines is in behaviour/verify.test.ts.
+ */
+let dir: string;
+let source: Store;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'memhub-store-verify-'));
+  source = await openStore({ dir: join(dir, 'source') });
+});
+
+afterEach(async () => {
+  await source.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('verify and repair', () => {
+  it('a fresh store with records verifies clean', async () => {
+    await source.rememberMany(Array.from({ length: 20 }, (_, index) => ({ content: `fine ${index}`, tags: ['x', `y${index}`] })));
+    const report = await source.verify();
+    expect(report).toMatchObject({ ok: true, engine: 'sqlite', records: 20, problems: [] });
+  });
+
+  it('reports no corruption in a healthy store after another connection rewrote its full-text index (FTS5 caches its structure per connection)', async () => {
+    for (let batch = 0; batch < 20; batch += 1) {
+      await source.rememberMany(Array.from({ length: 20 }, (_, index) => ({ content: `word${index} alpha ${batch}` })));
+    }
+    await source.recall({ query: 'alpha' }); // this connection now holds FTS5's structure in its cache
+    const other = await openStore({ dir: join(dir, 'source') });
+    for (let batch = 0; batch < 200; batch += 1) {
+      await other.rememberMany(Array.from({ length: 10 }, (_, index) => ({ content: `beta${index} gamma ${batch}` })));
+    }
+    await other.close();
+    expect((await source.verify()).problems).toEqual([]);
+  });
+
+  it('finds tag rows and a full-text index that no longer match the records, and repair rebuilds them', async () => {
+    const [first, second] = await source.rememberMany([
+      { content: 'alpha bravo', tags: ['x', 'y'] },
+      { content: 'charlie delta', tags: ['z'] },
+    ]);
+    // Damage the derived tables from outside, as a bad tool or a half-applied script would.
+    const outside = new Database(join(dir, 'source', 'memory.db'));
+    outside.prepare('DELETE FROM record_tags WHERE record_seq = ? AND tag = ?').run(first!.seq, 'y');
+    outside.prepare(`INSERT INTO records_fts (records_fts, rowid, content) VALUES ('delete', ?, ?)`).run(second!.seq, 'charlie delta');
+    outside.close();
+
+    const report = await source.verify();
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((problem) => problem.kind).sort()).toEqual(['full-text-index', 'tags']);
+    expect(report.problems.find((problem) => problem.kind === 'tags')?.message).toContain(first!.id);
+
+    const repaired = await source.repair();
+    expect(repaired.actions.join('\n')).toContain('full-text index');
+    expect(repaired.after).toMatchObject({ ok: true, problems: [] });
+    expect((await source.recall({ tags: ['y'] })).map((hit) => hit.id)).toEqual([first!.id]);
+    expect((await source.recall({ query: 'delta' })).map((hit) => hit.id)).toEqual([second!.id]);
+  });
+});
