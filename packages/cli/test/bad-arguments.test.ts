@@ -65,6 +65,14 @@ describe('bad arguments: exit code 2, one clear line naming the problem, nothing
     expect(readdirSync(temp.path).sort()).toEqual(['store']);
     expect(readdirSync(join(temp.file('store'), 'layers')).some((name) => name.includes('escaped'))).toBe(false);
   });
+
+  it('bad input to remember creates no store: the folder that did not exist still does not', async () => {
+    for (const args of [['', '--dir', temp.file('new-store')], ['x', '--layer', '../x', '--dir', temp.file('new-store')]]) {
+      const run = await runMemhub(['remember', ...args]);
+      expect(run.code).toBe(2);
+      expect(readdirSync(temp.path).sort()).toEqual(['store']);
+    }
+  });
 });
 
 describe('failures: exit code 1, one clear line', { timeout: 180_000 }, () => {

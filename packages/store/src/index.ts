@@ -25,3 +25,4 @@ export type { MirrorLine } from './mirror/mirror-line.js';
 export type { LayerMirrorStats } from './mirror/jsonl-mirror.js';
 export type { IndexLookup } from './mirror/layer-index.js';
 export { newRecordId } from './record-id.js';
+export { checkRememberInput, checkRecallQuery, checkArchiveSelector } from './check-input.js';

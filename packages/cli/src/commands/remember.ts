@@ -1,6 +1,6 @@
 import { text } from 'node:stream/consumers';
 import { Command } from 'commander';
-import type { RememberInput } from '@memhub/store';
+import { checkRememberInput, type RememberInput } from '@memhub/store';
 import { withHelp } from '../command-help.js';
 import { UsageError } from '../errors.js';
 import { Output } from '../output.js';
@@ -46,9 +46,10 @@ export function rememberCommand(): Command {
       ...(options.key === undefined ? {} : { key: options.key }),
       ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
     };
+    // Checked before the store is opened, so that a bad field creates no store either (exit 2).
+    checkRememberInput(input);
     const store = await openTargetStore(target, { mustExist: false, debug: options.debug === true });
     try {
-      // remember() checks every field before it writes: a bad one is a StoreValidationError (exit 2), nothing written.
       const record = await store.remember(input);
       const output = new Output({ json: options.json === true });
       if (output.json) output.data(record);

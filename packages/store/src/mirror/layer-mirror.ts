@@ -142,7 +142,11 @@ export class LayerMirror {
     }
     const last = own?.lines[own.lines.length - 1];
     if (own !== undefined && last !== undefined) {
-      if (cursor.seq >= last.seq) return; // another process appended them already
+      if (cursor.seq >= last.seq) {
+        // Another process appended them already.
+        this.appendedThrough = cursor.seq;
+        return;
+      }
       if (cursor.seq <= own.startSeq && (cursor.seq === own.startSeq || !source.hasChangesBetween(this.layer, cursor.seq, own.startSeq))) {
         this.#append(own.lines);
         this.#finishAppend();
@@ -168,7 +172,6 @@ export class LayerMirror {
     this.appendedThrough = this.#cursor?.seq ?? 0;
     this.#maybeUpdateIndex();
   }
-
 
   /**
    * Under the lock: rewrites the file, in place, from the database: a `remember` line for each of
