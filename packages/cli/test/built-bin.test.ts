@@ -11,7 +11,7 @@ const temp = useTempFolder('memhub-cli-built-');
 const PACKAGE = fileURLToPath(new URL('../', import.meta.url));
 
 describe('the memhub bin as a user installs it: built JavaScript, plain node', { timeout: 180_000 }, () => {
-  it('package.json names dist/bin.js as the bin, and it runs without TypeScript or the source condition', async () => {
+  it('the bin package.json names (a launcher of dist/bin.js) runs without TypeScript or the source condition', async () => {
     const manifest = JSON.parse(readFileSync(`${PACKAGE}package.json`, 'utf8')) as { bin: Record<string, string> };
     const bin = `${PACKAGE}${manifest.bin['memhub']!.replace(/^\.\//, '')}`;
     expect(existsSync(bin), 'run the build (pnpm test does) before this test').toBe(true);
