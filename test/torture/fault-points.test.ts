@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lockStatus } from '@memhub/lock';
-import { openStore } from '@memhub/store';
+import { openStore, rebuildFromMirror, StoreCorruptError } from '@memhub/store';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FixtureProcess } from '../../packages/lock/test/support/processes.js';
@@ -23,7 +23,7 @@ afterEach(() => {
 });
 
 /** Runs the victim with the fault point armed; resolves with what it acknowledged once it died of it. */
-async function runUntilFault(fault: string, scenario: 'write' | 'recall' | 'open'): Promise<{ seq: number; id: string }[]> {
+async function runUntilFault(fault: string, scenario: 'write' | 'recall' | 'open' | 'rebuild'): Promise<{ seq: number; id: string }[]> {
   const victim = new FixtureProcess(VICTIM, [dir, scenario], { MEMHUB_FAULT: fault });
   children.push(victim);
   const ending = await victim.exited();
@@ -92,6 +92,30 @@ describe('fault points: a process that dies at each step of the write path leave
     await seedStore();
     unlinkSync(join(dir, 'layers', 'application.jsonl'));
     await runUntilFault('mirror-before-rebuild', 'open');
+    await expectHealed([]);
+  });
+
+  it('in a rebuild from the mirror, after a batch of the new database: the store refuses to open until a new rebuild replaces it', async () => {
+    await seedStore();
+    const seeded = await openStore({ dir });
+    const ids = (await seeded.recall({ layer: 'notes', limit: 1000 })).map((record) => record.id);
+    await seeded.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `memory.db${suffix}`), { force: true });
+
+    await runUntilFault('rebuild-mid-replay', 'rebuild');
+    const opening = openStore({ dir, lockTimeoutMs: 2_000 });
+    await expect(opening).rejects.toBeInstanceOf(StoreCorruptError);
+    await expect(opening).rejects.toThrow(/rebuild from the layer mirrors that did not finish/);
+
+    const report = await rebuildFromMirror(dir); // no force needed: the unfinished file is no store
+    expect(report.records).toBe(600);
+    expect(report.movedAside.length, 'the unfinished database is kept beside the new one').toBeGreaterThan(0);
+    const store = await openStore({ dir });
+    try {
+      for (const id of ids) expect(await store.get(id), id).not.toBeNull();
+    } finally {
+      await store.close();
+    }
     await expectHealed([]);
   });
 

@@ -10,6 +10,7 @@
  * - `mirror-before-index`: lines appended, the index not brought up to date.
  * - `mirror-before-rebuild`: a layer file emptied for a rebuild, nothing written yet.
  * - `recall-flush`: a batch of recall counts about to be written.
+ * - `rebuild-mid-replay`: rebuildFromMirror() has written a batch of the new database, not finished it.
  */
 export type FaultPoint =
   | 'before-begin'
@@ -17,7 +18,8 @@ export type FaultPoint =
   | 'mirror-mid-append'
   | 'mirror-before-index'
   | 'mirror-before-rebuild'
-  | 'recall-flush';
+  | 'recall-flush'
+  | 'rebuild-mid-replay';
 
 const armed = process.env['MEMHUB_FAULT'];
 /**

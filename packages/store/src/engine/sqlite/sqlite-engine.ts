@@ -2,7 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { lockMetrics, openLock, type FileLock } from '@memhub/lock';
 import type Database from 'better-sqlite3';
-import { StoreValidationError } from '../../errors.js';
+import { StoreCorruptError, StoreValidationError } from '../../errors.js';
 import type { MemoryRecord } from '../../memory-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
@@ -17,7 +17,7 @@ import { recordFromRow } from './sqlite-record.js';
 import { WalCheckpointer, type CheckpointStats } from './sqlite-checkpointer.js';
 import { SqliteMirrorSource } from './sqlite-mirror-source.js';
 import { SqliteRecall } from './sqlite-recall.js';
-import { applyMirrorSetting, currentMirrorSetting, lastSeqOf, raiseSequenceTo } from './sqlite-settings.js';
+import { applyMirrorSetting, currentMirrorSetting, lastSeqOf, raiseSequenceTo, unfinishedRebuildStartedAt } from './sqlite-settings.js';
 import { SqliteStatements } from './sqlite-statements.js';
 import { checkDatabase, rebuildDerivedData } from './sqlite-verify.js';
 import { SqliteWriter } from './sqlite-writer.js';
@@ -126,6 +126,7 @@ export class SqliteEngine implements StoreEngine {
     try {
       db = openSqliteConnection(join(options.dir, DATABASE_FILE), options.durability, options.busyTimeoutMs);
       const connection = db;
+      refuseUnfinishedRebuild(connection, options.dir);
       // Most opens change nothing: the schema is current, the mirror setting is as asked, no
       // layer file is ahead of the database. Those take no lock and write nothing, so a store
       // opens even while another process holds its write lock for a long time.
@@ -279,6 +280,20 @@ export class SqliteEngine implements StoreEngine {
       this.#lock.close();
     }
   }
+}
+
+/**
+ * A database left by a rebuildFromMirror() that was cut off holds only part of the mirror: opened
+ * as a store, it would look like a store that lost records. Run the rebuild again instead.
+ */
+function refuseUnfinishedRebuild(db: Database.Database, dir: string): void {
+  if (!isCurrentSchema(db)) return;
+  const startedAt = unfinishedRebuildStartedAt(db);
+  if (startedAt === undefined) return;
+  throw new StoreCorruptError(
+    `${join(dir, DATABASE_FILE)} is a rebuild from the layer mirrors that did not finish (started ${startedAt}): ` +
+      'run rebuildFromMirror() (memhub rebuild) again; it replaces this file, keeping it beside the new one',
+  );
 }
 
 /** A file's size by stat: no descriptor is opened (DESIGN rule 1). */

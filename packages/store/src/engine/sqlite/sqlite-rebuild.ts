@@ -7,7 +7,9 @@ import { LAYERS_FOLDER, layerFilesIn } from '../../mirror/jsonl-mirror.js';
 import { MirrorLineError, parseMirrorLine, type MirrorLine } from '../../mirror/mirror-line.js';
 import { ndjsonLines } from '../../ndjson-lines.js';
 import { DATABASE_FILE, WRITE_LOCK_FILE } from './sqlite-engine.js';
-import { migrateSchema, openSqliteConnection, type Durability } from './sqlite-database.js';
+import { hitFaultPoint } from '../../fault-points.js';
+import { isCurrentSchema, migrateSchema, openSqliteConnection, type Durability } from './sqlite-database.js';
+import { markRebuildFinished, markRebuildStarted, unfinishedRebuildStartedAt } from './sqlite-settings.js';
 
 export interface RebuildOptions {
   /** Replace a memory.db that is healthy and holds records (it is kept beside, renamed). Default false. */
@@ -78,8 +80,11 @@ export async function rebuildFromMirror(dir: string, options: RebuildOptions = {
       const movedAside = moveAside(databasePath);
       const db = openSqliteConnection(databasePath, options.durability ?? 'normal', 5_000);
       try {
-        migrateSchema(db);
+        // The schema and the in-progress mark commit together, so a rebuild killed at any moment
+        // leaves either no store or one that says it is unfinished (openStore refuses it).
+        migrateSchema(db, () => markRebuildStarted(db, new Date()));
         const applied = await replayLayers(db, folder, layers);
+        db.transaction(() => markRebuildFinished(db)).immediate();
         const records = db.prepare('SELECT count(*) FROM records').pluck().get() as number;
         return { records, lastSeq: applied.lastSeq, layers: applied.layers, movedAside };
       } finally {
@@ -111,6 +116,8 @@ function inspectDatabase(databasePath: string): { readonly healthyRecords: numbe
     db = new Database(databasePath, { readonly: true, fileMustExist: true });
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') return { healthyRecords: undefined };
+    // A rebuild that was cut off holds part of the mirror only: it is replaced like a broken file, without force.
+    if (isCurrentSchema(db) && unfinishedRebuildStartedAt(db) !== undefined) return { healthyRecords: undefined };
     return { healthyRecords: db.prepare('SELECT count(*) FROM records').pluck().get() as number };
   } catch {
     return { healthyRecords: undefined };
@@ -184,10 +191,14 @@ async function replayLayers(db: Database.Database, folder: string, layers: reado
     }
     if (next === undefined) break;
     batch.push({ line: next.head as MirrorLine, layer: next.layer });
-    if (batch.length >= BATCH) flush();
+    if (batch.length >= BATCH) {
+      flush();
+      hitFaultPoint('rebuild-mid-replay');
+    }
     await advance(next);
   }
   flush();
+  hitFaultPoint('rebuild-mid-replay');
   db.prepare('UPDATE store_sequence SET last_seq = max(last_seq, ?) WHERE id = 1').run(apply.lastSeq);
   return { lastSeq: apply.lastSeq, layers: cursors.map(({ layer, count, badLines }) => ({ layer, lines: count, badLines })) };
 }

@@ -47,3 +47,33 @@ export function currentMirrorSetting(db: Database.Database): string {
 export function lastSeqOf(db: Database.Database): number {
   return db.prepare('SELECT last_seq FROM store_sequence WHERE id = 1').pluck().get() as number;
 }
+
+/**
+ * Set by rebuildFromMirror() in the transaction that creates the new database, and cleared in
+ * its last one: a database that still has it is a rebuild that was cut off (a crash, a kill), and
+ * holds only part of the mirror. Nothing opens it as a store; a new rebuild replaces it.
+ */
+const REBUILD_SETTING = 'rebuild-in-progress';
+
+export function markRebuildStarted(db: Database.Database, startedAt: Date): void {
+  db.prepare('INSERT INTO store_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(
+    REBUILD_SETTING,
+    JSON.stringify({ pid: process.pid, startedAt: startedAt.toISOString() }),
+  );
+}
+
+export function markRebuildFinished(db: Database.Database): void {
+  db.prepare('DELETE FROM store_settings WHERE name = ?').run(REBUILD_SETTING);
+}
+
+/** When the unfinished rebuild that made this database started, or undefined if it is not one. Only on the current schema. */
+export function unfinishedRebuildStartedAt(db: Database.Database): string | undefined {
+  const value = db.prepare('SELECT value FROM store_settings WHERE name = ?').pluck().get(REBUILD_SETTING) as string | undefined;
+  if (value === undefined) return undefined;
+  try {
+    const { startedAt } = JSON.parse(value) as { startedAt?: unknown };
+    return typeof startedAt === 'string' ? startedAt : 'an unknown time';
+  } catch {
+    return 'an unknown time';
+  }
+}
