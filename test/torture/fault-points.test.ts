@@ -95,6 +95,21 @@ describe('fault points: a process that dies at each step of the write path leave
     await expectHealed([]);
   });
 
+  it('in a rebuild of a layer file, part of its lines written; with records moved between layers and counted', async () => {
+    await seedStore();
+    const store = await openStore({ dir });
+    const notes = await store.recall({ layer: 'notes', limit: 100 });
+    await store.flush(); // the recall counts of those 100
+    const moved = await store.archive({ ids: (await store.recall({ layer: 'application', limit: 40 })).map((record) => record.id) });
+    expect(moved).toBe(40);
+    await store.rememberMany(Array.from({ length: 50 }, (_, index) => ({ content: `after the move ${index}` })));
+    await store.close();
+    unlinkSync(join(dir, 'layers', 'application.jsonl'));
+    unlinkSync(join(dir, 'layers', 'archive.jsonl'));
+    await runUntilFault('mirror-mid-rebuild', 'open');
+    await expectHealed(notes);
+  });
+
   it('in a rebuild from the mirror, after a batch of the new database: the store refuses to open until a new rebuild replaces it', async () => {
     await seedStore();
     const seeded = await openStore({ dir });

@@ -9,6 +9,7 @@
  * - `mirror-mid-append`: half of a batch's lines written to a layer file.
  * - `mirror-before-index`: lines appended, the index not brought up to date.
  * - `mirror-before-rebuild`: a layer file emptied for a rebuild, nothing written yet.
+ * - `mirror-mid-rebuild`: a layer file being rebuilt, part of its lines written.
  * - `recall-flush`: a batch of recall counts about to be written.
  * - `rebuild-mid-replay`: rebuildFromMirror() has written a batch of the new database, not finished it.
  */
@@ -18,6 +19,7 @@ export type FaultPoint =
   | 'mirror-mid-append'
   | 'mirror-before-index'
   | 'mirror-before-rebuild'
+  | 'mirror-mid-rebuild'
   | 'recall-flush'
   | 'rebuild-mid-replay';
 

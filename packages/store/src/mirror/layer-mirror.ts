@@ -203,6 +203,7 @@ export class LayerMirror {
       }
       // The snapshot line says how far the file is, when its last record line does not already.
       if (lastSeq > lastRecordSeq) chunk.push(encodeLine({ v: 1, seq: lastSeq, op: 'snapshot', records }));
+      hitFaultPoint('mirror-mid-rebuild', () => this.#append(chunk.slice(0, chunk.length >> 1)));
       if (chunk.length > 0) this.#append(chunk);
     });
     if (this.#options.syncAppends) this.file.sync();
