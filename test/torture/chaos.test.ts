@@ -9,8 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FixtureProcess } from '../../packages/lock/test/support/processes.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/chaos-writer.ts', import.meta.url));
-const WRITERS = 4;
-/** SIGKILLs in the bounded run that `pnpm test` makes; MEMHUB_CHAOS_KILLS runs longer ones. */
+/** Writers and SIGKILLs of the bounded run that `pnpm test` makes; MEMHUB_CHAOS_WRITERS and MEMHUB_CHAOS_KILLS run bigger ones. */
+const WRITERS = Number(process.env['MEMHUB_CHAOS_WRITERS'] ?? 4);
 const KILLS = Number(process.env['MEMHUB_CHAOS_KILLS'] ?? 50);
 
 let dir: string;
