@@ -65,11 +65,24 @@ export interface RecordJsonParts {
  * only to write them out again (the mirror's hot path, once per record appended).
  */
 export function recordJsonText(parts: RecordJsonParts): string {
+  return recordJsonFromTail(parts.id, parts.seq, recordJsonTail(parts));
+}
+
+/**
+ * Everything of the record object after its id and seq, closing brace included: the part that
+ * can be written before the seq is known (a writer builds it before it takes the write lock).
+ */
+export function recordJsonTail(parts: Omit<RecordJsonParts, 'id' | 'seq'>): string {
   return (
-    `{"id":${JSON.stringify(parts.id)},"seq":${parts.seq},"content":${JSON.stringify(parts.content)},"tags":${parts.tagsJson},` +
+    `"content":${JSON.stringify(parts.content)},"tags":${parts.tagsJson},` +
     `"contextPath":${JSON.stringify(parts.contextPath)},"layer":${JSON.stringify(parts.layer)},"createdAt":${JSON.stringify(parts.createdAt)},` +
     `"recallCount":${parts.recallCount},"metadata":${parts.metadataJson},"key":${parts.key === null ? 'null' : JSON.stringify(parts.key)}}`
   );
+}
+
+/** The record object from its id, its seq and the rest as recordJsonTail() wrote it. */
+export function recordJsonFromTail(id: string, seq: number, tail: string): string {
+  return `{"id":${JSON.stringify(id)},"seq":${seq},${tail}`;
 }
 
 /** The record id a line is about (undefined for recall-counts and snapshot lines). */

@@ -169,10 +169,11 @@ export class SqliteEngine implements StoreEngine {
    * runs synchronously (BEGIN IMMEDIATE ... COMMIT), so neither is held across an await.
    */
   async write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]> {
+    const prepared = this.#writer.prepare(operations);
     const batch = await this.#underWriteLock('memhub write transaction', 'write', () => {
       hitFaultPoint('before-begin');
       const prune = this.#mirror.prunable();
-      const applied = this.#writer.apply(operations, prune);
+      const applied = this.#writer.apply(operations, prune, prepared);
       this.#mirror.pruned(prune);
       this.#checkpointer.checkpointIfLarge();
       return applied;

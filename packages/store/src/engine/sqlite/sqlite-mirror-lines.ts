@@ -1,4 +1,4 @@
-import { recordJsonText, type EncodedLine } from '../../mirror/mirror-line.js';
+import { recordJsonFromTail, recordJsonText, type EncodedLine } from '../../mirror/mirror-line.js';
 import type { RecordRow } from './sqlite-tables.js';
 
 /**
@@ -24,7 +24,16 @@ export function recordText(row: Omit<RecordRow, 'seq'> & { readonly seq: number 
 }
 
 export function rememberLine(seq: number, row: RecordRow, layer: string): EncodedLine {
-  return { seq, op: 'remember', recordId: row.id, text: `{"v":1,"seq":${seq},"op":"remember","record":${recordText(row, layer)}}\n` };
+  return rememberLineFromRecord(seq, row.id, recordText(row, layer));
+}
+
+/** The remember line of a new record whose JSON was put together ahead (see recordJsonTail()). */
+export function rememberLineFromTail(seq: number, id: string, recordTail: string): EncodedLine {
+  return rememberLineFromRecord(seq, id, recordJsonFromTail(id, seq, recordTail));
+}
+
+function rememberLineFromRecord(seq: number, id: string, recordJson: string): EncodedLine {
+  return { seq, op: 'remember', recordId: id, text: `{"v":1,"seq":${seq},"op":"remember","record":${recordJson}}\n` };
 }
 
 export function moveInLine(seq: number, row: RecordRow, layer: string, from: string): EncodedLine {

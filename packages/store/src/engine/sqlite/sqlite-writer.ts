@@ -5,8 +5,8 @@ import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidImportedRecord } from '../../validate-import.js';
 import type { ValidRecordInput } from '../../validate-record.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
-import { encodeLine, type EncodedLine } from '../../mirror/mirror-line.js';
-import { moveInLine, rememberLine } from './sqlite-mirror-lines.js';
+import { encodeLine, recordJsonTail, type EncodedLine } from '../../mirror/mirror-line.js';
+import { moveInLine, rememberLine, rememberLineFromTail } from './sqlite-mirror-lines.js';
 import { recordFromRow } from './sqlite-record.js';
 import { SqliteStatements, type ChangedRecord } from './sqlite-statements.js';
 import type { MirrorOp, RecordRow } from './sqlite-tables.js';
@@ -22,6 +22,24 @@ export interface AppliedBatch {
   /** This transaction's lines for each mirrored layer, as the mirror would read them back (see JsonlMirror.afterCommit). */
   readonly lines: ReadonlyMap<string, readonly EncodedLine[]>;
 }
+
+/**
+ * What a new record needs that does not depend on the database: its id, its time, its tags as
+ * JSON and, for a mirrored layer, its record JSON but for the seq. prepare() makes them before the
+ * write lock is taken, so that the lock is held for the SQL alone (they were a tenth of the hold
+ * at 64 records a commit).
+ */
+export interface PreparedRecord {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly createdAtIso: string;
+  readonly tagsJson: string;
+  /** recordJsonTail() of the record with a recall count of 0; undefined when its layer was not mirrored. */
+  readonly recordTail: string | undefined;
+}
+
+/** One PreparedRecord per remember of a batch, undefined for its other operations. */
+export type PreparedBatch = readonly (PreparedRecord | undefined)[];
 
 /** Which layers are mirrored, as `store_settings.mirror` says: every one, some, or none. */
 export type MirrorSelection = { readonly kind: 'all' } | { readonly kind: 'some'; readonly layers: ReadonlySet<string> } | { readonly kind: 'off' };
@@ -49,7 +67,7 @@ export function isMirrored(selection: MirrorSelection, layer: string): boolean {
 export class SqliteWriter {
   readonly #statements: SqliteStatements;
   readonly #applyInTransaction: Database.Transaction<
-    (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>) => AppliedBatch
+    (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch) => AppliedBatch
   >;
   /** State of the transaction in progress. */
   #lastSeq = 0;
@@ -61,21 +79,51 @@ export class SqliteWriter {
 
   constructor(db: Database.Database, statements: SqliteStatements) {
     this.#statements = statements;
-    this.#applyInTransaction = db.transaction((operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>) => {
-      const startSeq = this.#statements.lastSeq.get() as number;
-      this.#lastSeq = startSeq;
-      this.#mirror = parseMirrorSetting(this.#statements.mirrorSetting.get());
-      this.#touched = new Set();
-      this.#lines = new Map();
-      this.#run = undefined;
-      for (const [layer, through] of prune) {
-        this.#statements.pruneJournal.run(layer, through);
-        this.#statements.markPruned.run(layer, through);
-      }
-      const results = operations.map((operation) => this.#applyOne(operation));
-      this.#closeRun();
-      if (this.#lastSeq !== startSeq) this.#statements.setLastSeq.run(this.#lastSeq);
-      return { results, touchedLayers: this.#touched, startSeq, lines: this.#lines };
+    this.#applyInTransaction = db.transaction(
+      (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch) => {
+        const startSeq = this.#statements.lastSeq.get() as number;
+        this.#lastSeq = startSeq;
+        this.#mirror = parseMirrorSetting(this.#statements.mirrorSetting.get());
+        this.#touched = new Set();
+        this.#lines = new Map();
+        this.#run = undefined;
+        for (const [layer, through] of prune) {
+          this.#statements.pruneJournal.run(layer, through);
+          this.#statements.markPruned.run(layer, through);
+        }
+        const results = operations.map((operation, index) => this.#applyOne(operation, prepared[index]));
+        this.#closeRun();
+        if (this.#lastSeq !== startSeq) this.#statements.setLastSeq.run(this.#lastSeq);
+        return { results, touchedLayers: this.#touched, startSeq, lines: this.#lines };
+      },
+    );
+  }
+
+  /**
+   * Before the write lock: the id, time and JSON of each remember (see PreparedRecord), in the
+   * order of `operations`. Whether a layer is mirrored is taken from the last transaction's view
+   * of the setting; a transaction that finds otherwise builds what is missing itself.
+   */
+  prepare(operations: readonly WriteOperation[]): PreparedBatch {
+    const createdAt = Date.now();
+    const createdAtIso = new Date(createdAt).toISOString();
+    return operations.map((operation) => {
+      if (operation.kind !== 'remember') return undefined;
+      const { input } = operation;
+      const tagsJson = JSON.stringify(input.tags);
+      const recordTail = isMirrored(this.#mirror, input.layer)
+        ? recordJsonTail({
+            content: input.content,
+            tagsJson,
+            contextPath: input.contextPath,
+            layer: input.layer,
+            createdAt: createdAtIso,
+            recallCount: 0,
+            metadataJson: input.metadataJson,
+            key: input.key,
+          })
+        : undefined;
+      return { id: newRecordId(), createdAt, createdAtIso, tagsJson, recordTail };
     });
   }
 
@@ -83,14 +131,18 @@ export class SqliteWriter {
    * Runs under the flock: BEGIN IMMEDIATE, the pruning of journal rows already mirrored (layer ->
    * last seq appended), every operation in order, COMMIT.
    */
-  apply(operations: readonly WriteOperation[], prune: ReadonlyMap<string, number> = new Map()): AppliedBatch {
-    return this.#applyInTransaction.immediate(operations, prune);
+  apply(
+    operations: readonly WriteOperation[],
+    prune: ReadonlyMap<string, number> = new Map(),
+    prepared: PreparedBatch = this.prepare(operations),
+  ): AppliedBatch {
+    return this.#applyInTransaction.immediate(operations, prune, prepared);
   }
 
-  #applyOne(operation: WriteOperation): WriteResult {
+  #applyOne(operation: WriteOperation, prepared: PreparedRecord | undefined): WriteResult {
     switch (operation.kind) {
       case 'remember':
-        return this.#remember(operation.input);
+        return this.#remember(operation.input, prepared ?? (this.prepare([operation])[0] as PreparedRecord));
       case 'forget':
         return this.#forget(operation.id);
       case 'archive':
@@ -102,29 +154,37 @@ export class SqliteWriter {
     }
   }
 
-  #remember(input: ValidRecordInput): MemoryRecord {
+  #remember(input: ValidRecordInput, prepared: PreparedRecord): MemoryRecord {
     if (input.key !== null) {
       const existing = this.#statements.recordByKey.get(input.key);
       if (existing !== undefined) return recordFromRow(existing);
     }
-    return this.#insert(input, newRecordId(), Date.now(), 0);
+    return this.#insert(input, prepared, 0);
   }
 
   /** An exported record, kept as it was, unless its id or key is here already. */
   #import(record: ValidImportedRecord): MemoryRecord | null {
     if (this.#statements.recordById.get(record.id) !== undefined) return null;
     if (record.key !== null && this.#statements.recordByKey.get(record.key) !== undefined) return null;
-    return this.#insert(record, record.id, record.createdAt, record.recallCount);
+    const prepared = {
+      id: record.id,
+      createdAt: record.createdAt,
+      createdAtIso: new Date(record.createdAt).toISOString(),
+      tagsJson: JSON.stringify(record.tags),
+      recordTail: undefined,
+    };
+    return this.#insert(record, prepared, record.recallCount);
   }
 
   /** Inserts the row, its full-text entry, its tags and its journal row. */
-  #insert(input: ValidRecordInput, id: string, createdAt: number, recallCount: number): MemoryRecord {
+  #insert(input: ValidRecordInput, prepared: PreparedRecord, recallCount: number): MemoryRecord {
+    const { id, createdAt } = prepared;
     const row = {
       seq: this.#nextSeq(),
       id,
       layer: input.layer,
       content: input.content,
-      tags: JSON.stringify(input.tags),
+      tags: prepared.tagsJson,
       context_path: input.contextPath,
       metadata: input.metadataJson,
       idempotency_key: input.key,
@@ -134,7 +194,13 @@ export class SqliteWriter {
     this.#statements.insertRecord.run(...SqliteStatements.insertParameters(row));
     this.#statements.indexContent.run(row.seq, input.content);
     for (const tag of input.tags) this.#statements.insertTag.run(tag, row.seq);
-    if (this.#journalRemember(row.layer, row.seq)) this.#addLine(row.layer, rememberLine(row.seq, row, row.layer));
+    if (this.#journalRemember(row.layer, row.seq)) {
+      const line =
+        prepared.recordTail !== undefined && recallCount === 0
+          ? rememberLineFromTail(row.seq, id, prepared.recordTail)
+          : rememberLine(row.seq, row, row.layer);
+      this.#addLine(row.layer, line);
+    }
     // Built from what was just written rather than read back or parsed again: the tags array is
     // the validated copy, and the metadata is parsed from its JSON so that the caller gets its own.
     return {
@@ -144,7 +210,7 @@ export class SqliteWriter {
       tags: input.tags,
       contextPath: input.contextPath,
       layer: input.layer,
-      createdAt: new Date(createdAt).toISOString(),
+      createdAt: prepared.createdAtIso,
       recallCount,
       metadata: input.metadataJson === '{}' ? {} : (JSON.parse(input.metadataJson) as Record<string, unknown>),
       key: input.key,
