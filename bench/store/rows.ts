@@ -60,6 +60,11 @@ export interface RowResult {
   readonly latencyUs: { readonly p50: number; readonly p99: number; readonly max: number };
   /** Records in the database after the writers closed, against what should be there. */
   readonly count: { readonly expected: number; readonly actual: number | undefined };
+  /**
+   * memhub on SQLite: the share of the wall time that some process held the store's write lock
+   * (the processes' hold times added up, over the wall time); undefined for the other rows.
+   */
+  readonly lockBusy: number | undefined;
   /** memhub rows: WAL checkpoints of all processes, and the largest WAL a process saw at its end. */
   readonly checkpoints: { readonly completed: number; readonly starved: number; readonly walBytes: number } | undefined;
   /** Why the row stopped early, when it did. */
@@ -158,6 +163,7 @@ function summarise(
   const latencies = reports.flatMap((report) => report.latenciesUs).sort((a, b) => a - b);
   const written = sum((report) => report.written);
   const withCheckpoints = reports.flatMap((report) => (report.checkpoints === undefined ? [] : [report.checkpoints]));
+  const lockHeld = reports.flatMap((report) => (report.lockHeldMs === undefined ? [] : [report.lockHeldMs]));
   return {
     plan,
     wallMs,
@@ -174,6 +180,10 @@ function summarise(
       max: latencies.length === 0 ? Number.NaN : (latencies[latencies.length - 1] as number),
     },
     count,
+    lockBusy:
+      failure === undefined && reports.length > 0 && lockHeld.length === reports.length
+        ? lockHeld.reduce((total, ms) => total + ms, 0) / wallMs
+        : undefined,
     checkpoints:
       withCheckpoints.length === 0
         ? undefined

@@ -186,6 +186,7 @@ function table(results: Results): string {
         ceiling === undefined ? '' : `${formatRatio(row.recordsPerSecond / results.rate(ceiling, 1))} of ${ceiling}`,
         naive === undefined ? '' : formatRatio(row.latencyUs.max / naive.latencyUs.max),
         mirrorOff === undefined ? '' : formatShare(1 - row.recordsPerSecond / mirrorOff.recordsPerSecond),
+        row.lockBusy === undefined ? '' : formatShare(row.lockBusy),
         row.count.actual === undefined
           ? `FAIL unreadable/${formatCount(row.count.expected)}`
           : `${countVerdict(row)} ${formatCount(row.count.actual)}/${formatCount(row.count.expected)}`,
@@ -209,6 +210,7 @@ function table(results: Results): string {
       { heading: 'vs ceiling', align: 'right' },
       { heading: 'max vs 3c', align: 'right' },
       { heading: 'mirror cost', align: 'right' },
+      { heading: 'lock held', align: 'right' },
       { heading: 'records in db', align: 'right' },
     ],
     rows,
@@ -326,7 +328,8 @@ async function main(): Promise<void> {
     console.log(
       `p50/p99/max: latency of each call (remember(), or one transaction), over all processes. (*) 3b's are per ` +
         `transaction of ${formatCount(settings.batch)} records. vs ceiling: records/s / the named single-process row's. ` +
-        `max vs 3c: max latency / 3c's at the same P.`,
+        `max vs 3c: max latency / 3c's at the same P. lock held: the share of the wall time in which a process held the ` +
+        "store's write lock (memhub on SQLite): near 100%, the lock is what limits the row; below, the writers' own work and the hand-offs.",
     );
     for (const line of notes(results)) console.log(line);
     console.log('');

@@ -71,6 +71,12 @@ export interface WriterReport {
    * with 0.1 us steps, timed with process.hrtime, failed calls included.
    */
   readonly latenciesUs: readonly number[];
+  /**
+   * memhub on SQLite only: how long this process held the store's write lock during the run, in
+   * milliseconds (@memhub/lock's hold.totalMs). Added up over the processes and divided by the
+   * wall time, it says how busy the lock was.
+   */
+  readonly lockHeldMs?: number;
   /** memhub only: this process's WAL checkpoints (stats().checkpoints) and the WAL's size at the end. */
   readonly checkpoints?: { readonly completed: number; readonly starved: number; readonly walBytes: number };
 }

@@ -30,6 +30,8 @@ interface Writer {
 class Tally {
   readonly latenciesUs: number[] = [];
   transactions = 0;
+  /** memhub on SQLite: milliseconds the store's write lock was held by this process. */
+  lockHeldMs: number | undefined;
   written = 0;
   busyErrors = 0;
   otherErrors = 0;
@@ -47,11 +49,13 @@ class Tally {
   }
 }
 
-/** How many times this process has taken a store's write lock: once per group-commit transaction. */
-function storeLockAcquisitions(): number {
-  return lockMetrics()
-    .filter((metrics) => metrics.path.endsWith('memory.db.lock'))
-    .reduce((sum, metrics) => sum + metrics.acquisitions, 0);
+/** This process's use of the store's write lock so far: acquisitions (one per group-commit transaction) and time held. */
+function storeLockUse(): { acquisitions: number; heldMs: number } {
+  const locks = lockMetrics().filter((metrics) => metrics.path.endsWith('memory.db.lock'));
+  return {
+    acquisitions: locks.reduce((sum, metrics) => sum + metrics.acquisitions, 0),
+    heldMs: locks.reduce((sum, metrics) => sum + metrics.hold.totalMs, 0),
+  };
 }
 
 async function openMemhubWriter(spec: WriterSpec): Promise<Writer> {
@@ -62,7 +66,7 @@ async function openMemhubWriter(spec: WriterSpec): Promise<Writer> {
     spec.postgres === undefined ? { dir: spec.path, mirror: spec.mirror } : { url: spec.postgres.url, schema: spec.postgres.schema },
   );
   // One write transaction per group commit: the flock's acquisitions on SQLite, the engine's count on PostgreSQL.
-  const transactionsSoFar = async () => (spec.postgres === undefined ? storeLockAcquisitions() : ((await store.stats()).writeTransactions ?? 0));
+  const transactionsSoFar = async () => (spec.postgres === undefined ? storeLockUse().acquisitions : ((await store.stats()).writeTransactions ?? 0));
   const rememberOne = async (record: BenchRecord, tally: Tally) => {
     const start = hrtime.bigint();
     try {
@@ -83,8 +87,10 @@ async function openMemhubWriter(spec: WriterSpec): Promise<Writer> {
         for (let record = records[next++]; record !== undefined; record = records[next++]) await rememberOne(record, tally);
       };
       const transactionsBefore = await transactionsSoFar();
+      const heldBefore = storeLockUse().heldMs;
       await Promise.all(Array.from({ length: Math.max(1, spec.inFlight) }, lane));
       tally.transactions = (await transactionsSoFar()) - transactionsBefore;
+      if (spec.postgres === undefined) tally.lockHeldMs = storeLockUse().heldMs - heldBefore;
       return tally;
     },
     async extra() {
@@ -206,6 +212,7 @@ async function main(): Promise<void> {
         firstError: tally.firstError,
         elapsedMs,
         latenciesUs: tally.latenciesUs,
+        ...(tally.lockHeldMs === undefined ? {} : { lockHeldMs: tally.lockHeldMs }),
         ...(await writer.extra()),
       };
       process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(report)}\n`);

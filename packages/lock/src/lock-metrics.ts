@@ -3,6 +3,8 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 /** Percentiles of a set of durations, in milliseconds. */
 export interface DurationSummary {
   readonly count: number;
+  /** The durations added up: with `hold`, how long this thread has held the lock in all. */
+  readonly totalMs: number;
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
@@ -43,13 +45,18 @@ export class LockMetrics {
   wokenByRelease = 0;
   readonly #wait: RecordableHistogram = createHistogram();
   readonly #hold: RecordableHistogram = createHistogram();
+  /** Exact sums: a histogram's mean is only as precise as its buckets. */
+  #waitTotalMs = 0;
+  #holdTotalMs = 0;
 
   recordWait(milliseconds: number): void {
     this.#wait.record(Math.max(1, Math.round(milliseconds * NS_PER_MS)));
+    this.#waitTotalMs += milliseconds;
   }
 
   recordHold(milliseconds: number): void {
     this.#hold.record(Math.max(1, Math.round(milliseconds * NS_PER_MS)));
+    this.#holdTotalMs += milliseconds;
   }
 
   snapshot(path: string): LockMetricsSnapshot {
@@ -60,17 +67,18 @@ export class LockMetrics {
       timeouts: this.timeouts,
       aborts: this.aborts,
       wokenByRelease: this.wokenByRelease,
-      wait: summarise(this.#wait),
-      hold: summarise(this.#hold),
+      wait: summarise(this.#wait, this.#waitTotalMs),
+      hold: summarise(this.#hold, this.#holdTotalMs),
     };
   }
 }
 
-function summarise(histogram: RecordableHistogram): DurationSummary {
+function summarise(histogram: RecordableHistogram, totalMs: number): DurationSummary {
   const count = histogram.count;
-  if (count === 0) return { count: 0, p50: 0, p99: 0, max: 0 };
+  if (count === 0) return { count: 0, totalMs: 0, p50: 0, p99: 0, max: 0 };
   return {
     count,
+    totalMs,
     p50: histogram.percentile(50) / NS_PER_MS,
     p99: histogram.percentile(99) / NS_PER_MS,
     max: histogram.max / NS_PER_MS,
