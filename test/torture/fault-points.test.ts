@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,7 @@ afterEach(() => {
 });
 
 /** Runs the victim with the fault point armed; resolves with what it acknowledged once it died of it. */
-async function runUntilFault(fault: string, scenario: 'write' | 'recall' | 'open' | 'rebuild'): Promise<{ seq: number; id: string }[]> {
+async function runUntilFault(fault: string, scenario: 'write' | 'recall' | 'open' | 'rebuild' | 'archive-forget'): Promise<{ seq: number; id: string }[]> {
   const victim = new FixtureProcess(VICTIM, [dir, scenario], { MEMHUB_FAULT: fault });
   children.push(victim);
   const ending = await victim.exited();
@@ -132,6 +132,22 @@ describe('fault points: a process that dies at each step of the write path leave
       await store.close();
     }
     await expectHealed([]);
+  });
+
+  it('after COMMIT of records moved to the archive and forgotten: the catch-up passes the changes that have no line left', async () => {
+    const store = await openStore({ dir });
+    await store.rememberMany(Array.from({ length: 40 }, (_, index) => ({ content: `moved and forgotten ${index}` })));
+    await store.close();
+    await runUntilFault('after-commit', 'archive-forget');
+
+    const reopened = await openStore({ dir });
+    const kept = await reopened.remember({ content: 'archived after the crash' });
+    expect(await reopened.archive({ ids: [kept.id] })).toBe(1);
+    await reopened.close();
+    const archiveLines = readFileSync(join(dir, 'layers', 'archive.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { op: string; id?: string; record?: { id: string } });
+    expect(archiveLines.filter((line) => line.op === 'forget')).toHaveLength(40);
+    expect(archiveLines.at(-1)).toMatchObject({ op: 'move-in', record: { id: kept.id } });
+    await expectHealed([kept]);
   });
 
   it('during a recall-count flush', async () => {

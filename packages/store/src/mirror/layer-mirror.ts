@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { openLock, type FileLock } from '@memhub/lock';
-import { recordFields } from '../record-json.js';
 import type { StoreLogger } from '../store-logger.js';
 import type { LayerVerifyReport } from '../verify-report.js';
 import { hitFaultPoint } from '../fault-points.js';
@@ -8,8 +7,9 @@ import { LayerFile } from './layer-file.js';
 import { LayerIndex, type IndexEntry, type IndexLookup } from './layer-index.js';
 import { encodeLine, parseMirrorLine, type EncodedLine } from './mirror-line.js';
 import type { MirrorSource } from './mirror-source.js';
-import { MirrorReplay } from './mirror-replay.js';
+import { MirrorReplay, recordDigest } from './mirror-replay.js';
 import { quarantine, quarantinedCount } from './quarantine.js';
+import { PageSizer } from '../page-sizer.js';
 
 export interface LayerMirrorOptions {
   /** The store's `layers/` folder. */
@@ -39,8 +39,6 @@ export interface LayerMirrorCounters {
 const INDEX_EVERY_LINES = 1_000;
 const INDEX_EVERY_BYTES = 4 * 1024 * 1024;
 const INDEX_EVERY_MS = 2_000;
-/** Journal rows read per query while catching up. */
-const CATCH_UP_PAGE = 1_000;
 /** Snapshot lines written per append while rebuilding. */
 const REBUILD_CHUNK_BYTES = 1024 * 1024;
 /** At most this many ids and bad lines are listed in a verify report (all are counted). */
@@ -154,13 +152,17 @@ export class LayerMirror {
       }
     }
     let appended = false;
+    const pages = new PageSizer();
+    let after = this.#cursor?.seq ?? 0;
     for (;;) {
-      const lines = source.changesAfter(this.layer, this.#cursor?.seq ?? 0, CATCH_UP_PAGE);
-      if (lines.length > 0) {
-        this.#append(lines);
+      const page = source.changesAfter(this.layer, after, pages.size);
+      pages.measured(page.lines.length, page.lines.reduce((chars, line) => chars + line.text.length, 0));
+      if (page.lines.length > 0) {
+        this.#append(page.lines);
         appended = true;
       }
-      if (lines.length < CATCH_UP_PAGE) break;
+      if (page.complete) break;
+      after = page.lastSeq;
     }
     if (appended) this.#finishAppend();
     else this.appendedThrough = this.#cursor?.seq ?? 0;
@@ -245,7 +247,7 @@ export class LayerMirror {
           continue;
         }
         replay.records.delete(record.id);
-        if (JSON.stringify(recordFields(mirrored)) !== JSON.stringify(recordFields({ ...record, layer: this.layer }))) different.push(record.id);
+        if (mirrored.recallCount !== record.recallCount || mirrored.digest !== recordDigest(record, this.layer)) different.push(record.id);
       }
       const extra = [...replay.records.keys()];
       return {

@@ -1,14 +1,33 @@
+import { createHash } from 'node:crypto';
 import type { MemoryRecord } from '../memory-record.js';
+import { recordFields } from '../record-json.js';
 import { MirrorLineError, parseMirrorLine, type MirrorLine } from './mirror-line.js';
 
 /**
+ * What a replay keeps of a record: a digest of its fields (recall count aside) and its recall
+ * count, not the record itself, so that verifying a layer of many large records holds a few dozen
+ * bytes per record in memory, never their content.
+ */
+export interface ReplayedRecord {
+  readonly digest: string;
+  readonly recallCount: number;
+}
+
+/** The digest a replay keeps of a record in `layer`; verify() compares the database's records by it. */
+export function recordDigest(record: MemoryRecord, layer: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify(recordFields({ ...record, layer, recallCount: 0 })))
+    .digest('base64');
+}
+
+/**
  * A layer's records as its mirror lines add up to, fed one line at a time in file order (the
- * file is never held in memory, only the resulting records). Lines that are not mirror lines
- * are noted with their line number, byte offset and reason, and otherwise skipped.
+ * file is never held in memory, nor the records' content: see ReplayedRecord). Lines that are not
+ * mirror lines are noted with their line number, byte offset and reason, and otherwise skipped.
  */
 export class MirrorReplay {
   readonly layer: string;
-  readonly records = new Map<string, MemoryRecord>();
+  readonly records = new Map<string, ReplayedRecord>();
   readonly badLines: { readonly lineNumber: number; readonly offset: number; readonly reason: string }[] = [];
   /** Lines whose seq was not above the previous line's. */
   outOfOrder = 0;
@@ -42,13 +61,13 @@ export class MirrorReplay {
  * and totals only grow), so a line applied twice, or a record line written later than a
  * recall-count line, never makes a count go wrong.
  */
-export function applyMirrorLine(records: Map<string, MemoryRecord>, line: MirrorLine, layer: string): void {
+export function applyMirrorLine(records: Map<string, ReplayedRecord>, line: MirrorLine, layer: string): void {
   switch (line.op) {
     case 'remember':
     case 'move-in': {
       const known = records.get(line.record.id);
       const recallCount = Math.max(known?.recallCount ?? 0, line.record.recallCount);
-      records.set(line.record.id, { ...line.record, layer, recallCount });
+      records.set(line.record.id, { digest: recordDigest(line.record, layer), recallCount });
       return;
     }
     case 'forget':

@@ -11,6 +11,7 @@ import { asConnectionError, isLockTimeout } from './postgres-errors.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 import { createPool } from './postgres-pool.js';
 import { findRecords } from './postgres-recall.js';
+import { PageSizer } from '../../page-sizer.js';
 import { recordFromRow } from './postgres-record.js';
 import { MINIMUM_SERVER_VERSION, migrateSchema } from './postgres-schema.js';
 import { RECORD_COLUMNS, type PostgresTables } from './postgres-tables.js';
@@ -32,8 +33,6 @@ export interface PostgresEngineStats extends EngineStats {
   readonly writeTransactions: number;
 }
 
-/** Records read per query by records(): one short query each. */
-const RECORDS_PAGE = 500;
 
 /**
  * The server engine: the store's tables in one schema of a PostgreSQL database, reached through a
@@ -128,14 +127,18 @@ export class PostgresEngine implements StoreEngine {
     };
   }
 
+  /** Every record in seq order, a page at a time (one short query each, sized by PageSizer). */
   async *records(): AsyncIterable<MemoryRecord> {
+    const pages = new PageSizer();
     let after = 0;
     for (;;) {
+      const limit = pages.size;
       const page = await this.#read(() =>
-        this.#db.selectFrom('records').select(RECORD_COLUMNS).where('seq', '>', after).orderBy('seq').limit(RECORDS_PAGE).execute(),
+        this.#db.selectFrom('records').select(RECORD_COLUMNS).where('seq', '>', after).orderBy('seq').limit(limit).execute(),
       );
+      pages.measured(page.length, page.reduce((chars, row) => chars + row.content.length, 0));
       for (const row of page) yield recordFromRow(row);
-      if (page.length < RECORDS_PAGE) return;
+      if (page.length < limit) return;
       after = (page[page.length - 1] as (typeof page)[number]).seq;
     }
   }

@@ -8,6 +8,7 @@ import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
 import type { EngineVerifyReport } from '../../verify-report.js';
 import { hitFaultPoint } from '../../fault-points.js';
+import { PageSizer } from '../../page-sizer.js';
 import { highestSeqInLayerFiles, JsonlMirror, type LayerMirrorStats } from '../../mirror/jsonl-mirror.js';
 import type { IndexLookup } from '../../mirror/layer-index.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
@@ -50,8 +51,6 @@ export interface SqliteEngineStats extends EngineStats {
 }
 
 export const DATABASE_FILE = 'memory.db';
-/** Records read per query by records(): one short read transaction each. */
-const RECORDS_PAGE = 500;
 export const WRITE_LOCK_FILE = 'memory.db.lock';
 
 /**
@@ -211,12 +210,16 @@ export class SqliteEngine implements StoreEngine {
     };
   }
 
+  /** Every record in seq order, a page at a time (one short read transaction each, sized by PageSizer). */
   async *records(): AsyncIterable<MemoryRecord> {
+    const pages = new PageSizer();
     let after = 0;
     for (;;) {
-      const page = this.#reading('read the records', () => this.#statements.recordsAfter.all(after, RECORDS_PAGE));
+      const limit = pages.size;
+      const page = this.#reading('read the records', () => this.#statements.recordsAfter.all(after, limit));
+      pages.measured(page.length, page.reduce((chars, row) => chars + row.content.length, 0));
       for (const row of page) yield recordFromRow(row);
-      if (page.length < RECORDS_PAGE) return;
+      if (page.length < limit) return;
       after = (page[page.length - 1] as (typeof page)[number]).seq;
     }
   }

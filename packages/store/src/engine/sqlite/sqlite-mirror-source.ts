@@ -1,15 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { MemoryRecord } from '../../memory-record.js';
 import { encodeLine, type EncodedLine } from '../../mirror/mirror-line.js';
-import type { MirrorSource } from '../../mirror/mirror-source.js';
+import type { ChangesPage, MirrorSource } from '../../mirror/mirror-source.js';
 import { queryBuilder } from './sqlite-query-builder.js';
 import { moveInLine, rememberLine } from './sqlite-mirror-lines.js';
 import { recordFromRow } from './sqlite-record.js';
 import type { JournalRow, SqliteStatements } from './sqlite-statements.js';
 import type { RecordRow } from './sqlite-tables.js';
 import { isMirrored, parseMirrorSetting } from './sqlite-writer.js';
-
-const PAGE = 1000;
 
 /**
  * The mirror's view of the SQLite database: the journal's changes as lines to append (joined with
@@ -31,13 +29,14 @@ export class SqliteMirrorSource implements MirrorSource {
     this.#layersWithRecords = distinctLayers('records');
   }
 
-  changesAfter(layer: string, afterSeq: number, limit: number): EncodedLine[] {
+  changesAfter(layer: string, afterSeq: number, limit: number): ChangesPage {
+    const rows = this.#statements.journalAfter.all({ layer, after: afterSeq, limit });
     const lines: EncodedLine[] = [];
-    for (const row of this.#statements.journalAfter.all({ layer, after: afterSeq, limit })) {
+    for (const row of rows) {
       const line = lineOfJournalRow(layer, row);
       if (line !== undefined) lines.push(line);
     }
-    return lines;
+    return { lines, lastSeq: rows[rows.length - 1]?.line_seq ?? afterSeq, complete: rows.length < limit };
   }
 
   prunedThrough(layer: string): number {
@@ -60,14 +59,14 @@ export class SqliteMirrorSource implements MirrorSource {
     return this.#statements.journalBetween.get({ layer, after, upTo }) !== undefined;
   }
 
+  /**
+   * The layer's records in seq order, one row at a time (a record may be as large as the content
+   * limit, 1 MiB by default, so no page of them is held). The statement stays open while the
+   * caller iterates, so the caller runs no other statement on this connection meanwhile: verify
+   * and rebuild only compare and write files, inside one read transaction.
+   */
   *#layerRows(layer: string): Iterable<RecordRow> {
-    let after = 0;
-    for (;;) {
-      const page = this.#statements.layerRecordsAfter.all(layer, after, PAGE);
-      yield* page;
-      if (page.length < PAGE) return;
-      after = (page[page.length - 1] as RecordRow).seq;
-    }
+    yield* this.#statements.layerRecordsAfter.iterate(layer, 0, -1);
   }
 
   inReadTransaction<T>(read: () => T): T {
