@@ -24,7 +24,7 @@ const largeContent = (index: number) => `large ${index} ${'abcdefgh'.repeat(130_
 const HEAP_MIB = 48;
 
 describe('reading a store whose records outweigh the heap', { timeout: 120_000 }, () => {
-  it('verify(), export() and import() hold one record at a time (or a small page), not the store: they run in a heap half its size', async () => {
+  it('verify(), export(), import() and rebuildFromMirror() hold one record at a time (or a small page), not the store: they run in a heap half its size', async () => {
     const store = await openStore({ dir });
     for (let index = 0; index < LARGE; index += 8) {
       await store.rememberMany(Array.from({ length: 8 }, (_, offset) => ({ content: largeContent(index + offset), layer: offset % 2 ? 'application' : 'big' })));
@@ -38,11 +38,12 @@ describe('reading a store whose records outweigh the heap', { timeout: 120_000 }
     children.push(reader);
     const ending = await reader.exited();
     expect(ending, reader.stderr.slice(0, 2_000)).toBe(0);
-    const result = JSON.parse(reader.lines.at(-1) ?? '{}') as { records: number; problems: unknown[]; lines: number; bytes: number; imported: number };
+    const result = JSON.parse(reader.lines.at(-1) ?? '{}') as { records: number; problems: unknown[]; lines: number; bytes: number; imported: number; rebuilt: number };
     expect(result.records).toBe(LARGE + 200);
     expect(result.problems).toEqual([]);
     expect(result.lines).toBe(LARGE + 200);
     expect(result.bytes).toBeGreaterThan(LARGE * 1_000_000);
     expect(result.imported).toBe(LARGE + 200);
+    expect(result.rebuilt).toBe(LARGE + 200);
   });
 });

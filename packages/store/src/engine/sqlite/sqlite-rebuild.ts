@@ -42,8 +42,9 @@ export class StoreRebuildRefusedError extends StoreError {
   }
 }
 
-/** Lines applied per transaction. */
+/** Lines applied per transaction, or fewer once their records hold BATCH_CHARS of content (records may be 1 MiB each). */
 const BATCH = 2_000;
+const BATCH_CHARS = 4 * 1024 * 1024;
 
 /**
  * Recreates a lost or corrupt `memory.db` from the store's JSONL layer mirrors: every record with
@@ -177,9 +178,11 @@ async function replayLayers(db: Database.Database, folder: string, layers: reado
   for (const cursor of cursors) await advance(cursor);
   const apply = new LineApplier(db);
   let batch: { line: MirrorLine; layer: string }[] = [];
+  let batchChars = 0;
   const flush = () => {
     const lines = batch;
     batch = [];
+    batchChars = 0;
     db.transaction(() => {
       for (const { line, layer } of lines) apply.line(line, layer);
     }).immediate();
@@ -190,8 +193,10 @@ async function replayLayers(db: Database.Database, folder: string, layers: reado
       if (cursor.head !== undefined && (next === undefined || cursor.head.seq < (next.head as MirrorLine).seq)) next = cursor;
     }
     if (next === undefined) break;
-    batch.push({ line: next.head as MirrorLine, layer: next.layer });
-    if (batch.length >= BATCH) {
+    const line = next.head as MirrorLine;
+    batch.push({ line, layer: next.layer });
+    if (line.op === 'remember' || line.op === 'move-in') batchChars += line.record.content.length;
+    if (batch.length >= BATCH || batchChars >= BATCH_CHARS) {
       flush();
       hitFaultPoint('rebuild-mid-replay');
     }
