@@ -3,13 +3,13 @@ import { openLock, type FileLock } from '@memhub/lock';
 import type { StoreLogger } from '../store-logger.js';
 import type { LayerVerifyReport } from '../verify-report.js';
 import { hitFaultPoint } from '../fault-points.js';
+import { PageSizer } from '../page-sizer.js';
 import { LayerFile } from './layer-file.js';
 import { LayerIndex, type IndexEntry, type IndexLookup } from './layer-index.js';
 import { encodeLine, parseMirrorLine, type EncodedLine } from './mirror-line.js';
 import type { MirrorSource } from './mirror-source.js';
 import { MirrorReplay, recordDigest } from './mirror-replay.js';
 import { quarantine, quarantinedCount } from './quarantine.js';
-import { PageSizer } from '../page-sizer.js';
 
 export interface LayerMirrorOptions {
   /** The store's `layers/` folder. */

@@ -6,12 +6,12 @@ import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
 import type { EngineVerifyReport } from '../../verify-report.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
+import { PageSizer } from '../../page-sizer.js';
 import { layerTotals, type EngineStats, type StoreEngine } from '../store-engine.js';
 import { asConnectionError, isLockTimeout } from './postgres-errors.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 import { createPool } from './postgres-pool.js';
 import { findRecords } from './postgres-recall.js';
-import { PageSizer } from '../../page-sizer.js';
 import { recordFromRow } from './postgres-record.js';
 import { MINIMUM_SERVER_VERSION, migrateSchema } from './postgres-schema.js';
 import { RECORD_COLUMNS, type PostgresTables } from './postgres-tables.js';
@@ -32,7 +32,6 @@ export interface PostgresEngineStats extends EngineStats {
   /** Write transactions this store object has committed (one per group-commit batch). */
   readonly writeTransactions: number;
 }
-
 
 /**
  * The server engine: the store's tables in one schema of a PostgreSQL database, reached through a

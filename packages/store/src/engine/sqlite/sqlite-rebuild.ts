@@ -3,11 +3,11 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { kernelLockHolders, openLock } from '@memhub/lock';
 import Database from 'better-sqlite3';
 import { StoreError, StoreValidationError } from '../../errors.js';
+import { hitFaultPoint } from '../../fault-points.js';
 import { LAYERS_FOLDER, layerFilesIn } from '../../mirror/jsonl-mirror.js';
 import { MirrorLineError, parseMirrorLine, type MirrorLine } from '../../mirror/mirror-line.js';
 import { ndjsonLines } from '../../ndjson-lines.js';
 import { DATABASE_FILE, WRITE_LOCK_FILE } from './sqlite-engine.js';
-import { hitFaultPoint } from '../../fault-points.js';
 import { isCurrentSchema, migrateSchema, openSqliteConnection, type Durability } from './sqlite-database.js';
 import { markRebuildFinished, markRebuildStarted, unfinishedRebuildStartedAt } from './sqlite-settings.js';
 

@@ -31,6 +31,7 @@ export interface AppliedBatch {
  */
 export interface PreparedRecord {
   readonly id: string;
+  /** When the batch was prepared, right before the write lock was asked for: the time of the call, not of its commit. */
   readonly createdAt: number;
   readonly createdAtIso: string;
   readonly tagsJson: string;
