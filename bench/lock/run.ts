@@ -14,9 +14,11 @@ import { describeMachine } from '../shared/machine.js';
 import { measureThroughput, type ThroughputResult } from './measure-throughput.js';
 import { formatCount, formatMicroseconds, formatPercent, formatRatio } from '../shared/number-format.js';
 import { formatTable } from '../shared/text-table.js';
+import { scriptArguments } from '../shared/script-arguments.js';
 import { createUncontendedCases, type UncontendedCase, type UncontendedCaseId } from './uncontended-cases.js';
 
 const { values: flags } = parseArgs({
+  args: scriptArguments(),
   options: {
     repetitions: { type: 'string', default: '5' },
     'repetition-ms': { type: 'string', default: '500' },

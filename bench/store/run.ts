@@ -12,12 +12,14 @@ import { parseArgs } from 'node:util';
 import { describeMachine } from '../shared/machine.js';
 import { formatCount, formatMicroseconds, formatRatio } from '../shared/number-format.js';
 import { formatTable } from '../shared/text-table.js';
+import { scriptArguments } from '../shared/script-arguments.js';
 import { writeStoreChart } from './chart.js';
 import { DEFAULT_POSTGRES_URL } from './postgres-target.js';
 import { CONTENT_BYTES } from './records.js';
 import { runRow, type RowId, type RowPlan, type RowResult } from './rows.js';
 
 const { values: flags } = parseArgs({
+  args: scriptArguments(),
   options: {
     processes: { type: 'string', default: '1,2,4,8' },
     records: { type: 'string', default: '3000' },
