@@ -125,13 +125,14 @@ export class SqliteEngine implements StoreEngine {
     try {
       db = openSqliteConnection(join(options.dir, DATABASE_FILE), options.durability, options.busyTimeoutMs);
       const connection = db;
-      refuseUnfinishedRebuild(connection, options.dir);
+      const currentSchema = isCurrentSchema(connection);
+      if (currentSchema) refuseUnfinishedRebuild(connection, options.dir);
       // Most opens change nothing: the schema is current, the mirror setting is as asked, no
       // layer file is ahead of the database. Those take no lock and write nothing, so a store
       // opens even while another process holds its write lock for a long time.
       const highestMirrored = highestSeqInLayerFiles(options.dir);
       const settled =
-        isCurrentSchema(connection) &&
+        currentSchema &&
         (options.mirror === undefined || currentMirrorSetting(connection) === options.mirror) &&
         highestMirrored <= lastSeqOf(connection);
       if (!settled) {
@@ -288,10 +289,10 @@ export class SqliteEngine implements StoreEngine {
 
 /**
  * A database left by a rebuildFromMirror() that was cut off holds only part of the mirror: opened
- * as a store, it would look like a store that lost records. Run the rebuild again instead.
+ * as a store, it would look like a store that lost records. Run the rebuild again instead. Only
+ * on the current schema (a rebuild always writes it).
  */
 function refuseUnfinishedRebuild(db: Database.Database, dir: string): void {
-  if (!isCurrentSchema(db)) return;
   const startedAt = unfinishedRebuildStartedAt(db);
   if (startedAt === undefined) return;
   throw new StoreCorruptError(
