@@ -34,6 +34,8 @@ const anyText = fc.string({ unit: 'binary', maxLength: 60 });
 const validContent = fc.oneof(
   { weight: 5, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: MAX_CONTENT_BYTES }) },
+  // Near the byte limit in characters of 1 to 4 UTF-8 bytes: the limit is on bytes, not characters.
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1000, maxLength: 1400 }) },
   { weight: 1, arbitrary: fc.constantFrom('\u0000', 'a\u0000b', 'line\nbreak\r\n', '\u2028\u2029', '"quoted" \\ back', '😀👍🏽', 'e\u0301') },
 ).filter((content) => content.trim() !== '' && Buffer.byteLength(content) <= MAX_CONTENT_BYTES);
 const validTag = fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }).filter((tag) => tag.trim() !== '' && !tag.includes('\0'));
@@ -99,7 +101,18 @@ describe('fuzz: remember, rememberMany and recall', () => {
 
   /** One field broken in one way: the field the error must name. */
   const brokenInput: fc.Arbitrary<{ input: unknown; field: string }> = fc.oneof(
-    fc.oneof(fc.constant(''), fc.constant('   \n\t'), fc.constant(42), fc.constant(null), loneSurrogate, fc.constant('x'.repeat(MAX_CONTENT_BYTES + 1))).map((content) => ({ input: { content }, field: 'content' })),
+    fc
+      .oneof(
+        fc.constant(''),
+        fc.constant('   \n\t'),
+        fc.constant(42),
+        fc.constant(null),
+        loneSurrogate,
+        fc.constant('x'.repeat(MAX_CONTENT_BYTES + 1)),
+        fc.constant('€'.repeat(Math.floor(MAX_CONTENT_BYTES / 3) + 1)),
+        fc.string({ unit: 'binary', minLength: 1100, maxLength: 2100 }).filter((content) => Buffer.byteLength(content) > MAX_CONTENT_BYTES),
+      )
+      .map((content) => ({ input: { content }, field: 'content' })),
     fc.oneof(fc.constant('tag'), fc.constant({}), fc.constant(Array.from({ length: 65 }, (_, index) => `t${index}`))).map((tags) => ({ input: { content: 'c', tags }, field: 'tags' })),
     fc
       .oneof(fc.constant(''), fc.constant(' '), fc.constant('a\0b'), loneSurrogate, fc.constant(7), fc.constant('x'.repeat(201)))

@@ -61,15 +61,24 @@ export function validateRecordInput(input: unknown, limits: RecordLimits, fieldP
 
 const KNOWN_FIELDS = new Set(['content', 'tags', 'contextPath', 'layer', 'metadata', 'key']);
 
+/**
+ * A character that trim() would keep (\s is the same set: WhiteSpace and LineTerminator). Found
+ * in the first few characters of any real content, where `trim() === ''` copied the whole string.
+ */
+const NOT_WHITE_SPACE = /\S/;
+
 function validateContent(content: unknown, limits: RecordLimits, field: string): string {
   if (typeof content !== 'string') throw new StoreValidationError(field, `expected a string, got ${describe(content)}`);
-  if (content.trim() === '') throw new StoreValidationError(field, 'is empty');
+  if (!NOT_WHITE_SPACE.test(content)) throw new StoreValidationError(field, 'is empty');
   if (!content.isWellFormed()) {
     throw new StoreValidationError(field, 'contains a lone surrogate, which is not valid Unicode and cannot be stored as UTF-8');
   }
-  const bytes = Buffer.byteLength(content, 'utf8');
-  if (bytes > limits.maxContentBytes) {
-    throw new StoreValidationError(field, `is ${bytes} bytes, over the limit of ${limits.maxContentBytes}`);
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit: only a content that might be over the limit is counted.
+  if (content.length * 3 > limits.maxContentBytes) {
+    const bytes = Buffer.byteLength(content, 'utf8');
+    if (bytes > limits.maxContentBytes) {
+      throw new StoreValidationError(field, `is ${bytes} bytes, over the limit of ${limits.maxContentBytes}`);
+    }
   }
   return content;
 }
