@@ -45,6 +45,9 @@ export async function measurePairedRounds(options: {
       measured = await runRow(options.measured, folder, options.timeouts);
       ceiling = await runRow(options.ceiling, folder, options.timeouts);
     }
+    for (const row of [measured, ceiling]) {
+      if (row.failure !== undefined) options.progress(`  ${row.plan.id} failed: ${row.failure}`);
+    }
     pairs.push(pairOf(round, measured, ceiling));
   }
   return pairs;

@@ -14,9 +14,9 @@ import { formatCount, formatMicroseconds, formatRatio } from '../shared/number-f
 import { formatTable } from '../shared/text-table.js';
 import { scriptArguments } from '../shared/script-arguments.js';
 import { writeStoreChart } from './chart.js';
+import { measurePairedRounds, pairedRoundsTable, pairedVerdict, type PairedRound } from './paired-rounds.js';
 import { DEFAULT_POSTGRES_URL } from './postgres-target.js';
 import { CONTENT_BYTES } from './records.js';
-import { measurePairedRounds, pairedRoundsTable, pairedVerdict, type PairedRound } from './paired-rounds.js';
 import { runRow, type RowId, type RowPlan, type RowResult } from './rows.js';
 
 const { values: flags } = parseArgs({
@@ -366,7 +366,7 @@ async function main(): Promise<void> {
     if (pairs.length > 0) {
       console.log('');
       console.log(
-        `Throughput target, measured again in back-to-back pairs (${pairs.length} rounds, alternately 3b first and 2 first): ` +
+        `Throughput target, measured again in back-to-back pairs (${pairs.length} round${pairs.length === 1 ? '' : 's'}, alternately 3b first and 2 first): ` +
           `2 at P=${TARGET_THROUGHPUT.processes} against 3b`,
       );
       console.log(pairedRoundsTable(pairs, '2', '3b'));
