@@ -15,7 +15,7 @@ import { hrtime } from 'node:process';
 import { createInterface } from 'node:readline';
 import { openLock } from '@memhub/lock';
 import properLockfile from 'proper-lockfile';
-import { flockSync, LOCK_EX, LOCK_UN } from './bare-flock.js';
+import { flockSync, LOCK_EX, LOCK_UN } from '../shared/bare-flock.js';
 import {
   EXIT_LINE,
   GO_PREFIX,

@@ -2,7 +2,7 @@ import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openLock } from '@memhub/lock';
 import properLockfile from 'proper-lockfile';
-import { flockSync, LOCK_EX, LOCK_NB, LOCK_UN } from './bare-flock.js';
+import { flockSync, LOCK_EX, LOCK_NB, LOCK_UN } from '../shared/bare-flock.js';
 import type { ThroughputCase } from './measure-throughput.js';
 
 export type UncontendedCaseId = 'a' | 'b' | 'c' | 'd' | 'e1' | 'e2';

@@ -13,6 +13,7 @@ const SERIES: Partial<Record<RowId, string>> = {
   '1pg': 'memhub on PostgreSQL, one at a time',
   '2pg': 'memhub on PostgreSQL, 64 in flight',
   '3c': 'naive peer (busy_timeout only)',
+  '3d': 'flock peer, 64 per transaction',
 };
 /** Single-process ceilings, drawn as horizontal rules on the throughput panel. */
 const CEILINGS: Partial<Record<RowId, string>> = {
@@ -47,6 +48,7 @@ export async function writeStoreChart(results: readonly RowResult[], path: strin
     [SERIES['1pg'] as string]: '#7b4fa0',
     [SERIES['2pg'] as string]: '#c28bd8',
     [SERIES['3c'] as string]: '#c0392b',
+    [SERIES['3d'] as string]: '#e67e22',
     [CEILINGS['3a'] as string]: '#7f7f7f',
     [CEILINGS['3b'] as string]: '#3f3f3f',
   };

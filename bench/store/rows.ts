@@ -15,8 +15,9 @@ const WRITER_ENTRY = fileURLToPath(new URL('./writer.ts', import.meta.url));
  * The rows of the table. 1 and 2: memhub, one call at a time or many in flight per process.
  * 1pg and 2pg: the same on PostgreSQL (`--engine postgres`).
  * 3a, 3b: the ceilings, bare better-sqlite3 in one process. 3c: the naive multi-process peer.
+ * 3d: the flock peer, bare better-sqlite3 in P processes committing row 2's batches under a flock.
  */
-export type RowId = '1' | '1n' | '2' | '2n' | '1pg' | '2pg' | '3a' | '3b' | '3c';
+export type RowId = '1' | '1n' | '2' | '2n' | '1pg' | '2pg' | '3a' | '3b' | '3c' | '3d';
 
 export interface RowPlan {
   readonly id: RowId;
@@ -28,7 +29,7 @@ export interface RowPlan {
   readonly inFlight: number;
   /** memhub: whether the store keeps its JSONL layer mirror (memhub's default) or not. */
   readonly mirror: boolean;
-  /** sqlite-batch: INSERTs per transaction. */
+  /** sqlite-batch, sqlite-flock-batch: INSERTs per transaction. */
   readonly batchSize: number;
   /** sqlite kinds: busy_timeout. */
   readonly busyTimeoutMs: number;
@@ -65,6 +66,8 @@ export interface RowResult {
    * (the processes' hold times added up, over the wall time); undefined for the other rows.
    */
   readonly lockBusy: number | undefined;
+  /** Row 3d: the share of its transactions that a process began right after its own last one, with no other process's commit between. */
+  readonly afterOwnShare: number | undefined;
   /** memhub rows: WAL checkpoints of all processes, and the largest WAL a process saw at its end. */
   readonly checkpoints: { readonly completed: number; readonly starved: number; readonly walBytes: number } | undefined;
   /** Why the row stopped early, when it did. */
@@ -164,6 +167,7 @@ function summarise(
   const written = sum((report) => report.written);
   const withCheckpoints = reports.flatMap((report) => (report.checkpoints === undefined ? [] : [report.checkpoints]));
   const lockHeld = reports.flatMap((report) => (report.lockHeldMs === undefined ? [] : [report.lockHeldMs]));
+  const afterOwn = reports.flatMap((report) => (report.transactionsAfterOwn === undefined ? [] : [report.transactionsAfterOwn]));
   return {
     plan,
     wallMs,
@@ -183,6 +187,10 @@ function summarise(
     lockBusy:
       failure === undefined && reports.length > 0 && lockHeld.length === reports.length
         ? lockHeld.reduce((total, ms) => total + ms, 0) / wallMs
+        : undefined,
+    afterOwnShare:
+      failure === undefined && afterOwn.length > 0 && afterOwn.length === reports.length
+        ? afterOwn.reduce((total, count) => total + count, 0) / sum((report) => report.transactions)
         : undefined,
     checkpoints:
       withCheckpoints.length === 0

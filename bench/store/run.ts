@@ -93,10 +93,11 @@ const ROW_LABELS: Record<RowId, string> = {
   '3a': 'sqlite: 1 record per transaction',
   '3b': `sqlite: ${formatCount(settings.batch)} records per transaction (*)`,
   '3c': `sqlite naive peer: BEGIN IMMEDIATE/record/COMMIT, busy_timeout ${settings.busyTimeoutMs}`,
+  '3d': `sqlite flock peer: ${settings.inFlight} per transaction, blocking flock each`,
 };
 
 /** The row whose records/s a row is divided by in the "vs ceiling" column. */
-const CEILING_OF: Partial<Record<RowId, RowId>> = { '1': '3a', '1n': '3a', '2': '3b', '2n': '3b', '1pg': '3a', '2pg': '3b', '3c': '3a' };
+const CEILING_OF: Partial<Record<RowId, RowId>> = { '1': '3a', '1n': '3a', '2': '3b', '2n': '3b', '1pg': '3a', '2pg': '3b', '3c': '3a', '3d': '3b' };
 /** The mirror-off row that a row's "mirror cost" column compares with. */
 const MIRROR_OFF_OF: Partial<Record<RowId, RowId>> = { '1': '1n', '2': '2n' };
 
@@ -127,6 +128,8 @@ function plan(id: RowId, processes: number): RowPlan {
       return { ...common, kind: 'sqlite-batch', recordsPerProcess: settings.ceilingRecords };
     case '3c':
       return { ...common, kind: 'sqlite-naive', recordsPerProcess: settings.naiveRecords };
+    case '3d':
+      return { ...common, kind: 'sqlite-flock-batch', recordsPerProcess: settings.inFlightRecords, batchSize: settings.inFlight };
   }
 }
 
@@ -136,14 +139,14 @@ function plan(id: RowId, processes: number): RowPlan {
  * that a slow patch of the machine is more likely to hit them alike.
  */
 function measuringOrder(): RowPlan[] {
-  const atP = (p: number): RowId[] => (withPostgres ? ['3c', '1', '1n', '1pg', '2', '2n', '2pg'] : ['3c', '1', '1n', '2', '2n']);
+  const atP = (p: number): RowId[] => (withPostgres ? ['3c', '1', '1n', '1pg', '2', '2n', '3d', '2pg'] : ['3c', '1', '1n', '2', '2n', '3d']);
   return [plan('3a', 1), plan('3b', 1), ...settings.processes.flatMap((p) => atP(p).map((id) => plan(id, p)))];
 }
 
 /** The order rows are printed in: 1 and 2 for every P (mirror on, then off; then 1pg and 2pg), then 3a, 3b and 3c for every P. */
 const PRINTED_ORDER: readonly RowId[] = withPostgres
-  ? ['1', '1n', '2', '2n', '1pg', '2pg', '3a', '3b', '3c']
-  : ['1', '1n', '2', '2n', '3a', '3b', '3c'];
+  ? ['1', '1n', '2', '2n', '1pg', '2pg', '3a', '3b', '3c', '3d']
+  : ['1', '1n', '2', '2n', '3a', '3b', '3c', '3d'];
 
 class Results {
   readonly #rows: RowResult[] = [];
@@ -311,6 +314,12 @@ function notes(results: Results): string[] {
     if (row.failure !== undefined) lines.push(`${name} failed: ${row.failure}`);
     if (row.firstError !== undefined) lines.push(`${name} first error: ${row.firstError}`);
   }
+  for (const row of results.all.filter((result) => result.afterOwnShare !== undefined && result.plan.processes > 1)) {
+    lines.push(
+      `${row.plan.id} P=${row.plan.processes}: ${formatShare(row.afterOwnShare as number)} of its transactions began right after the same ` +
+        "process's previous one (flock(2) gives a released lock to whichever waiter runs first, often the releaser itself)",
+    );
+  }
   const checkpointed = results.all.filter((row) => row.checkpoints !== undefined && row.checkpoints.completed + row.checkpoints.starved > 0);
   for (const row of checkpointed) {
     const c = row.checkpoints!;
@@ -361,6 +370,10 @@ async function main(): Promise<void> {
         `transaction of ${formatCount(settings.batch)} records. vs ceiling: records/s / the named single-process row's. ` +
         `max vs 3c: max latency / 3c's at the same P. lock held: the share of the wall time in which a process held the ` +
         "store's write lock (memhub on SQLite): near 100%, the lock is what limits the row; below, the writers' own work and the hand-offs.",
+    );
+    console.log(
+      `3d: bare better-sqlite3 in P processes, each writing ${settings.inFlight} records per BEGIN IMMEDIATE transaction under a ` +
+        'blocking flock of the lock file: the transactions of row 2 without memhub (no queue, validation, mirror or fair hand-off).',
     );
     for (const line of notes(results)) console.log(line);
     if (pairs.length > 0) {

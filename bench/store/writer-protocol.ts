@@ -19,6 +19,8 @@ export const WRITER_KINDS = [
   'sqlite-batch',
   /** better-sqlite3, `BEGIN IMMEDIATE` / INSERT / `COMMIT` per record, relying on busy_timeout alone. */
   'sqlite-naive',
+  /** better-sqlite3, `batchSize` INSERTs per `BEGIN IMMEDIATE` transaction, each under a blocking flock of the store's lock file. */
+  'sqlite-flock-batch',
 ] as const;
 export type WriterKind = (typeof WRITER_KINDS)[number];
 
@@ -36,7 +38,7 @@ export interface WriterSpec {
   readonly inFlight: number;
   /** memhub: keep the JSONL layer mirror (the default) or not. */
   readonly mirror: boolean;
-  /** sqlite-batch: INSERTs per transaction. */
+  /** sqlite-batch, sqlite-flock-batch: INSERTs per transaction. */
   readonly batchSize: number;
   /** sqlite kinds: busy_timeout in ms. */
   readonly busyTimeoutMs: number;
@@ -77,6 +79,11 @@ export interface WriterReport {
    * wall time, it says how busy the lock was.
    */
   readonly lockHeldMs?: number;
+  /**
+   * sqlite-flock-batch only: its transactions that began with no other process's commit since its
+   * own last one (SQLite's `PRAGMA data_version` unchanged), i.e. it took the lock back in turn.
+   */
+  readonly transactionsAfterOwn?: number;
   /** memhub only: this process's WAL checkpoints (stats().checkpoints) and the WAL's size at the end. */
   readonly checkpoints?: { readonly completed: number; readonly starved: number; readonly walBytes: number };
 }

@@ -8,11 +8,13 @@
  * `ready`, waits for `go <records>`, writes them, and reports every call's latency. It closes
  * only on `exit`. See writer-protocol.ts for the lines exchanged with the parent.
  */
+import { closeSync, openSync } from 'node:fs';
 import { hrtime } from 'node:process';
 import { createInterface } from 'node:readline';
 import { lockMetrics } from '@memhub/lock';
 import { openStore, type Store } from '@memhub/store';
 import type Database from 'better-sqlite3';
+import { flockSync, LOCK_EX, LOCK_UN } from '../shared/bare-flock.js';
 import { EXIT_LINE, GO_PREFIX, READY_LINE, RESULT_PREFIX } from '../shared/line-protocol.js';
 import { openRawConnection, prepareInsert } from './raw-sqlite.js';
 import { makeRecords, type BenchRecord } from './records.js';
@@ -32,6 +34,8 @@ class Tally {
   transactions = 0;
   /** memhub on SQLite: milliseconds the store's write lock was held by this process. */
   lockHeldMs: number | undefined;
+  /** sqlite-flock-batch: transactions that followed this process's own last commit (see WriterReport). */
+  transactionsAfterOwn: number | undefined;
   written = 0;
   busyErrors = 0;
   otherErrors = 0;
@@ -105,6 +109,7 @@ function openSqliteWriter(spec: WriterSpec): Writer {
   const db: Database.Database = openRawConnection(spec.path, spec.busyTimeoutMs);
   const insert = prepareInsert(db);
   let write: (records: readonly BenchRecord[], tally: Tally) => void;
+  let lockFd: number | undefined;
   switch (spec.kind) {
     case 'sqlite-autocommit': {
       // One record a transaction, the cheapest way to commit it: better-sqlite3's (deferred)
@@ -166,6 +171,45 @@ function openSqliteWriter(spec: WriterSpec): Writer {
       };
       break;
     }
+    case 'sqlite-flock-batch': {
+      // memhub's write path with nothing of memhub in it: each process takes the store's lock file
+      // (created with the database by openStore) with a blocking flock, so that the kernel hands
+      // the lock straight to a waiter, writes `batchSize` records between BEGIN IMMEDIATE and
+      // COMMIT, and unlocks. No queue, validation, id or JSON work, mirror or promises: what is
+      // left is the SQL and the hand-offs between processes, the ceiling of any store that
+      // commits each process's records in transactions of its own.
+      // data_version changes when another connection commits, so it tells whether the lock came
+      // back to this process before anyone else had a turn.
+      lockFd = openSync(`${spec.path}.lock`, 'r+');
+      const fd = lockFd;
+      const begin = db.prepare('BEGIN IMMEDIATE');
+      const commit = db.prepare('COMMIT');
+      const dataVersion = db.prepare('PRAGMA data_version').pluck();
+      let versionAfterOwnCommit: unknown;
+      write = (records, tally) => {
+        tally.transactionsAfterOwn = 0;
+        for (let offset = 0; offset < records.length; offset += spec.batchSize) {
+          const batch = records.slice(offset, offset + spec.batchSize);
+          const start = hrtime.bigint();
+          flockSync(fd, LOCK_EX);
+          try {
+            if (dataVersion.get() === versionAfterOwnCommit) tally.transactionsAfterOwn += 1;
+            begin.run();
+            for (const record of batch) insert(record);
+            commit.run();
+            versionAfterOwnCommit = dataVersion.get();
+            tally.written += batch.length;
+          } catch (error) {
+            if (db.inTransaction) db.exec('ROLLBACK');
+            tally.fail(error);
+          } finally {
+            flockSync(fd, LOCK_UN);
+          }
+          tally.lap(start);
+        }
+      };
+      break;
+    }
     case 'memhub':
     case 'memhub-postgres':
       throw new Error('openSqliteWriter() got a memhub spec');
@@ -180,6 +224,7 @@ function openSqliteWriter(spec: WriterSpec): Writer {
     extra: async () => ({}),
     async close() {
       db.close();
+      if (lockFd !== undefined) closeSync(lockFd);
     },
   };
 }
@@ -213,6 +258,7 @@ async function main(): Promise<void> {
         elapsedMs,
         latenciesUs: tally.latenciesUs,
         ...(tally.lockHeldMs === undefined ? {} : { lockHeldMs: tally.lockHeldMs }),
+        ...(tally.transactionsAfterOwn === undefined ? {} : { transactionsAfterOwn: tally.transactionsAfterOwn }),
         ...(await writer.extra()),
       };
       process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(report)}\n`);
