@@ -143,7 +143,7 @@ function measuringOrder(): RowPlan[] {
   return [plan('3a', 1), plan('3b', 1), ...settings.processes.flatMap((p) => atP(p).map((id) => plan(id, p)))];
 }
 
-/** The order rows are printed in: 1 and 2 for every P (mirror on, then off; then 1pg and 2pg), then 3a, 3b and 3c for every P. */
+/** The order rows are printed in: 1 and 2 for every P (mirror on, then off; then 1pg and 2pg), then 3a, 3b, and 3c and 3d for every P. */
 const PRINTED_ORDER: readonly RowId[] = withPostgres
   ? ['1', '1n', '2', '2n', '1pg', '2pg', '3a', '3b', '3c', '3d']
   : ['1', '1n', '2', '2n', '3a', '3b', '3c', '3d'];

@@ -173,13 +173,13 @@ function openSqliteWriter(spec: WriterSpec): Writer {
     }
     case 'sqlite-flock-batch': {
       // memhub's write path with nothing of memhub in it: each process takes the store's lock file
-      // (created with the database by openStore) with a blocking flock, so that the kernel hands
-      // the lock straight to a waiter, writes `batchSize` records between BEGIN IMMEDIATE and
-      // COMMIT, and unlocks. No queue, validation, id or JSON work, mirror or promises: what is
-      // left is the SQL and the hand-offs between processes, the ceiling of any store that
-      // commits each process's records in transactions of its own.
-      // data_version changes when another connection commits, so it tells whether the lock came
-      // back to this process before anyone else had a turn.
+      // (created with the database by openStore) with a blocking flock, so that a released lock is
+      // taken at once, writes `batchSize` records between BEGIN IMMEDIATE and COMMIT, and unlocks.
+      // No queue, validation, id or JSON work, mirror, promises or fairness: what is left is the
+      // SQL and the hand-offs, an upper bound for any store that commits each process's records
+      // in transactions of its own. flock(2) does not queue its waiters, so the releaser often
+      // takes the lock straight back; data_version, which changes when another connection
+      // commits, tells how often that happened.
       lockFd = openSync(`${spec.path}.lock`, 'r+');
       const fd = lockFd;
       const begin = db.prepare('BEGIN IMMEDIATE');
