@@ -1,5 +1,9 @@
-/** Text a page should hold, in UTF-16 code units (string lengths, which cost nothing to read). */
-const TARGET_PAGE_CHARS = 4 * 1024 * 1024;
+/**
+ * Record text that one batch of a bulk read or write holds in memory, in UTF-16 code units
+ * (string lengths, which cost nothing to read): a page of a paged read, and a transaction of an
+ * import or of a rebuild from the mirror, which cut their batches short once it is reached.
+ */
+export const BATCH_CONTENT_CHARS = 4 * 1024 * 1024;
 const FIRST_PAGE_ROWS = 16;
 const MAX_PAGE_ROWS = 1_000;
 
@@ -31,6 +35,6 @@ export class PageSizer {
   measured(rows: number, chars: number): void {
     if (rows === 0) return;
     const charsPerRow = Math.max(1, chars / rows);
-    this.#size = Math.min(MAX_PAGE_ROWS, Math.max(1, Math.floor(TARGET_PAGE_CHARS / charsPerRow)));
+    this.#size = Math.min(MAX_PAGE_ROWS, Math.max(1, Math.floor(BATCH_CONTENT_CHARS / charsPerRow)));
   }
 }

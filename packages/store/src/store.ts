@@ -5,6 +5,7 @@ import { StoreClosedError, StoreError, StoreValidationError } from './errors.js'
 import { GroupCommit } from './group-commit.js';
 import type { MemoryRecord } from './memory-record.js';
 import { ndjsonLines } from './ndjson-lines.js';
+import { BATCH_CONTENT_CHARS } from './page-sizer.js';
 import { RecallCounts } from './recall-counts.js';
 import { recordLine } from './record-json.js';
 import type { ResolvedStoreOptions } from './store-options.js';
@@ -41,14 +42,12 @@ export interface ImportOptions {
   readonly onReject?: (rejection: ImportRejection) => void;
   /** Called after each batch is written, with the running totals. */
   readonly onProgress?: (progress: { readonly imported: number; readonly skipped: number; readonly rejected: number; readonly lines: number }) => void;
-  /** Records per write transaction. Default 500; a batch of large records is written sooner (see IMPORT_BATCH_CHARS). */
+  /** Records per write transaction. Default 500; a batch of large records is written sooner (see BATCH_CONTENT_CHARS). */
   readonly batchSize?: number;
 }
 
 const MAX_REPORTED_REJECTIONS = 1000;
 const DEFAULT_IMPORT_BATCH = 500;
-/** A batch is written once its records hold this much content (UTF-16 units), whatever their count: records near the content limit are not held 500 at a time. */
-const IMPORT_BATCH_CHARS = 4 * 1024 * 1024;
 
 /** What stats() reports. */
 export interface StoreStats extends EngineStats {
@@ -236,7 +235,7 @@ export class Store {
         reject({ lineNumber: line.lineNumber, offset: line.offset, reason: error.message });
         continue;
       }
-      if (batch.length >= batchSize || batchChars >= IMPORT_BATCH_CHARS) await writeBatch();
+      if (batch.length >= batchSize || batchChars >= BATCH_CONTENT_CHARS) await writeBatch();
     }
     await writeBatch();
     return { imported: totals.imported, skipped: totals.skipped, rejected: totals.rejected, rejections };

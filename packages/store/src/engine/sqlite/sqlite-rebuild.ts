@@ -4,6 +4,7 @@ import { kernelLockHolders, openLock } from '@memhub/lock';
 import Database from 'better-sqlite3';
 import { StoreError, StoreValidationError } from '../../errors.js';
 import { hitFaultPoint } from '../../fault-points.js';
+import { BATCH_CONTENT_CHARS } from '../../page-sizer.js';
 import { LAYERS_FOLDER, layerFilesIn } from '../../mirror/jsonl-mirror.js';
 import { MirrorLineError, parseMirrorLine, type MirrorLine } from '../../mirror/mirror-line.js';
 import { ndjsonLines } from '../../ndjson-lines.js';
@@ -42,9 +43,8 @@ export class StoreRebuildRefusedError extends StoreError {
   }
 }
 
-/** Lines applied per transaction, or fewer once their records hold BATCH_CHARS of content (records may be 1 MiB each). */
+/** Lines applied per transaction, or fewer once their records hold BATCH_CONTENT_CHARS of content (records may be 1 MiB each). */
 const BATCH = 2_000;
-const BATCH_CHARS = 4 * 1024 * 1024;
 
 /**
  * Recreates a lost or corrupt `memory.db` from the store's JSONL layer mirrors: every record with
@@ -196,7 +196,7 @@ async function replayLayers(db: Database.Database, folder: string, layers: reado
     const line = next.head as MirrorLine;
     batch.push({ line, layer: next.layer });
     if (line.op === 'remember' || line.op === 'move-in') batchChars += line.record.content.length;
-    if (batch.length >= BATCH || batchChars >= BATCH_CHARS) {
+    if (batch.length >= BATCH || batchChars >= BATCH_CONTENT_CHARS) {
       flush();
       hitFaultPoint('rebuild-mid-replay');
     }
