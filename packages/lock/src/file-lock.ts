@@ -209,14 +209,22 @@ export class FileLock implements Disposable {
     const held = chainHolds.getStore()?.get(file);
     if (held === undefined || held.released) return undefined;
     if (held.mode === 'shared' && mode === 'exclusive') throw new LockUpgradeError(this.realPath);
-    return new LockHandle(mode, purpose, Date.now(), true, () => {});
+    const outer = held;
+    return new LockHandle(mode, purpose, Date.now(), true, () => {}, () => outer.confirm());
   }
 
   #handleFor(file: LockFile, grant: Grant): LockHandle {
-    const handle = new LockHandle(grant.mode, grant.purpose, grant.since, false, () => {
-      this.#handles.delete(handle);
-      file.release(grant);
-    });
+    const handle = new LockHandle(
+      grant.mode,
+      grant.purpose,
+      grant.since,
+      false,
+      () => {
+        this.#handles.delete(handle);
+        file.release(grant);
+      },
+      () => file.confirmHeld(),
+    );
     this.#handles.add(handle);
     return handle;
   }

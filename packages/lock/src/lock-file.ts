@@ -270,6 +270,61 @@ export class LockFile {
     this.#pump();
   }
 
+  /**
+   * For a holder: whether its flock still covers the file at the path. Someone may have deleted or
+   * replaced the lock file while it was held (a common reflex with a "stale" `.lock`); whoever
+   * opens the path then locks another inode and gets in beside this holder. When the file at the
+   * path is another one, this takes it too, without waiting, and moves the descriptor to it (the
+   * old inode's flock is dropped: nobody can reach that file by its path any more, and a thread
+   * that still waits on it moves to the path as soon as it gets it). Returns false when another
+   * descriptor holds the file at the path already: two holders are in, and the caller must not
+   * act as the only one.
+   */
+  confirmHeld(): boolean {
+    const mode = this.#heldMode;
+    if (mode === null || this.#fd < 0) return false;
+    const atPath = statSync(this.realPath, { throwIfNoEntry: false });
+    if (atPath !== undefined && atPath.ino === this.#ino && atPath.dev === this.#dev) return true;
+    const previous = { fd: this.#fd, dev: this.#dev, ino: this.#ino, writable: this.#writable };
+    try {
+      this.#openDescriptor();
+    } catch {
+      this.#restoreDescriptor(previous);
+      return false;
+    }
+    const operation = mode === 'exclusive' ? FLOCK_EXCLUSIVE_NOWAIT : FLOCK_SHARED_NOWAIT;
+    let locked = false;
+    try {
+      locked = tryFlock(this.#fd, operation);
+      const now = statSync(this.realPath, { throwIfNoEntry: false });
+      locked &&= now !== undefined && now.ino === this.#ino && now.dev === this.#dev;
+    } catch {
+      locked = false;
+    }
+    if (!locked) {
+      this.#discardDescriptor();
+      this.#restoreDescriptor(previous);
+      return false;
+    }
+    this.metrics.replacedWhileHeld += 1;
+    try {
+      closeSync(previous.fd);
+    } catch {
+      // Already closed: its flock is gone either way.
+    }
+    const grant = [...this.#grants][0];
+    if (grant !== undefined) this.#publishMetadata(mode, grant.purpose, fstatSync(this.#fd), Date.now());
+    return true;
+  }
+
+  #restoreDescriptor(previous: { fd: number; dev: number; ino: number; writable: boolean }): void {
+    this.#fd = previous.fd;
+    this.#dev = previous.dev;
+    this.#ino = previous.ino;
+    this.#writable = previous.writable;
+    this.#published = undefined;
+  }
+
   /** Rejects the waiters that `owner` queued (its FileLock is closing). */
   cancelWaiters(owner: object, error: Error): void {
     for (const waiter of [...this.#queue]) {

@@ -24,6 +24,11 @@ export interface LockMetricsSnapshot {
    * touches the lock file, which waiters watch), rather than at one of its own polls.
    */
   readonly wokenByRelease: number;
+  /**
+   * Holds that found their lock file deleted or replaced by another program and moved to the file
+   * now at the path (see LockHandle.confirm()).
+   */
+  readonly replacedWhileHeld: number;
   /** Time from the acquire call to the grant, for every granted acquisition. */
   readonly wait: DurationSummary;
   /** Time from grant to release. */
@@ -43,6 +48,7 @@ export class LockMetrics {
   timeouts = 0;
   aborts = 0;
   wokenByRelease = 0;
+  replacedWhileHeld = 0;
   readonly #wait: RecordableHistogram = createHistogram();
   readonly #hold: RecordableHistogram = createHistogram();
   /** Exact sums: a histogram's mean is only as precise as its buckets. */
@@ -67,6 +73,7 @@ export class LockMetrics {
       timeouts: this.timeouts,
       aborts: this.aborts,
       wokenByRelease: this.wokenByRelease,
+      replacedWhileHeld: this.replacedWhileHeld,
       wait: summarise(this.#wait, this.#waitTotalMs),
       hold: summarise(this.#hold, this.#holdTotalMs),
     };

@@ -74,3 +74,58 @@ describe('what one lock is', () => {
     lock.close();
   });
 });
+
+describe('a lock file deleted while it is held', () => {
+  it('confirm() takes the new file at the path, so that a process that opens the path later waits', async () => {
+    const path = scratch.path('deleted-while-held.lock');
+    const lock = openLock(path);
+    const held = await lock.acquire();
+    expect(held.confirm()).toBe(true);
+    unlinkSync(path); // someone removes the "stale" lock file while it is held
+    expect(held.confirm()).toBe(true); // ...and the holder takes the file now at the path
+    expect(statSync(path).isFile()).toBe(true);
+    expect(lock.metrics().replacedWhileHeld).toBe(1);
+    // A process that opens the path now must wait for this hold: it times out.
+    const blocked = scratch.spawn('repeated-acquirer.ts', [path, '1', '200']);
+    await blocked.waitForLine('timeout', 20_000);
+    held.release();
+    expect(held.confirm()).toBe(false); // released: nothing to confirm
+    const after = scratch.spawn('repeated-acquirer.ts', [path, '1', '5000']);
+    await after.waitForLine('done 1', 20_000);
+    lock.close();
+  });
+
+  it('confirm() is false when another process already holds the file now at the path: two holders, and the holder knows it', async () => {
+    const path = scratch.path('split.lock');
+    const lock = openLock(path);
+    const held = await lock.acquire();
+    unlinkSync(path);
+    const child = holdInChild(path); // locks a new file at the path while this thread holds the old one
+    await child.waitForLine('held');
+    expect(held.confirm()).toBe(false);
+    expect(held.confirm()).toBe(false);
+    held.release();
+    // The next acquire moves to the file at the path and waits for the child like anyone else.
+    await expect(lock.acquire({ timeoutMs: 100 })).rejects.toBeInstanceOf(LockTimeoutError);
+    child.send('release');
+    await child.waitForLine('released');
+    const again = await lock.acquire({ timeoutMs: 2_000 });
+    expect(again.confirm()).toBe(true);
+    again.release();
+    lock.close();
+  });
+
+  it('a reentrant handle confirms through the outer hold', async () => {
+    const path = scratch.path('reentrant-confirm.lock');
+    const lock = openLock(path);
+    await lock.withLock(async () => {
+      const inner = await lock.acquire();
+      expect(inner.reentrant).toBe(true);
+      unlinkSync(path);
+      expect(inner.confirm()).toBe(true);
+      inner.release();
+    });
+    expect(statSync(path).isFile()).toBe(true);
+    lock.close();
+  });
+});
