@@ -25,6 +25,10 @@ export function kernelFlockHolders(dev: number, ino: number): KernelFlock[] | un
 /** A lock of any kind (flock, POSIX record lock, open-file-description lock) on one file. */
 export interface KernelLock extends KernelFlock {
   readonly kind: 'flock' | 'posix' | 'ofd';
+  /** The first byte locked (0 for a flock, which covers the whole file). */
+  readonly start: number;
+  /** The last byte locked, inclusive; Infinity for "to the end of the file" (and for a flock). */
+  readonly end: number;
 }
 
 /**
@@ -55,12 +59,14 @@ function kernelLocksOn(dev: number, ino: number): KernelLock[] | undefined {
     // "3: FLOCK  ADVISORY  WRITE 1234 fe:00:1474572 0 EOF"; waiters carry "->" and are skipped.
     const fields = line.trim().split(/\s+/);
     if (fields.length < 6) continue;
-    const [, type, , access, pidText, location] = fields as [string, string, string, string, string, string];
+    const [, type, , access, pidText, location, startText, endText] = fields as [string, string, string, string, string, string, string?, string?];
     const kind = KINDS[type];
     if (kind === undefined) continue;
     const lastColon = location.lastIndexOf(':');
     if (location.slice(lastColon + 1) !== wantedInode) continue;
-    const entry: KernelLock = { pid: Number(pidText), mode: access === 'WRITE' ? 'exclusive' : 'shared', kind };
+    const start = Number(startText ?? 0);
+    const end = endText === undefined || endText === 'EOF' ? Number.POSITIVE_INFINITY : Number(endText);
+    const entry: KernelLock = { pid: Number(pidText), mode: access === 'WRITE' ? 'exclusive' : 'shared', kind, start, end };
     if (location.slice(0, lastColon) === wantedDevice) exact.push(entry);
     else inodeOnly.push(entry);
   }

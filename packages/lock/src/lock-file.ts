@@ -604,7 +604,8 @@ export class LockFile {
       try {
         fd = openSync(this.realPath, constants.O_RDONLY);
       } catch (readError) {
-        throw new LockSystemError(this.realPath, 'open', readError);
+        // A file that does not exist could not be created: that first error says why (EROFS, EACCES).
+        throw new LockSystemError(this.realPath, 'open', (readError as NodeJS.ErrnoException).code === 'ENOENT' ? error : readError);
       }
       writable = false;
     }

@@ -79,3 +79,55 @@ export class StoreConnectionError extends StoreError {
     this.reason = reason;
   }
 }
+
+/** Who holds a lock that memhub waited for, as far as the kernel and the holder's own record tell. */
+export interface BusyHolder {
+  readonly pid: number;
+  /** The holder's command name (`/proc/<pid>/comm`), when it can be read. */
+  readonly command?: string;
+  /** What the holder said it was doing (memhub holders write it into the lock file). */
+  readonly purpose?: string;
+}
+
+/**
+ * SQLite's own write lock on memory.db stayed taken for longer than `busyTimeoutMs`: another
+ * program writes to the database outside memhub's write lock (a `sqlite3` shell in a transaction,
+ * a backup tool, an application of its own), or, for a moment, a memhub process whose lock file
+ * was deleted under it. memhub waited without blocking the event loop; nothing of this call was
+ * written. `holder` names the process when the kernel's lock table tells.
+ */
+export class StoreBusyError extends StoreError {
+  readonly holder: BusyHolder | undefined;
+  readonly waitedMs: number;
+
+  constructor(location: string, action: string, waitedMs: number, holder: BusyHolder | undefined, options?: { cause?: unknown }) {
+    const who =
+      holder === undefined
+        ? 'another program (the kernel did not say which)'
+        : `${holder.pid === process.pid ? 'another connection of this process' : `process ${holder.pid}`}${holder.command === undefined ? '' : ` (${holder.command})`}${holder.purpose === undefined ? '' : `, "${holder.purpose}"`}`;
+    super(
+      'ERR_MEMHUB_BUSY',
+      `Cannot ${action}: ${location}/memory.db stayed locked by ${who} for ${Math.round(waitedMs)} ms (busyTimeoutMs); ` +
+        'nothing was written. Retry later, or end the transaction that program holds open.',
+      options,
+    );
+    this.holder = holder;
+    this.waitedMs = waitedMs;
+  }
+}
+
+/**
+ * The `memory.db` at the store's path is no longer the file this store opened: the folder or the
+ * database was deleted, moved or replaced by another program while the store was open. Writing on
+ * would go to a file that nobody can reach any more, so this write and every later one fail; close
+ * this store and open it again to use what is at the path now.
+ */
+export class StoreReplacedError extends StoreError {
+  constructor(databasePath: string) {
+    super(
+      'ERR_MEMHUB_REPLACED',
+      `${databasePath} was deleted or replaced by another program while this store had it open: nothing more is written ` +
+        'through this store object (it would be lost with the old file). Close the store and open it again.',
+    );
+  }
+}

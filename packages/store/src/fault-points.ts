@@ -5,6 +5,7 @@
  * flush, no release, exactly like a crash.
  *
  * - `before-begin`: the write lock is held, the transaction not begun.
+ * - `before-commit`: inside the write transaction, every change made, COMMIT not run.
  * - `after-commit`: committed, the mirror not appended, the callers not answered.
  * - `mirror-mid-append`: half of a batch's lines written to a layer file.
  * - `mirror-before-index`: lines appended, the index not brought up to date.
@@ -15,6 +16,7 @@
  */
 export type FaultPoint =
   | 'before-begin'
+  | 'before-commit'
   | 'after-commit'
   | 'mirror-mid-append'
   | 'mirror-before-index'

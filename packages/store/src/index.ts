@@ -19,6 +19,9 @@ export {
   StoreCorruptError,
   StoreIOError,
   StoreConnectionError,
+  StoreBusyError,
+  StoreReplacedError,
+  type BusyHolder,
 } from './errors.js';
 export { rebuildFromMirror, StoreRebuildRefusedError, type RebuildOptions, type RebuildReport } from './engine/sqlite/sqlite-rebuild.js';
 export type { MirrorLine } from './mirror/mirror-line.js';

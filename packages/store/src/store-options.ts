@@ -17,11 +17,15 @@ export interface StoreOptions {
   readonly schema?: string;
   /** `'normal'` (default): WAL + synchronous=NORMAL. `'full'`: the WAL is synced on every commit. */
   readonly durability?: Durability;
-  /** SQLite's busy_timeout, for the rare lock SQLite itself waits on. Default 5000. */
+  /**
+   * How long a call waits, without blocking the event loop, while SQLite's own write lock is taken
+   * by someone outside memhub's write lock (a `sqlite3` shell in a transaction, another program),
+   * before StoreBusyError. Default 5000; at most 2^31-1.
+   */
   readonly busyTimeoutMs?: number;
-  /** How long a write waits for the store's write lock before failing with LockTimeoutError. Default 30000. */
+  /** How long a write waits for the store's write lock before failing with LockTimeoutError. Default 30000; at most 2^31-1. */
   readonly lockTimeoutMs?: number;
-  /** Largest `content`, in UTF-8 bytes. Default 1 MiB. */
+  /** Largest `content`, in UTF-8 bytes: a whole number, at most 64 MiB. Default 1 MiB. */
   readonly maxContentBytes?: number;
   /** Open on a network or FUSE filesystem anyway (see @memhub/lock). Default false. */
   readonly allowUnsafeFilesystem?: boolean;
@@ -72,6 +76,13 @@ export const DEFAULT_MAX_CONTENT_BYTES = 1024 * 1024;
 const DEFAULT_RECALL_FLUSH_INTERVAL_MS = 1_000;
 const DEFAULT_RECALL_FLUSH_PENDING = 1_000;
 const DEFAULT_WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+/** The longest wait Node's timers take (2^31-1 ms); see milliseconds(). */
+const MAX_TIMER_MS = 2_147_483_647;
+/**
+ * The largest maxContentBytes: a record's content goes into one JSON mirror line, where a control
+ * character takes 6 bytes (\u0000), and V8 cannot build a string of more than 2^29-24 characters.
+ */
+export const MAX_CONTENT_BYTES_LIMIT = 64 * 1024 * 1024;
 
 const KNOWN_OPTIONS = new Set<string>([
   'dir',
@@ -113,13 +124,13 @@ export function resolveStoreOptions(options: unknown): ResolvedStoreOptions {
   return Object.freeze({
     ...target,
     durability,
-    busyTimeoutMs: positiveNumber(given.busyTimeoutMs, DEFAULT_BUSY_TIMEOUT_MS, 'busyTimeoutMs'),
-    lockTimeoutMs: positiveNumber(given.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 'lockTimeoutMs'),
-    limits: Object.freeze({ maxContentBytes: positiveNumber(given.maxContentBytes, DEFAULT_MAX_CONTENT_BYTES, 'maxContentBytes') }),
+    busyTimeoutMs: milliseconds(given.busyTimeoutMs, DEFAULT_BUSY_TIMEOUT_MS, 'busyTimeoutMs'),
+    lockTimeoutMs: milliseconds(given.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 'lockTimeoutMs'),
+    limits: Object.freeze({ maxContentBytes: wholeNumber(given.maxContentBytes, DEFAULT_MAX_CONTENT_BYTES, 'maxContentBytes', MAX_CONTENT_BYTES_LIMIT) }),
     allowUnsafeFilesystem,
-    recallFlushIntervalMs: positiveNumber(given.recallFlushIntervalMs, DEFAULT_RECALL_FLUSH_INTERVAL_MS, 'recallFlushIntervalMs'),
-    recallFlushPending: positiveNumber(given.recallFlushPending, DEFAULT_RECALL_FLUSH_PENDING, 'recallFlushPending'),
-    walCheckpointBytes: positiveNumber(given.walCheckpointBytes, DEFAULT_WAL_CHECKPOINT_BYTES, 'walCheckpointBytes'),
+    recallFlushIntervalMs: milliseconds(given.recallFlushIntervalMs, DEFAULT_RECALL_FLUSH_INTERVAL_MS, 'recallFlushIntervalMs'),
+    recallFlushPending: wholeNumber(given.recallFlushPending, DEFAULT_RECALL_FLUSH_PENDING, 'recallFlushPending', MAX_TIMER_MS),
+    walCheckpointBytes: wholeNumber(given.walCheckpointBytes, DEFAULT_WAL_CHECKPOINT_BYTES, 'walCheckpointBytes', Number.MAX_SAFE_INTEGER),
     logger,
     mirror: mirrorSetting(given.mirror),
   });
@@ -136,10 +147,22 @@ function mirrorSetting(value: unknown): string | undefined {
   return JSON.stringify([...new Set(layers)].sort());
 }
 
-function positiveNumber(value: unknown, fallback: number, field: string): number {
+/**
+ * A duration that Node's timers can wait: setTimeout takes at most 2^31-1 ms, and a longer one
+ * fires after 1 ms instead (with only a warning); SQLite's busy_timeout read a larger value as 0.
+ */
+function milliseconds(value: unknown, fallback: number, field: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new StoreValidationError(field, `expected a positive number, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw new StoreValidationError(field, `expected a number of milliseconds above 0 and at most ${MAX_TIMER_MS} (about 24.8 days), got ${String(value)}`);
+  }
+  return value;
+}
+
+function wholeNumber(value: unknown, fallback: number, field: string, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new StoreValidationError(field, `expected a whole number from 1 to ${max}, got ${String(value)}`);
   }
   return value;
 }

@@ -1,8 +1,8 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { lockMetrics, openLock, type FileLock } from '@memhub/lock';
+import { lockMetrics, openLock, type FileLock, type LockHandle } from '@memhub/lock';
 import type Database from 'better-sqlite3';
-import { StoreCorruptError, StoreValidationError } from '../../errors.js';
+import { StoreCorruptError } from '../../errors.js';
 import type { MemoryRecord } from '../../memory-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
@@ -23,6 +23,9 @@ import { SqliteStatements } from './sqlite-statements.js';
 import { checkDatabase, rebuildDerivedData } from './sqlite-verify.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { storeErrorOf } from './sqlite-errors.js';
+import { isSqliteBusy, retryWhileBusy, SQLITE_BUSY_SLICE_MS } from './sqlite-busy.js';
+import { SqliteWriteGate } from './sqlite-write-gate.js';
+import { ensureStoreFolder } from './store-folder.js';
 
 export interface SqliteEngineOptions {
   /** The store's folder, absolute. */
@@ -52,6 +55,13 @@ export interface SqliteEngineStats extends EngineStats {
 
 export const DATABASE_FILE = 'memory.db';
 export const WRITE_LOCK_FILE = 'memory.db.lock';
+/**
+ * Held shared by every open store (every process and worker thread that has the database open,
+ * for as long as it is open); rebuildFromMirror() takes it exclusively, so that "nobody has the
+ * store open" is a lock, not a guess: an open waits for a rebuild, and a rebuild refuses while any
+ * store is open.
+ */
+export const PRESENCE_LOCK_FILE = 'memory.db.presence.lock';
 
 /**
  * The embedded engine: one SQLite database (WAL) in the store's folder, every write under an
@@ -62,25 +72,35 @@ export class SqliteEngine implements StoreEngine {
   readonly location: string;
   readonly #db: Database.Database;
   readonly #lock: FileLock;
-  readonly #lockTimeoutMs: number;
+  readonly #presence: { readonly lock: FileLock; readonly held: LockHandle };
+  readonly #gate: SqliteWriteGate;
+  readonly #busyTimeoutMs: number;
   readonly #statements: SqliteStatements;
   readonly #writer: SqliteWriter;
   readonly #checkpointer: WalCheckpointer;
   readonly #recall: SqliteRecall;
   readonly #mirror: JsonlMirror;
 
-  private constructor(db: Database.Database, lock: FileLock, options: SqliteEngineOptions) {
+  private constructor(
+    db: Database.Database,
+    lock: FileLock,
+    presence: { readonly lock: FileLock; readonly held: LockHandle },
+    gate: SqliteWriteGate,
+    options: SqliteEngineOptions,
+  ) {
     this.location = options.dir;
     this.#db = db;
     this.#lock = lock;
-    this.#lockTimeoutMs = options.lockTimeoutMs;
+    this.#presence = presence;
+    this.#gate = gate;
+    this.#busyTimeoutMs = options.busyTimeoutMs;
     this.#statements = new SqliteStatements(db);
     this.#recall = new SqliteRecall(db);
     this.#writer = new SqliteWriter(db, this.#statements);
     this.#checkpointer = new WalCheckpointer(db, {
       walPath: join(options.dir, `${DATABASE_FILE}-wal`),
       walCheckpointBytes: options.walCheckpointBytes,
-      busyTimeoutMs: options.busyTimeoutMs,
+      busyTimeoutMs: SQLITE_BUSY_SLICE_MS,
       logger: options.logger,
     });
     this.#mirror = new JsonlMirror(
@@ -110,55 +130,60 @@ export class SqliteEngine implements StoreEngine {
   }
 
   static async #open(options: SqliteEngineOptions): Promise<SqliteEngine> {
-    const existing = statSync(options.dir, { throwIfNoEntry: false });
-    if (existing !== undefined && !existing.isDirectory()) {
-      throw new StoreValidationError('dir', `${options.dir} exists and is not a folder`);
-    }
-    mkdirSync(options.dir, { recursive: true });
-    const lock = openLock(join(options.dir, WRITE_LOCK_FILE), {
-      purpose: 'memhub',
-      timeoutMs: options.lockTimeoutMs,
-      allowUnsafeFilesystem: options.allowUnsafeFilesystem,
-    });
+    ensureStoreFolder(options.dir);
+    const lockOptions = { timeoutMs: options.lockTimeoutMs, allowUnsafeFilesystem: options.allowUnsafeFilesystem };
+    const presenceLock = openLock(join(options.dir, PRESENCE_LOCK_FILE), { ...lockOptions, purpose: 'memhub store open' });
+    let presence: { lock: FileLock; held: LockHandle } | undefined;
+    let lock: FileLock | undefined;
     let db: Database.Database | undefined;
     let engine: SqliteEngine | undefined;
     try {
-      db = openSqliteConnection(join(options.dir, DATABASE_FILE), options.durability, options.busyTimeoutMs);
+      presence = { lock: presenceLock, held: await presenceLock.acquire({ mode: 'shared', purpose: 'memhub store open' }) };
+      lock = openLock(join(options.dir, WRITE_LOCK_FILE), { ...lockOptions, purpose: 'memhub' });
+      const databasePath = join(options.dir, DATABASE_FILE);
+      db = openSqliteConnection(databasePath, options.durability, SQLITE_BUSY_SLICE_MS);
       const connection = db;
-      const currentSchema = isCurrentSchema(connection);
-      if (currentSchema) refuseUnfinishedRebuild(connection, options.dir);
+      const gate = new SqliteWriteGate(lock, { ...options, databasePath });
+      gate.rememberDatabaseIdentity();
       // Most opens change nothing: the schema is current, the mirror setting is as asked, no
       // layer file is ahead of the database. Those take no lock and write nothing, so a store
       // opens even while another process holds its write lock for a long time.
-      const highestMirrored = highestSeqInLayerFiles(options.dir);
-      const settled =
-        currentSchema &&
-        (options.mirror === undefined || currentMirrorSetting(connection) === options.mirror) &&
-        highestMirrored <= lastSeqOf(connection);
+      const settled = await retryWhileBusy(
+        () => {
+          const currentSchema = isCurrentSchema(connection);
+          if (currentSchema) refuseUnfinishedRebuild(connection, options.dir);
+          return (
+            currentSchema &&
+            (options.mirror === undefined || currentMirrorSetting(connection) === options.mirror) &&
+            highestSeqInLayerFiles(options.dir) <= lastSeqOf(connection)
+          );
+        },
+        { dir: options.dir, action: 'open the store', timeoutMs: options.busyTimeoutMs },
+      );
       if (!settled) {
-        const held = await lock.acquire({ purpose: 'memhub open: schema' });
-        try {
+        await gate.run('memhub open: schema', 'open the store', () =>
           migrateSchema(connection, () => {
             if (options.mirror !== undefined) applyMirrorSetting(connection, options.mirror);
-            if (raiseSequenceTo(connection, highestSeqInLayerFiles(options.dir))) {
+            const highestMirrored = highestSeqInLayerFiles(options.dir);
+            if (raiseSequenceTo(connection, highestMirrored)) {
               options.logger.warn(
                 { highestMirrored },
                 'memhub: a layer mirror has changes the database does not (was memory.db restored from an older copy?); verify() lists them',
               );
             }
-          });
-        } finally {
-          held.release();
-        }
+          }),
+        );
       }
-      engine = new SqliteEngine(connection, lock, options);
+      engine = new SqliteEngine(connection, lock, presence, gate, options);
       await engine.#mirror.catchUpAll();
       return engine;
     } catch (error) {
       if (engine !== undefined) await engine.close().catch(() => {});
       else {
         db?.close();
-        lock.close();
+        lock?.close();
+        presence?.held.release();
+        presenceLock.close();
       }
       throw error;
     }
@@ -170,14 +195,21 @@ export class SqliteEngine implements StoreEngine {
    */
   async write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]> {
     const prepared = this.#writer.prepare(operations);
-    const batch = await this.#underWriteLock('memhub write transaction', 'write', () => {
-      hitFaultPoint('before-begin');
-      const prune = this.#mirror.prunable();
-      const applied = this.#writer.apply(operations, prune, prepared);
-      this.#mirror.pruned(prune);
-      this.#checkpointer.checkpointIfLarge();
-      return applied;
-    });
+    const batch = await this.#gate.run(
+      'memhub write transaction',
+      'write',
+      (held) => {
+        const prune = this.#mirror.prunable();
+        const applied = this.#writer.apply(operations, prune, prepared, () => {
+          hitFaultPoint('before-commit');
+          this.#gate.beforeCommit(held);
+        });
+        this.#mirror.pruned(prune);
+        this.#checkpointer.checkpointIfLarge();
+        return applied;
+      },
+      () => hitFaultPoint('before-begin'),
+    );
     afterCommit();
     hitFaultPoint('after-commit');
     // Before the callers resolve: what they were told is written is in the mirror too.
@@ -217,7 +249,7 @@ export class SqliteEngine implements StoreEngine {
     let after = 0;
     for (;;) {
       const limit = pages.size;
-      const page = this.#reading('read the records', () => this.#statements.recordsAfter.all(after, limit));
+      const page = await this.#reading('read the records', () => this.#statements.recordsAfter.all(after, limit));
       pages.measured(page.length, page.reduce((chars, row) => chars + row.content.length, 0));
       for (const row of page) yield recordFromRow(row);
       if (page.length < limit) return;
@@ -225,23 +257,26 @@ export class SqliteEngine implements StoreEngine {
     }
   }
 
+  /**
+   * Checks the database in a read transaction of its own, without the write lock: on a large
+   * store the checks take seconds, and writers go on meanwhile (see checkDatabase).
+   */
   async verify(): Promise<EngineVerifyReport> {
-    const problems = await this.#underWriteLock('memhub verify', 'verify the store', () => {
-      try {
-        this.#db.prepare('BEGIN IMMEDIATE').run();
-        return checkDatabase(this.#db);
-      } finally {
-        if (this.#db.inTransaction) this.#db.prepare('ROLLBACK').run();
-      }
-    });
+    const problems = await this.#reading('verify the store', () => checkDatabase(this.#db));
     const mirror = await this.#mirror.verify().catch((error: unknown) => Promise.reject(storeErrorOf(error, this.location, 'verify the mirror')));
     const { records } = await this.stats();
     return { records, problems: [...problems, ...mirror.problems], layers: mirror.layers };
   }
 
   async repair(): Promise<readonly string[]> {
-    const actions = await this.#underWriteLock('memhub repair', 'repair the store', () =>
-      this.#db.transaction(() => rebuildDerivedData(this.#db)).immediate(),
+    const actions = await this.#gate.run('memhub repair', 'repair the store', (held) =>
+      this.#db
+        .transaction(() => {
+          const done = rebuildDerivedData(this.#db);
+          this.#gate.beforeCommit(held);
+          return done;
+        })
+        .immediate(),
     );
     const mirrored = await this.#mirror.repair().catch((error: unknown) => Promise.reject(storeErrorOf(error, this.location, 'repair the mirror')));
     return [...actions, ...mirrored];
@@ -253,28 +288,20 @@ export class SqliteEngine implements StoreEngine {
   }
 
   /**
-   * Runs `work` synchronously while holding the write lock (DESIGN rule 3: nothing awaited
-   * inside). What SQLite or the filesystem throws becomes a typed StoreError (`action` says what
-   * was being done).
+   * Runs a read, turning what SQLite throws into a typed StoreError. A read that finds one of
+   * SQLite's locks taken (SQLITE_BUSY: a checkpoint resetting the WAL, a connection recovering it)
+   * is retried asynchronously, never by blocking in SQLite's busy handler.
    */
-  async #underWriteLock<T>(purpose: string, action: string, work: () => T): Promise<T> {
-    const held = await this.#lock.acquire({ purpose, timeoutMs: this.#lockTimeoutMs });
-    try {
-      return work();
-    } catch (error) {
-      throw storeErrorOf(error, this.location, action);
-    } finally {
-      held.release();
-    }
-  }
-
-  /** Runs a read, turning what SQLite throws into a typed StoreError. */
-  #reading<T>(action: string, read: () => T): T {
+  #reading<T>(action: string, read: () => T): T | Promise<T> {
+    this.#gate.assertNotFoundReplaced();
     try {
       return read();
     } catch (error) {
-      throw storeErrorOf(error, this.location, action);
+      if (!isSqliteBusy(error)) throw storeErrorOf(error, this.location, action);
     }
+    return retryWhileBusy(read, { dir: this.location, action, timeoutMs: this.#busyTimeoutMs }).catch((error: unknown) =>
+      Promise.reject(storeErrorOf(error, this.location, action)),
+    );
   }
 
   async close(): Promise<void> {
@@ -283,6 +310,8 @@ export class SqliteEngine implements StoreEngine {
     } finally {
       this.#db.close();
       this.#lock.close();
+      this.#presence.held.release();
+      this.#presence.lock.close();
     }
   }
 }

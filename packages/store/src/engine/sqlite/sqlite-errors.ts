@@ -1,5 +1,6 @@
-import { LockError } from '@memhub/lock';
-import { StoreAccessError, StoreCorruptError, StoreDiskFullError, StoreError, StoreIOError } from '../../errors.js';
+import { LockError, LockSystemError } from '@memhub/lock';
+import { StoreAccessError, StoreBusyError, StoreCorruptError, StoreDiskFullError, StoreError, StoreIOError } from '../../errors.js';
+import { sqliteLockHolder, SQLITE_BUSY_SLICE_MS } from './sqlite-busy.js';
 
 /**
  * Turns what SQLite or the filesystem threw into a typed StoreError that says what happened to
@@ -7,12 +8,24 @@ import { StoreAccessError, StoreCorruptError, StoreDiskFullError, StoreError, St
  * pass through unchanged; so do programming errors (a TypeError is a bug, not a store condition).
  */
 export function storeErrorOf(error: unknown, location: string, action: string): unknown {
-  if (error instanceof StoreError || error instanceof LockError) return error;
+  if (error instanceof StoreError) return error;
+  if (error instanceof LockSystemError) {
+    // A lock file that cannot be opened or created is the store's folder refusing this process.
+    const cause = (error.cause as { code?: unknown } | undefined)?.code;
+    if (cause === 'EROFS') return new StoreAccessError(`Cannot ${action}: ${location} is read-only (${error.message})`, { cause: error });
+    if (cause === 'EACCES' || cause === 'EPERM') {
+      return new StoreAccessError(`Cannot ${action}: this process may not open or create the files in ${location} (${error.message})`, { cause: error });
+    }
+  }
+  if (error instanceof LockError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return error;
   const detail = (error as Error).message;
-  // Never expected past the write lock; if one does arrive, it is reported as itself.
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return error;
+  // Writes and reads retry SQLITE_BUSY for up to busyTimeoutMs before they get here (sqlite-busy.ts);
+  // one that was not retried still reaches its caller typed, never raw.
+  if (code.startsWith('SQLITE_BUSY')) return new StoreBusyError(location, action, SQLITE_BUSY_SLICE_MS, sqliteLockHolder(location), { cause: error });
+  // A conflict inside one connection: a bug, reported as itself.
+  if (code.startsWith('SQLITE_LOCKED')) return error;
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
     return new StoreDiskFullError(location, { cause: error });
   }

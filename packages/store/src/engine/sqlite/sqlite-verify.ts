@@ -1,37 +1,70 @@
-import type Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { VerifyProblem } from '../../verify-report.js';
 
 /**
- * The database's own checks, each turned into problems a person can act on:
- * - PRAGMA integrity_check: the b-trees and their indexes;
- * - FTS5's integrity-check with rank 1: the full-text index against the records it indexes;
- * - the tag rows against each record's tags.
- * The FTS5 check is issued as an INSERT, so the caller runs this under the write lock inside a
- * transaction that it rolls back.
+ * The database's own checks, each turned into problems a person can act on, none of them under
+ * the store's write lock (on a large store they take seconds, and writers would time out):
+ * - PRAGMA integrity_check, in a read transaction of the live connection: the b-trees, their
+ *   indexes and the full-text index's own structure;
+ * - the tag rows against each record's tags, in the same read transaction;
+ * - FTS5's integrity-check with rank 1, the full-text index against the records it indexes: it
+ *   is an INSERT command, which would need SQLite's write lock (and fails outright on a database
+ *   this process may only read), so it runs on a copy made by VACUUM INTO (a consistent snapshot,
+ *   read in a read transaction: no lock that a writer waits for) in a temporary folder, deleted after.
  */
 export function checkDatabase(db: Database.Database): VerifyProblem[] {
   const problems: VerifyProblem[] = [];
-  // FTS5's own check first. It also refreshes FTS5's cached copy of the index structure, which
-  // PRAGMA integrity_check reuses as it is: after another connection has merged index segments,
-  // a stale copy made integrity_check report "fts5: corruption found reading blob" for a healthy
-  // database (a fresh connection found none).
+  db.exec('BEGIN DEFERRED');
   try {
-    db.prepare(`INSERT INTO records_fts (records_fts, rank) VALUES ('integrity-check', 1)`).run();
-  } catch (error) {
-    problems.push({ kind: 'full-text-index', message: `the full-text index does not match the records: ${(error as Error).message}` });
+    // A full-text read first: it refreshes FTS5's cached copy of the index structure, which
+    // PRAGMA integrity_check reuses as it is. After another connection had merged index segments,
+    // a stale copy made integrity_check report "fts5: corruption found reading blob" for a healthy
+    // database (a fresh connection found none).
+    db.prepare(`SELECT rowid FROM records_fts WHERE records_fts MATCH '"memhub"' LIMIT 1`).get();
+    const integrity = db.pragma('integrity_check(100)', { simple: false }) as { integrity_check: string }[];
+    for (const { integrity_check: message } of integrity) {
+      if (message !== 'ok') problems.push({ kind: 'database-integrity', message });
+    }
+    const mismatched = db.prepare(TAG_MISMATCH_SQL).pluck().all() as string[];
+    if (mismatched.length > 0) {
+      problems.push({
+        kind: 'tags',
+        message: `${mismatched.length} record(s) whose tag rows differ from their tags, e.g. ${mismatched.slice(0, 5).join(', ')}`,
+      });
+    }
+  } finally {
+    if (db.inTransaction) db.exec('COMMIT');
   }
-  const integrity = db.pragma('integrity_check(100)', { simple: false }) as { integrity_check: string }[];
-  for (const { integrity_check: message } of integrity) {
-    if (message !== 'ok') problems.push({ kind: 'database-integrity', message });
-  }
-  const mismatched = db.prepare(TAG_MISMATCH_SQL).pluck().all() as string[];
-  if (mismatched.length > 0) {
-    problems.push({
-      kind: 'tags',
-      message: `${mismatched.length} record(s) whose tag rows differ from their tags, e.g. ${mismatched.slice(0, 5).join(', ')}`,
-    });
-  }
+  const fullText = checkFullTextOnCopy(db);
+  if (fullText !== undefined) problems.push(fullText);
   return problems;
+}
+
+/** FTS5's own check of the full-text index against the records, on a snapshot copy of the database. */
+function checkFullTextOnCopy(db: Database.Database): VerifyProblem | undefined {
+  const folder = mkdtempSync(join(tmpdir(), 'memhub-verify-'));
+  try {
+    const copyPath = join(folder, 'snapshot.db');
+    try {
+      db.prepare('VACUUM INTO ?').run(copyPath);
+    } catch (error) {
+      return { kind: 'full-text-index', message: `the full-text index could not be checked: no snapshot copy could be made in ${folder} (${(error as Error).message})` };
+    }
+    const copy = new Database(copyPath);
+    try {
+      copy.prepare(`INSERT INTO records_fts (records_fts, rank) VALUES ('integrity-check', 1)`).run();
+      return undefined;
+    } catch (error) {
+      return { kind: 'full-text-index', message: `the full-text index does not match the records: ${(error as Error).message}` };
+    } finally {
+      copy.close();
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 /**

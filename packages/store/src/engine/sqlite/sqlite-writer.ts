@@ -68,7 +68,7 @@ export function isMirrored(selection: MirrorSelection, layer: string): boolean {
 export class SqliteWriter {
   readonly #statements: SqliteStatements;
   readonly #applyInTransaction: Database.Transaction<
-    (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch) => AppliedBatch
+    (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch, beforeCommit: () => void) => AppliedBatch
   >;
   /** State of the transaction in progress. */
   #lastSeq = 0;
@@ -81,7 +81,7 @@ export class SqliteWriter {
   constructor(db: Database.Database, statements: SqliteStatements) {
     this.#statements = statements;
     this.#applyInTransaction = db.transaction(
-      (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch) => {
+      (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch, beforeCommit: () => void) => {
         const startSeq = this.#statements.lastSeq.get() as number;
         this.#lastSeq = startSeq;
         this.#mirror = parseMirrorSetting(this.#statements.mirrorSetting.get());
@@ -95,6 +95,7 @@ export class SqliteWriter {
         const results = operations.map((operation, index) => this.#applyOne(operation, prepared[index]));
         this.#closeRun();
         if (this.#lastSeq !== startSeq) this.#statements.setLastSeq.run(this.#lastSeq);
+        beforeCommit();
         return { results, touchedLayers: this.#touched, startSeq, lines: this.#lines };
       },
     );
@@ -130,14 +131,16 @@ export class SqliteWriter {
 
   /**
    * Runs under the flock: BEGIN IMMEDIATE, the pruning of journal rows already mirrored (layer ->
-   * last seq appended), every operation in order, COMMIT.
+   * last seq appended), every operation in order, `beforeCommit` (which may throw to roll it all
+   * back), COMMIT.
    */
   apply(
     operations: readonly WriteOperation[],
     prune: ReadonlyMap<string, number> = new Map(),
     prepared: PreparedBatch = this.prepare(operations),
+    beforeCommit: () => void = () => {},
   ): AppliedBatch {
-    return this.#applyInTransaction.immediate(operations, prune, prepared);
+    return this.#applyInTransaction.immediate(operations, prune, prepared, beforeCommit);
   }
 
   #applyOne(operation: WriteOperation, prepared: PreparedRecord | undefined): WriteResult {

@@ -1,0 +1,127 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let dir: string;
+/** A tmpfs mounted read-only, where this machine lets the test mount one (root). */
+let readOnlyMount: string | undefined;
+let mountRefusal: string | undefined;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'memhub-store-folder-'));
+  const mountPoint = join(dir, 'read-only-mount');
+  mkdirSync(mountPoint);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0777', 'tmpfs', mountPoint], { stdio: 'pipe' });
+    mkdirSync(join(mountPoint, 'existing'));
+    execFileSync('mount', ['-o', 'remount,ro', mountPoint], { stdio: 'pipe' });
+    readOnlyMount = mountPoint;
+  } catch (error) {
+    mountRefusal = String((error as { stderr?: Buffer }).stderr ?? error).trim();
+  }
+});
+
+afterAll(() => {
+  if (readOnlyMount !== undefined) execFileSync('umount', ['-l', readOnlyMount], { stdio: 'pipe' });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Outcome {
+  readonly name: string;
+  readonly code?: string;
+  readonly message: string;
+  readonly ms: number;
+}
+
+/**
+ * Opens a store at each folder in turn in one child process (as `uid` when given), which the test
+ * kills after 20 s: a store folder that made openStore spin for ever must fail the test, not hang it.
+ */
+function openEachInChild(storeDirs: readonly string[], uid?: number): Outcome[] {
+  const script = `
+    import { openStore } from '@memhub/store';
+    for (const dir of ${JSON.stringify(storeDirs)}) {
+      const started = performance.now();
+      try { const store = await openStore({ dir }); await store.close(); console.log(JSON.stringify({ name: 'opened', message: '', ms: 0 })); }
+      catch (error) { console.log(JSON.stringify({ name: error.constructor.name, code: error.code, message: error.message, ms: performance.now() - started })); }
+    }
+  `;
+  const output = execFileSync(process.execPath, ['--conditions=@memhub/source', '--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: join(import.meta.dirname, '..'),
+    encoding: 'utf8',
+    timeout: 20_000,
+    killSignal: 'SIGKILL',
+    ...(uid === undefined ? {} : { uid, gid: uid }),
+  });
+  return output
+    .trim()
+    .split('\n')
+    .slice(-storeDirs.length)
+    .map((line) => JSON.parse(line) as Outcome);
+}
+
+describe('a store folder that cannot be used fails at once with a typed error naming it', () => {
+  const cases = new Map<string, Outcome>();
+
+  beforeAll(() => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a folder');
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
+    const folders = {
+      proc: '/proc/memhub-nope/store',
+      file,
+      throughFile: join(file, 'store'),
+      dangling: join(dir, 'dangling'),
+      ...(readOnlyMount === undefined ? {} : { readOnlyNew: join(readOnlyMount, 'new', 'store'), readOnlyExisting: join(readOnlyMount, 'existing') }),
+    };
+    const outcomes = openEachInChild(Object.values(folders));
+    Object.keys(folders).forEach((name, index) => cases.set(name, outcomes[index] as Outcome));
+  });
+
+  it('under /proc, where mkdir neither succeeds nor says EEXIST', () => {
+    const outcome = cases.get('proc');
+    expect(outcome).toMatchObject({ name: 'StoreAccessError', code: 'ERR_MEMHUB_ACCESS' });
+    expect(outcome?.message).toContain('/proc/memhub-nope/store');
+    expect(outcome?.message).toContain('does not accept new folders');
+  });
+
+  it('a regular file', () => {
+    const outcome = cases.get('file');
+    expect(outcome).toMatchObject({ name: 'StoreValidationError', code: 'ERR_MEMHUB_VALIDATION' });
+    expect(outcome?.message).toContain(`${join(dir, 'a-file')} exists and is not a folder`);
+  });
+
+  it('a path through a regular file', () => {
+    const outcome = cases.get('throughFile');
+    expect(outcome).toMatchObject({ name: 'StoreValidationError', code: 'ERR_MEMHUB_VALIDATION' });
+    expect(outcome?.message).toContain('a part of the path is a file');
+  });
+
+  it('a dangling symbolic link', () => {
+    const outcome = cases.get('dangling');
+    expect(outcome).toMatchObject({ name: 'StoreValidationError', code: 'ERR_MEMHUB_VALIDATION' });
+    expect(outcome?.message).toContain('symbolic link to something that does not exist');
+  });
+
+  it('a new store on a read-only filesystem, and an existing empty folder there', (context) => {
+    if (readOnlyMount === undefined) {
+      context.skip(`cannot mount a read-only tmpfs here: ${mountRefusal}`);
+      return;
+    }
+    for (const name of ['readOnlyNew', 'readOnlyExisting']) {
+      const outcome = cases.get(name);
+      expect(outcome, name).toMatchObject({ name: 'StoreAccessError', code: 'ERR_MEMHUB_ACCESS' });
+      expect(outcome?.message, name).toContain('read-only');
+    }
+  });
+
+  it('a folder this process may not write (run as nobody when the test runs as root)', () => {
+    const locked = join(dir, 'locked');
+    mkdirSync(locked, { mode: 0o555 });
+    const [outcome] = openEachInChild([join(locked, 'store')], process.getuid?.() === 0 ? 65534 : undefined);
+    expect(outcome).toMatchObject({ name: 'StoreAccessError', code: 'ERR_MEMHUB_ACCESS' });
+    expect(outcome?.message).toContain('may not create folders there');
+  });
+});
