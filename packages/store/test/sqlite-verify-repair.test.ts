@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -63,5 +64,39 @@ describe('verify and repair', () => {
     expect(repaired.after).toMatchObject({ ok: true, problems: [] });
     expect((await source.recall({ tags: ['y'] })).map((hit) => hit.id)).toEqual([first!.id]);
     expect((await source.recall({ query: 'delta' })).map((hit) => hit.id)).toEqual([second!.id]);
+  });
+
+  it('verifies clean a store whose memory.db this process may only read (mode 444): no write is needed to check it', async () => {
+    const store = join(dir, 'read-only');
+    mkdirSync(store);
+    // As root the mode is not enforced: the store is made and checked by nobody, in child processes.
+    const asNobody = process.getuid?.() === 0;
+    if (asNobody) {
+      chmodSync(dir, 0o755);
+      chmodSync(join(dir, 'source'), 0o755);
+      chownSync(store, 65534, 65534);
+    }
+    const run = (script: string): string =>
+      execFileSync(process.execPath, ['--conditions=@memhub/source', '--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: join(import.meta.dirname, '..'),
+        encoding: 'utf8',
+        timeout: 30_000,
+        ...(asNobody ? { uid: 65534, gid: 65534 } : {}),
+      });
+    run(`
+      import { openStore } from '@memhub/store';
+      const store = await openStore({ dir: ${JSON.stringify(store)} });
+      await store.rememberMany(Array.from({ length: 50 }, (_, index) => ({ content: 'kept ' + index, tags: ['t' + (index % 3)] })));
+      await store.close();
+    `);
+    chmodSync(join(store, 'memory.db'), 0o444);
+    const output = run(`
+      import { openStore } from '@memhub/store';
+      const store = await openStore({ dir: ${JSON.stringify(store)} });
+      const report = await store.verify();
+      console.log(JSON.stringify({ ok: report.ok, records: report.records, problems: report.problems }));
+      await store.close();
+    `);
+    expect(JSON.parse(output.trim().split('\n').at(-1) ?? '{}')).toEqual({ ok: true, records: 50, problems: [] });
   });
 });

@@ -33,7 +33,7 @@ function statOrUndefined(path: string, dir: string): Stats | undefined {
   try {
     return statSync(path, { throwIfNoEntry: false });
   } catch (error) {
-    throw folderError(error, path, dir);
+    throw folderError(error, path, dir, 'use');
   }
 }
 
@@ -50,11 +50,11 @@ function makeFolder(folder: string, dir: string): void {
       }
       throw new StoreValidationError('dir', `${dir} cannot be created: ${folder} exists and is not a folder`);
     }
-    throw folderError(error, folder, dir);
+    throw folderError(error, folder, dir, 'create');
   }
 }
 
-function folderError(error: unknown, path: string, dir: string): Error {
+function folderError(error: unknown, path: string, dir: string, doing: 'use' | 'create'): Error {
   const code = (error as NodeJS.ErrnoException).code;
   const detail = `${code ?? 'error'} on ${path}`;
   switch (code) {
@@ -62,7 +62,12 @@ function folderError(error: unknown, path: string, dir: string): Error {
       return new StoreAccessError(`Cannot create the store folder ${dir}: the filesystem is read-only (${detail})`, { cause: error });
     case 'EACCES':
     case 'EPERM':
-      return new StoreAccessError(`Cannot create the store folder ${dir}: this process may not create folders there (${detail})`, { cause: error });
+      return new StoreAccessError(
+        doing === 'create'
+          ? `Cannot create the store folder ${dir}: this process may not create folders there (${detail})`
+          : `Cannot use the store folder ${dir}: this process may not reach it (${detail})`,
+        { cause: error },
+      );
     case 'ENOENT':
       // mkdir of a child of a folder that exists: a filesystem that takes no new folders (/proc, /sys).
       return new StoreAccessError(`Cannot create the store folder ${dir}: ${dirname(path)} does not accept new folders (${detail})`, { cause: error });
@@ -76,6 +81,6 @@ function folderError(error: unknown, path: string, dir: string): Error {
     case 'EDQUOT':
       return new StoreIOError(`Cannot create the store folder ${dir}: the disk is full (${detail})`, { cause: error });
     default:
-      return new StoreIOError(`Cannot create the store folder ${dir}: ${(error as Error).message}`, { cause: error });
+      return new StoreIOError(`Cannot ${doing} the store folder ${dir}: ${(error as Error).message}`, { cause: error });
   }
 }
