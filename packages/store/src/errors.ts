@@ -80,6 +80,26 @@ export class StoreConnectionError extends StoreError {
   }
 }
 
+/**
+ * A file under the store's `layers/` folder (a layer's `.jsonl`, `.idx`, `.jsonl.lock` or
+ * `.jsonl.quarantine`) is a symbolic link. memhub appends to, truncates and rewrites these files
+ * in place: through a link it would write to whatever the link points to, somewhere else. Nothing
+ * was written through it. `path` is the link. (The `layers/` folder itself may be a link.)
+ */
+export class StoreSymlinkError extends StoreError {
+  readonly path: string;
+
+  constructor(path: string, options?: { cause?: unknown }) {
+    super(
+      'ERR_MEMHUB_SYMLINK',
+      `${path} is a symbolic link: memhub refuses symlinks in layers/, because appending to or rewriting a layer's file through one writes to the file it points to. ` +
+        'Nothing was written through it. Replace it with a plain file, or remove it (a layer file and its index are rebuilt from the database).',
+      options,
+    );
+    this.path = path;
+  }
+}
+
 /** Who holds a lock that memhub waited for, as far as the kernel and the holder's own record tell. */
 export interface BusyHolder {
   readonly pid: number;

@@ -19,6 +19,7 @@ export {
   StoreCorruptError,
   StoreIOError,
   StoreConnectionError,
+  StoreSymlinkError,
   StoreBusyError,
   StoreReplacedError,
   type BusyHolder,

@@ -5,7 +5,7 @@ import { LAYER_PATTERN } from '../validate-record.js';
 import type { LayerVerifyReport, VerifyProblem } from '../verify-report.js';
 import { LayerFile } from './layer-file.js';
 import type { IndexLookup } from './layer-index.js';
-import { LayerMirror, type LayerMirrorCounters } from './layer-mirror.js';
+import { LayerMirror, type LayerMirrorCounters, type OwnChanges } from './layer-mirror.js';
 import { parseMirrorLine, type EncodedLine } from './mirror-line.js';
 import type { MirrorSource } from './mirror-source.js';
 
@@ -35,6 +35,12 @@ const PRUNE_EVERY_SEQS = 256;
  * seq. After every commit the writing process appends the changes of the layers it touched
  * (under each layer's writer lock); on open, every layer is caught up, which also heals a writer
  * that crashed between its COMMIT and its append, and a torn last line.
+ *
+ * The mirror is a view that can catch up later: the journal keeps every change until it is in
+ * the file. So the catch-ups that nobody waits for (after a commit, on open, on close) wait for a
+ * layer's lock only briefly (APPEND_LOCK_WAIT_MS) and otherwise leave the lines to whoever comes
+ * next; verify, repair and lookups, which need the file as it is, wait up to `lockTimeoutMs` and
+ * catch it up first.
  */
 export class JsonlMirror {
   readonly folder: string;
@@ -42,6 +48,8 @@ export class JsonlMirror {
   readonly #source: MirrorSource;
   readonly #layers = new Map<string, LayerMirror>();
   readonly #lastPruned = new Map<string, number>();
+  /** Per layer, the failure last reported to the logger: the same one is not reported again until a catch-up succeeds. */
+  readonly #reportedFailures = new Map<string, string>();
 
   constructor(options: JsonlMirrorOptions, source: MirrorSource) {
     this.#options = options;
@@ -53,33 +61,31 @@ export class JsonlMirror {
   /**
    * After a commit, before its callers resolve: appends the touched layers' new changes. `own` is
    * the committed transaction's own lines per layer and the store's last seq before it (see
-   * LayerMirror.catchUp). A failure (a full disk, say) is reported to the logger, not thrown: the
-   * change is committed in the database, and the next append or open brings the file up to date.
+   * LayerMirror.catchUp). Never throws: the change is committed in the database, and the next
+   * append, open, verify or lookup brings the file up to date. A layer whose lock another process
+   * holds past APPEND_LOCK_WAIT_MS is left to it (counted in `appendsDeferred`); a failure (a full
+   * disk, a symlink in layers/) is reported to the logger, once until the layer is caught up again.
    */
   async afterCommit(
     layers: ReadonlySet<string>,
     own?: { readonly startSeq: number; readonly lines: ReadonlyMap<string, readonly EncodedLine[]> },
   ): Promise<void> {
     for (const name of layers) {
-      const layer = this.#layer(name);
       const lines = own?.lines.get(name);
-      try {
-        await layer.locked('memhub mirror append', () =>
-          layer.catchUp(this.#source, own === undefined || lines === undefined ? undefined : { startSeq: own.startSeq, lines }),
-        );
-      } catch (error) {
-        this.#options.logger.warn({ layer: name, error: String(error) }, 'memhub: could not append to a layer mirror; it will be caught up later');
-      }
+      await this.#catchUpUnlessHeld(name, 'memhub mirror append', own === undefined || lines === undefined ? undefined : { startSeq: own.startSeq, lines });
     }
   }
 
   /**
    * On open: every mirrored layer (with records, with changes waiting, or with a file) caught up.
-   * A layer that cannot be (its writer lock held by a frozen process, a full disk) is reported to
-   * the logger and left for the next writer: the store opens all the same.
+   * A layer that cannot be (its writer lock held past APPEND_LOCK_WAIT_MS, by a frozen process
+   * say; a full disk) is left for the next one, and reported: the store opens all the same. A
+   * symlink among a layer's files is refused here (StoreSymlinkError), and the store does not open.
    */
   async catchUpAll(): Promise<void> {
-    await this.afterCommit(new Set(this.#knownLayers()));
+    const names = this.#knownLayers();
+    for (const name of names) this.#layer(name);
+    for (const name of names) await this.#catchUpUnlessHeld(name, 'memhub mirror catch-up on open');
   }
 
   /**
@@ -126,10 +132,16 @@ export class JsonlMirror {
     return actions;
   }
 
-  /** The record's latest line in a layer file, through the layer's index. */
+  /**
+   * The record's latest line in a layer file, through the layer's index, after catching the file
+   * up (a writer may have left its lines to whoever comes next).
+   */
   async lookup(layerName: string, id: string): Promise<IndexLookup> {
     const layer = this.#layer(layerName);
-    return layer.locked('memhub mirror lookup', () => layer.lookup(id));
+    return layer.locked('memhub mirror lookup', () => {
+      layer.catchUp(this.#source);
+      return layer.lookup(id);
+    });
   }
 
   stats(): LayerMirrorStats[] {
@@ -140,13 +152,43 @@ export class JsonlMirror {
     }));
   }
 
-  /** Brings the indexes up to date, then closes every file and lock. */
+  /**
+   * Catches up the layers this process used and brings their indexes up to date, each only if
+   * its lock can be had within APPEND_LOCK_WAIT_MS (a frozen holder must not hold up a close; the
+   * next holder does it), then closes every file and lock. Failures are reported, not thrown.
+   */
   async close(): Promise<void> {
     try {
-      for (const layer of this.#layers.values()) await layer.locked('memhub mirror close', () => layer.flushIndex());
+      for (const [name, layer] of this.#layers) {
+        await this.#catchUpUnlessHeld(name, 'memhub mirror close', undefined, () => layer.flushIndex());
+      }
     } finally {
       for (const layer of this.#layers.values()) layer.close();
       this.#layers.clear();
+    }
+  }
+
+  /**
+   * Catches the layer up (then runs `andThen`) under its lock if it can be had within
+   * APPEND_LOCK_WAIT_MS. Never throws: a failure is reported to the logger, once until the layer
+   * is caught up again.
+   */
+  async #catchUpUnlessHeld(name: string, purpose: string, own?: OwnChanges, andThen?: () => void): Promise<void> {
+    try {
+      const layer = this.#layer(name);
+      const ran = await layer.lockedUnlessHeld(purpose, () => {
+        layer.catchUp(this.#source, own);
+        andThen?.();
+      });
+      if (ran) this.#reportedFailures.delete(name);
+    } catch (error) {
+      const failure = String(error);
+      if (this.#reportedFailures.get(name) === failure) return;
+      this.#reportedFailures.set(name, failure);
+      this.#options.logger.warn(
+        { layer: name, error: failure },
+        'memhub: could not append to a layer mirror; it will be caught up later (reported once until it is)',
+      );
     }
   }
 

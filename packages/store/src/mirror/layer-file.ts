@@ -1,4 +1,5 @@
-import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, lstatSync, readSync, writeSync } from 'node:fs';
+import { openRefusingSymlink } from './refuse-symlinks.js';
 
 /** Where a file's last line is, and what follows it that is not a line. */
 export interface FileTail {
@@ -21,7 +22,8 @@ const TAIL_CHUNK = 64 * 1024;
  * O_APPEND, so that every write lands at the end whatever the offset; the caller holds the
  * layer's writer lock around every write. The file is never replaced by a rename: other
  * processes keep it open, and a rename would leave them appending to a file nobody reads (DESIGN
- * rule 8). A rebuild truncates it in place instead.
+ * rule 8). A rebuild truncates it in place instead. A symlink at the path is refused
+ * (StoreSymlinkError), never followed: appending through it would write to another file.
  */
 export class LayerFile {
   readonly path: string;
@@ -32,7 +34,7 @@ export class LayerFile {
   }
 
   #descriptor(): number {
-    this.#fd ??= openSync(this.path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o644);
+    this.#fd ??= openRefusingSymlink(this.path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o644);
     return this.#fd;
   }
 
@@ -45,11 +47,12 @@ export class LayerFile {
   /**
    * Makes sure the descriptor is the file at the path: if someone deleted or replaced the file,
    * appending to the old inode would write where nobody reads, so the descriptor moves to the
-   * file at the path (created if missing). Returns whether it moved.
+   * file at the path (created if missing). Returns whether it moved. A symlink put in the file's
+   * place is the link's own inode here (lstat), so the descriptor moves, and the open refuses it.
    */
   followPath(): boolean {
     if (this.#fd === undefined) return false;
-    const atPath = statSync(this.path, { throwIfNoEntry: false });
+    const atPath = lstatSync(this.path, { throwIfNoEntry: false });
     if (atPath !== undefined && atPath.ino === fstatSync(this.#fd).ino) return false;
     this.close();
     this.#descriptor();

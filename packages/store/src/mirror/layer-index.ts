@@ -1,6 +1,8 @@
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, readSync, writeSync } from 'node:fs';
 import type { LayerFile } from './layer-file.js';
 import { lineRecordId, parseMirrorLine, type MirrorLine, type MirrorOpName } from './mirror-line.js';
+import { openRefusingSymlink } from './refuse-symlinks.js';
 
 /** One line of the layer file that is about a record: where it is, and what it did. */
 export interface IndexEntry {
@@ -27,16 +29,26 @@ export interface IndexCheck {
   readonly problem?: string;
 }
 
-const MAGIC = Buffer.from('MHIDX001');
+/** The header's first 8 bytes: the format. A file of another format is stale and rebuilt. */
+const MAGIC = Buffer.from('MHIDX002');
+/**
+ * The format before this one, which named the layer file by its inode: a copy of the store
+ * (`cp -a`, a backup restored) has other inodes, so such an index is simply not used and rebuilt
+ * at the next update; verify() counts it as an index that covers nothing yet, not as a fault.
+ */
+const PREVIOUS_MAGIC = Buffer.from('MHIDX001');
 const HEADER_BYTES = 64;
 const ENTRY_BYTES = 32;
+/** The layer file's first bytes that name it in the header: a hash of at most this many (fewer while it is smaller). */
+const HEAD_BYTES = 4 * 1024;
 const OPS: readonly MirrorOpName[] = ['remember', 'forget', 'move-out', 'move-in'];
 
 interface Header {
-  readonly fileIno: number;
   /** Bytes of the layer file that the entries cover (always at a line boundary). */
   readonly coveredBytes: number;
   readonly entries: number;
+  /** SHA-256 of the layer file's first min(HEAD_BYTES, coveredBytes) bytes. */
+  readonly headHash: Buffer;
 }
 
 /**
@@ -44,13 +56,21 @@ interface Header {
  * forget, move-out, move-in), the record's id (hashed), seq, byte offset, length and op, so that
  * one record is read from the JSONL file with one read of one line.
  *
- * The file is a 64-byte header (magic, the layer file's inode, the bytes covered, the entry count)
- * and 32-byte entries, appended in the layer file's order. It is brought up to date in batches
- * (the mirror decides when: by lines, bytes or time, and on close), never once per line: the new
- * entries are appended with one write and the header rewritten after them, so a crash in between
- * leaves a header that covers only what was complete. An index whose header does not match the
- * layer file (another inode, more bytes than the file has, a size that is not header + entries)
- * is stale and rebuilt from the layer file. The caller holds the layer's writer lock throughout.
+ * The file is a 64-byte header and 32-byte entries, appended in the layer file's order. The
+ * header: the magic `MHIDX002` (8 bytes), the bytes of the layer file covered (float64 LE), the
+ * entry count (float64 LE), 8 bytes unused, and the SHA-256 of the layer file's first
+ * min(4 KiB, covered) bytes (32 bytes). It is brought up to date in batches (the mirror decides
+ * when: by lines, bytes or time, and on close), never once per line: the new entries are appended
+ * with one write and the header rewritten after them, so a crash in between leaves a header that
+ * covers only what was complete.
+ *
+ * The header names the layer file by its content, not by its inode, so that a copy of the pair
+ * (`cp -a`, a backup restored, a checkout) is still recognised. A layer file only grows between
+ * rebuilds (and a rebuild empties the index in the same hold of the lock), so the covered bytes
+ * never change while the index is valid: an index is stale, and rebuilt from the layer file,
+ * when it covers more bytes than the file has, when the covered part does not end with a
+ * newline, when the file's head hashes differently (another file, a rewritten one), or when its
+ * own size is short of header + entries. The caller holds the layer's writer lock throughout.
  */
 export class LayerIndex {
   readonly path: string;
@@ -66,15 +86,17 @@ export class LayerIndex {
 
   /**
    * The descriptor of the file at the path, checked once per operation: reopened if someone
-   * deleted or replaced the index (a stale descriptor would update a file nobody reads).
+   * deleted or replaced the index (a stale descriptor would update a file nobody reads). A
+   * symlink at the path is refused (StoreSymlinkError): updating through it would truncate and
+   * rewrite the file it points to.
    */
   #open(): number {
     if (this.#fd !== undefined) {
-      const atPath = statSync(this.path, { throwIfNoEntry: false });
+      const atPath = lstatSync(this.path, { throwIfNoEntry: false });
       if (atPath !== undefined && atPath.ino === fstatSync(this.#fd).ino) return this.#fd;
       this.close();
     }
-    this.#fd = openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    this.#fd = openRefusingSymlink(this.path, constants.O_RDWR | constants.O_CREAT, 0o644);
     return this.#fd;
   }
 
@@ -85,11 +107,11 @@ export class LayerIndex {
    */
   update(file: LayerFile, pending?: { readonly from: number; readonly to: number; readonly entries: readonly IndexEntry[] }): void {
     const fd = this.#open();
-    const { ino, size } = file.stat();
-    let header = this.#validHeader(fd, ino, size);
+    const { size } = file.stat();
+    let header = validHeader(fd, file, size);
     if (header === undefined) {
       this.rebuilds += 1;
-      header = { fileIno: ino, coveredBytes: 0, entries: 0 };
+      header = { coveredBytes: 0, entries: 0, headHash: headHash(file, 0) };
       ftruncateSync(fd, 0);
       writeHeader(fd, header);
     }
@@ -112,7 +134,7 @@ export class LayerIndex {
     const buffer = Buffer.alloc(entries.length * ENTRY_BYTES);
     entries.forEach((entry, index) => encodeEntry(entry, buffer, index * ENTRY_BYTES));
     writeAll(fd, buffer, HEADER_BYTES + header.entries * ENTRY_BYTES);
-    writeHeader(fd, { fileIno: ino, coveredBytes, entries: header.entries + entries.length });
+    writeHeader(fd, { coveredBytes, entries: header.entries + entries.length, headHash: headHash(file, coveredBytes) });
     this.updates += 1;
   }
 
@@ -127,8 +149,8 @@ export class LayerIndex {
    */
   lookup(file: LayerFile, id: string): IndexLookup {
     const fd = this.#open();
-    const { ino, size } = file.stat();
-    const header = this.#validHeader(fd, ino, size) ?? { fileIno: ino, coveredBytes: 0, entries: 0 };
+    const { size } = file.stat();
+    const header = validHeader(fd, file, size) ?? { coveredBytes: 0, entries: 0 };
     let linesRead = 0;
     let latest: { op: MirrorOpName; line: MirrorLine | undefined } | undefined;
     // Lines after the covered part are newer than anything indexed.
@@ -169,9 +191,10 @@ export class LayerIndex {
    */
   check(file: LayerFile): IndexCheck {
     const fd = this.#open();
-    const { ino, size } = file.stat();
-    if (fstatSync(fd).size === 0) return { ok: true, entries: 0, coveredBytes: 0 };
-    const header = this.#validHeader(fd, ino, size);
+    const { size } = file.stat();
+    // Empty (not written yet, or emptied by a rebuild), or left by an older memhub: covers nothing yet.
+    if (fstatSync(fd).size === 0 || hasPreviousFormat(fd)) return { ok: true, entries: 0, coveredBytes: 0 };
+    const header = validHeader(fd, file, size);
     if (header === undefined) return { ok: false, entries: 0, coveredBytes: 0, problem: 'the index does not match the layer file (stale)' };
     const entries = readEntries(fd, header.entries);
     let index = 0;
@@ -203,19 +226,44 @@ export class LayerIndex {
     this.#fd = undefined;
   }
 
-  /** The header, if it is one and matches the layer file; undefined for a stale or empty index. */
-  #validHeader(fd: number, ino: number, size: number): Header | undefined {
-    const indexSize = fstatSync(fd).size;
-    if (indexSize < HEADER_BYTES) return undefined;
-    const buffer = Buffer.alloc(HEADER_BYTES);
-    readSync(fd, buffer, 0, HEADER_BYTES, 0);
-    if (!buffer.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-    const header: Header = { fileIno: buffer.readDoubleLE(8), coveredBytes: buffer.readDoubleLE(16), entries: buffer.readDoubleLE(24) };
-    if (header.fileIno !== ino || header.coveredBytes > size) return undefined;
-    // Entries past the count are the remains of an update that crashed before its header: ignored, then overwritten.
-    if (indexSize < HEADER_BYTES + header.entries * ENTRY_BYTES) return undefined;
-    return header;
-  }
+}
+
+/**
+ * The header, if it is one and matches the layer file (`size` bytes now); undefined for a stale,
+ * empty or older-format index.
+ */
+function validHeader(fd: number, file: LayerFile, size: number): Header | undefined {
+  const indexSize = fstatSync(fd).size;
+  if (indexSize < HEADER_BYTES) return undefined;
+  const buffer = Buffer.alloc(HEADER_BYTES);
+  if (readInto(fd, buffer, 0) < HEADER_BYTES || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const header: Header = { coveredBytes: buffer.readDoubleLE(8), entries: buffer.readDoubleLE(16), headHash: buffer.subarray(32, 64) };
+  if (!Number.isSafeInteger(header.coveredBytes) || header.coveredBytes < 0 || header.coveredBytes > size) return undefined;
+  if (!Number.isSafeInteger(header.entries) || header.entries < 0) return undefined;
+  // Entries past the count are the remains of an update that crashed before its header: ignored, then overwritten.
+  if (indexSize < HEADER_BYTES + header.entries * ENTRY_BYTES) return undefined;
+  // Cheap checks first: the covered part ends a line, then the file's head is the one indexed.
+  if (header.coveredBytes > 0 && file.read(header.coveredBytes - 1, 1)[0] !== 0x0a) return undefined;
+  if (!headHash(file, header.coveredBytes).equals(header.headHash)) return undefined;
+  return header;
+}
+
+/** Whether the index was written by the format before this one (MHIDX001). */
+function hasPreviousFormat(fd: number): boolean {
+  const magic = Buffer.alloc(PREVIOUS_MAGIC.length);
+  return readInto(fd, magic, 0) === magic.length && magic.equals(PREVIOUS_MAGIC);
+}
+
+/**
+ * What names the layer file in the header: the SHA-256 of its first min(HEAD_BYTES, coveredBytes)
+ * bytes. Those bytes never change while the index is valid (the file only grows), a copy has
+ * them too, and another file (a rebuilt, replaced or restored one) almost never has the same
+ * first line: each holds a record id and a seq.
+ */
+function headHash(file: LayerFile, coveredBytes: number): Buffer {
+  return createHash('sha256')
+    .update(file.read(0, Math.min(HEAD_BYTES, coveredBytes)))
+    .digest();
 }
 
 /** The index entry of a line, or undefined for lines that are about no single record (or are not mirror lines). */
@@ -269,21 +317,27 @@ function decodeEntry(buffer: Buffer, at: number): Omit<IndexEntry, 'id'> {
 function writeHeader(fd: number, header: Header): void {
   const buffer = Buffer.alloc(HEADER_BYTES);
   MAGIC.copy(buffer, 0);
-  buffer.writeDoubleLE(header.fileIno, 8);
-  buffer.writeDoubleLE(header.coveredBytes, 16);
-  buffer.writeDoubleLE(header.entries, 24);
+  buffer.writeDoubleLE(header.coveredBytes, 8);
+  buffer.writeDoubleLE(header.entries, 16);
+  header.headHash.copy(buffer, 32);
   writeAll(fd, buffer, 0);
 }
 
 function readEntries(fd: number, count: number): Buffer {
   const buffer = Buffer.alloc(count * ENTRY_BYTES);
+  readInto(fd, buffer, HEADER_BYTES);
+  return buffer;
+}
+
+/** Fills `buffer` from `position` on, or as much of it as the file has; returns the bytes read. */
+function readInto(fd: number, buffer: Buffer, position: number): number {
   let done = 0;
   while (done < buffer.length) {
-    const got = readSync(fd, buffer, done, buffer.length - done, HEADER_BYTES + done);
+    const got = readSync(fd, buffer, done, buffer.length - done, position + done);
     if (got === 0) break;
     done += got;
   }
-  return buffer;
+  return done;
 }
 
 function writeAll(fd: number, buffer: Buffer, position: number): void {

@@ -1,15 +1,16 @@
 import { join } from 'node:path';
-import { openLock, type FileLock } from '@memhub/lock';
 import type { StoreLogger } from '../store-logger.js';
 import type { LayerVerifyReport } from '../verify-report.js';
 import { hitFaultPoint } from '../fault-points.js';
 import { PageSizer } from '../page-sizer.js';
 import { LayerFile } from './layer-file.js';
 import { LayerIndex, type IndexEntry, type IndexLookup } from './layer-index.js';
+import { LayerLock } from './layer-lock.js';
 import { encodeLine, parseMirrorLine, type EncodedLine } from './mirror-line.js';
 import type { MirrorSource } from './mirror-source.js';
 import { MirrorReplay, recordDigest } from './mirror-replay.js';
 import { quarantine, quarantinedCount } from './quarantine.js';
+import { refuseSymlink } from './refuse-symlinks.js';
 
 export interface LayerMirrorOptions {
   /** The store's `layers/` folder. */
@@ -30,6 +31,11 @@ export interface LayerMirrorCounters {
   readonly indexRebuilds: number;
   readonly snapshots: number;
   readonly tornTailsQuarantined: number;
+  /**
+   * Catch-ups (after a commit, on open, on close) that left their lines to the next holder of the
+   * layer's lock, because another process held it past APPEND_LOCK_WAIT_MS (layer-lock.ts).
+   */
+  readonly appendsDeferred: number;
 }
 
 /**
@@ -44,6 +50,11 @@ const REBUILD_CHUNK_BYTES = 1024 * 1024;
 /** At most this many ids and bad lines are listed in a verify report (all are counted). */
 const REPORT_LIMIT = 100;
 
+/**
+ * Where this process last saw the file end. Only a cache of this process, for this open file:
+ * the inode tells whether the descriptor is still the file it looked at (nothing persisted
+ * relies on it; the index names the file by its content, see layer-index.ts).
+ */
 interface Cursor {
   readonly ino: number;
   readonly size: number;
@@ -77,13 +88,17 @@ interface PendingEntries {
  * Everything that touches the file happens under the writer lock, synchronously once the lock
  * is held (waiting for it never blocks the event loop). The file's last line says how far the
  * mirror is; the database's journal has every change after that, so whichever process comes
- * next appends what is missing, in seq order, exactly once.
+ * next appends what is missing, in seq order, exactly once. That is also why a writer may leave
+ * its lines to the next holder when the lock is held too long (lockedUnlessHeld).
+ *
+ * The three files are refused if they are symlinks (StoreSymlinkError), here when the mirror is
+ * made and again wherever one is opened: writing through a link would write somewhere else.
  */
 export class LayerMirror {
   readonly layer: string;
   readonly file: LayerFile;
   readonly #index: LayerIndex;
-  readonly #lock: FileLock;
+  readonly #lock: LayerLock;
   readonly #options: LayerMirrorOptions;
   #cursor: Cursor | undefined;
   #pending: PendingEntries | undefined;
@@ -95,27 +110,37 @@ export class LayerMirror {
     this.#options = options;
     this.layer = options.layer;
     const path = join(options.folder, `${options.layer}.jsonl`);
+    const indexPath = join(options.folder, `${options.layer}.idx`);
+    refuseSymlink(path);
+    refuseSymlink(indexPath);
     this.file = new LayerFile(path);
-    this.#index = new LayerIndex(join(options.folder, `${options.layer}.idx`));
-    this.#lock = openLock(`${path}.lock`, {
-      purpose: `memhub mirror ${options.layer}`,
-      timeoutMs: options.lockTimeoutMs,
+    this.#index = new LayerIndex(indexPath);
+    this.#lock = new LayerLock({
+      path: `${path}.lock`,
+      layer: options.layer,
+      lockTimeoutMs: options.lockTimeoutMs,
       allowUnsafeFilesystem: options.allowUnsafeFilesystem,
+      logger: options.logger,
     });
   }
 
   get counters(): LayerMirrorCounters {
-    return { ...this.#counters, indexUpdates: this.#index.updates, indexRebuilds: this.#index.rebuilds };
+    return { ...this.#counters, indexUpdates: this.#index.updates, indexRebuilds: this.#index.rebuilds, appendsDeferred: this.#lock.giveUps };
   }
 
-  /** Runs `work` synchronously under this layer's writer lock. */
+  /** Runs `work` synchronously under this layer's writer lock, waiting for it up to `lockTimeoutMs`. */
   async locked<T>(purpose: string, work: () => T): Promise<T> {
-    const held = await this.#lock.acquire({ purpose });
-    try {
-      return work();
-    } finally {
-      held.release();
-    }
+    return this.#lock.locked(purpose, work);
+  }
+
+  /**
+   * Runs `work` under the writer lock if it can be had within APPEND_LOCK_WAIT_MS; else does
+   * nothing (counted in `appendsDeferred`, reported once per hold). Resolves with whether it ran.
+   * For catch-ups that whoever comes next can do as well: the journal keeps every change until
+   * it is in the file.
+   */
+  async lockedUnlessHeld(purpose: string, work: () => void): Promise<boolean> {
+    return (await this.#lock.lockedUnlessHeld(purpose, work)) !== undefined;
   }
 
   /**
@@ -314,6 +339,9 @@ export class LayerMirror {
     const { ino, size } = this.file.stat();
     const cached = this.#cursor;
     if (cached !== undefined && cached.ino === ino && cached.size === size) return { cursor: cached, reread: false };
+    // Another file than the one last looked at (the old one was refused or vanished): what this
+    // process noted for the index was about the old one.
+    if (cached !== undefined && cached.ino !== ino) this.#pending = undefined;
     const tail = this.file.tail();
     let end = tail.size;
     if (tail.torn !== undefined) {

@@ -1,4 +1,5 @@
-import { appendFileSync, closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, readSync, writeSync } from 'node:fs';
+import { openRefusingSymlink } from './refuse-symlinks.js';
 
 /** Why bytes were taken out of a layer file, and what they were. One JSON line each. */
 export interface QuarantineEntry {
@@ -16,7 +17,8 @@ export interface QuarantineEntry {
 /**
  * `layers/<layer>.jsonl.quarantine`: bytes cut out of a layer file (a torn last line, a line
  * that is not a mirror line), kept so that nothing is thrown away unseen. Append-only; a person
- * reads it, memhub only appends to it and counts its lines.
+ * reads it, memhub only appends to it and counts its lines. A symlink in its place is refused
+ * (StoreSymlinkError), like the layer's other files.
  */
 export function quarantine(layerFile: string, offset: number, bytes: Buffer, reason: string): QuarantineEntry {
   const text = bytes.toString('utf8');
@@ -30,7 +32,13 @@ export function quarantine(layerFile: string, offset: number, bytes: Buffer, rea
     encoding: isText ? 'utf8' : 'base64',
     fragment: isText ? text : bytes.toString('base64'),
   };
-  appendFileSync(`${layerFile}.quarantine`, `${JSON.stringify(entry)}\n`, { mode: 0o644 });
+  const fd = openRefusingSymlink(`${layerFile}.quarantine`, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o644);
+  try {
+    const line = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
+    for (let done = 0; done < line.length; ) done += writeSync(fd, line, done, line.length - done);
+  } finally {
+    closeSync(fd);
+  }
   return entry;
 }
 
@@ -38,7 +46,7 @@ export function quarantine(layerFile: string, offset: number, bytes: Buffer, rea
 export function quarantinedCount(layerFile: string): number {
   let fd: number;
   try {
-    fd = openSync(`${layerFile}.quarantine`, 'r');
+    fd = openRefusingSymlink(`${layerFile}.quarantine`, constants.O_RDONLY);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;
