@@ -70,6 +70,17 @@ describe('fault points: a process that dies at each step of the write path leave
     await expectHealed(acknowledged);
   });
 
+  it('inside the write transaction, every change made and COMMIT not run', async () => {
+    await seedStore();
+    const acknowledged = await runUntilFault('before-commit', 'write');
+    expect(acknowledged).toEqual([]);
+    await expectHealed(acknowledged);
+    // The transaction died with its process: none of its records is there.
+    const store = await openStore({ dir });
+    expect(await store.recall({ query: 'victim' })).toEqual([]);
+    await store.close();
+  });
+
   it('after COMMIT, before the mirror append and the answer', async () => {
     await seedStore();
     const acknowledged = await runUntilFault('after-commit', 'write');
