@@ -16,7 +16,7 @@ export type Durability = 'normal' | 'full';
  * store written in group commits of tens of records checkpointed every few transactions, and
  * the syncs cost about a third of its throughput; 4096 pages (16 MiB at the default page size)
  * syncs a quarter as often. The WAL is still bounded: past `walCheckpointBytes` the writer
- * truncates it (sqlite-writer.ts).
+ * truncates it (sqlite-checkpointer.ts).
  */
 const WAL_AUTOCHECKPOINT_PAGES = 4096;
 

@@ -204,13 +204,15 @@ export class SqliteEngine implements StoreEngine {
           hitFaultPoint('before-commit');
           this.#gate.beforeCommit(held);
         });
+        // Synchronously after the COMMIT, before anything else can run in this thread: a recall
+        // resolving in between would count the increments just written twice.
+        afterCommit();
         this.#mirror.pruned(prune);
         this.#checkpointer.checkpointIfLarge();
         return applied;
       },
       () => hitFaultPoint('before-begin'),
     );
-    afterCommit();
     hitFaultPoint('after-commit');
     // Before the callers resolve: what they were told is written is in the mirror too.
     if (batch.touchedLayers.size > 0) await this.#mirror.afterCommit(batch.touchedLayers, batch);
