@@ -24,7 +24,16 @@ export {
   StoreReplacedError,
   type BusyHolder,
 } from './errors.js';
-export { rebuildFromMirror, StoreRebuildRefusedError, type RebuildOptions, type RebuildReport } from './engine/sqlite/sqlite-rebuild.js';
+export {
+  rebuildFromMirror,
+  StoreRebuildRefusedError,
+  type RebuildOptions,
+  type RebuildReport,
+  type RebuildLayerReport,
+  type RebuildSkippedLine,
+  type SkippedLineCounts,
+  type SkippedLineKind,
+} from './engine/sqlite/sqlite-rebuild.js';
 export type { MirrorLine } from './mirror/mirror-line.js';
 export type { LayerMirrorStats } from './mirror/jsonl-mirror.js';
 export type { IndexLookup } from './mirror/layer-index.js';

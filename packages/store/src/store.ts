@@ -4,6 +4,7 @@ import type { EngineStats, StoreEngine } from './engine/store-engine.js';
 import { StoreClosedError, StoreError, StoreValidationError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import type { MemoryRecord } from './memory-record.js';
+import { describeValue } from './metadata-json.js';
 import { ndjsonLines } from './ndjson-lines.js';
 import { BATCH_CONTENT_CHARS } from './page-sizer.js';
 import { RecallCounts } from './recall-counts.js';
@@ -122,10 +123,11 @@ export class Store {
   async rememberMany(inputs: readonly RememberInput[]): Promise<MemoryRecord[]> {
     this.#assertOpen();
     if (!Array.isArray(inputs)) throw new StoreValidationError('items', 'expected an array of records');
-    const operations: WriteOperation[] = inputs.map((input, index) => ({
-      kind: 'remember',
-      input: validateRecordInput(input, this.#limits, `items[${index}].`),
-    }));
+    // By index, not map: map passes over the holes of a sparse array, which would drop them unseen.
+    const operations: WriteOperation[] = [];
+    for (let index = 0; index < inputs.length; index += 1) {
+      operations.push({ kind: 'remember', input: validateRecordInput(inputs[index], this.#limits, `items[${index}].`) });
+    }
     if (operations.length === 0) return [];
     return (await this.#writes.submit(operations)) as MemoryRecord[];
   }
@@ -189,14 +191,13 @@ export class Store {
    */
   async import(source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>, options: ImportOptions = {}): Promise<ImportReport> {
     this.#assertOpen();
-    const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new StoreValidationError('batchSize', 'expected a positive integer');
+    const { onReject, onProgress, batchSize } = validateImportArguments(source, options);
     const totals = { imported: 0, skipped: 0, rejected: 0, lines: 0 };
     const rejections: ImportRejection[] = [];
     const reject = (rejection: ImportRejection) => {
       totals.rejected += 1;
       if (rejections.length < MAX_REPORTED_REJECTIONS) rejections.push(rejection);
-      options.onReject?.(rejection);
+      onReject?.(rejection);
     };
     let batch: WriteOperation[] = [];
     let batchChars = 0;
@@ -209,7 +210,7 @@ export class Store {
         if (result === null) totals.skipped += 1;
         else totals.imported += 1;
       }
-      options.onProgress?.({ ...totals });
+      onProgress?.({ ...totals });
     };
     const lines = ndjsonLines(toAsyncIterable(source));
     for await (const line of lines) {
@@ -318,8 +319,46 @@ export class Store {
   }
 }
 
-async function* toAsyncIterable<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
-  yield* source;
+/** The source's chunks, each checked to be text or bytes (the type of what comes is known only as it comes). */
+async function* toAsyncIterable(source: AsyncIterable<unknown> | Iterable<unknown>): AsyncIterable<Buffer | Uint8Array | string> {
+  let index = 0;
+  for await (const chunk of source) {
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) {
+      throw new StoreValidationError(`source[${index}]`, `expected a string, a Buffer or a Uint8Array, got ${describeValue(chunk)}`);
+    }
+    index += 1;
+    yield chunk;
+  }
+}
+
+const IMPORT_OPTIONS = new Set<string>(['onReject', 'onProgress', 'batchSize'] satisfies (keyof ImportOptions)[]);
+
+/** import()'s arguments, checked before anything is read: an iterable source, and options of the right types. */
+function validateImportArguments(source: unknown, options: unknown): { onReject?: ImportOptions['onReject']; onProgress?: ImportOptions['onProgress']; batchSize: number } {
+  const iterable =
+    typeof source === 'string' ||
+    (typeof source === 'object' &&
+      source !== null &&
+      (typeof (source as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function' || typeof (source as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function'));
+  if (!iterable) {
+    throw new StoreValidationError('source', `expected an iterable or async iterable of strings or bytes (a file stream, an array of lines), got ${describeValue(source)}`);
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new StoreValidationError('options', `expected an object of import options, got ${describeValue(options)}`);
+  }
+  const given = options as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!IMPORT_OPTIONS.has(name)) throw new StoreValidationError(name, 'is not an option of import');
+  }
+  const { onReject, onProgress, batchSize = DEFAULT_IMPORT_BATCH } = given;
+  if (onReject !== undefined && typeof onReject !== 'function') throw new StoreValidationError('onReject', `expected a function, got ${describeValue(onReject)}`);
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new StoreValidationError('onProgress', `expected a function, got ${describeValue(onProgress)}`);
+  if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) throw new StoreValidationError('batchSize', 'expected a positive integer');
+  return {
+    onReject: onReject as ImportOptions['onReject'],
+    onProgress: onProgress as ImportOptions['onProgress'],
+    batchSize,
+  };
 }
 
 function validateId(id: unknown): void {

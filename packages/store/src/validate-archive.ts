@@ -27,9 +27,11 @@ export function validateArchiveSelector(selector: unknown): ValidArchiveSelector
     const ids = given['ids'];
     if (!Array.isArray(ids)) throw new StoreValidationError('ids', 'expected an array of record ids');
     if (ids.length > MAX_IDS) throw new StoreValidationError('ids', `has more than ${MAX_IDS} ids`);
-    ids.forEach((id: unknown, index) => {
+    // By index, not forEach: forEach passes over the holes of a sparse array, which would drop them unseen.
+    for (let index = 0; index < ids.length; index += 1) {
+      const id: unknown = ids[index];
       if (typeof id !== 'string' || id === '') throw new StoreValidationError(`ids[${index}]`, 'expected a non-empty string');
-    });
+    }
     return { ids: [...new Set(ids as string[])] };
   }
   if ('olderThan' in given) {

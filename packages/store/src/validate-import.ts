@@ -1,7 +1,7 @@
 import { StoreValidationError } from './errors.js';
 import { RECORD_LINE_VERSION } from './record-json.js';
 import { validateTime } from './validate-recall.js';
-import { validateRecordInput, type RecordLimits, type ValidRecordInput } from './validate-record.js';
+import { validateRecordId, validateRecordInput, type RecordLimits, type ValidRecordInput } from './validate-record.js';
 
 /** A record read back from an export line, checked: what import() writes. */
 export interface ValidImportedRecord extends ValidRecordInput {
@@ -11,20 +11,15 @@ export interface ValidImportedRecord extends ValidRecordInput {
   readonly recallCount: number;
 }
 
-const MAX_ID_LENGTH = 128;
-const ID_PATTERN = /^[\x21-\x7e]+$/;
-
 /**
  * Checks one parsed export line (see record-json.ts). The record keeps its id, time, recall count
  * and key; its `seq` is not kept (the receiving store gives it its own place in its write order).
  */
 export function validateImportedRecord(value: unknown, limits: RecordLimits): ValidImportedRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new StoreValidationError('line', 'expected a JSON object');
-  const { v, id, seq, createdAt, recallCount, ...input } = value as Record<string, unknown>;
+  const { v, id: givenId, seq, createdAt, recallCount, ...input } = value as Record<string, unknown>;
   if (v !== RECORD_LINE_VERSION) throw new StoreValidationError('v', `expected format version ${RECORD_LINE_VERSION}, got ${JSON.stringify(v)}`);
-  if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH || !ID_PATTERN.test(id)) {
-    throw new StoreValidationError('id', `expected 1 to ${MAX_ID_LENGTH} printable ASCII characters without spaces`);
-  }
+  const id = validateRecordId(givenId, 'id');
   if (seq !== undefined && (typeof seq !== 'number' || !Number.isSafeInteger(seq))) throw new StoreValidationError('seq', 'expected an integer');
   if (createdAt === undefined) throw new StoreValidationError('createdAt', 'is missing');
   const createdAtMs = validateTime(createdAt, 'createdAt') as number;

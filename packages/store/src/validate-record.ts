@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { StoreValidationError } from './errors.js';
+import { describeValue as describe, metadataJson, type MetadataLimits } from './metadata-json.js';
 
 /** What a caller passes to remember(). */
 export interface RememberInput {
@@ -35,6 +36,9 @@ const MAX_KEY_LENGTH = 512;
 const MAX_CONTEXT_PATH_LENGTH = 4096;
 const MAX_METADATA_DEPTH = 32;
 const MAX_METADATA_BYTES = 256 * 1024;
+const METADATA_LIMITS: MetadataLimits = Object.freeze({ maxDepth: MAX_METADATA_DEPTH, maxBytes: MAX_METADATA_BYTES });
+const MAX_ID_LENGTH = 128;
+const ID_PATTERN = /^[\x21-\x7e]+$/;
 
 /**
  * Checks and normalises one input. Every problem is a StoreValidationError naming the field
@@ -67,7 +71,7 @@ const KNOWN_FIELDS = new Set(['content', 'tags', 'contextPath', 'layer', 'metada
  */
 const NOT_WHITE_SPACE = /\S/;
 
-function validateContent(content: unknown, limits: RecordLimits, field: string): string {
+export function validateContent(content: unknown, limits: RecordLimits, field: string): string {
   if (typeof content !== 'string') throw new StoreValidationError(field, `expected a string, got ${describe(content)}`);
   if (!NOT_WHITE_SPACE.test(content)) throw new StoreValidationError(field, 'is empty');
   if (!content.isWellFormed()) {
@@ -89,7 +93,9 @@ export function validateTags(tags: unknown, field: string): string[] {
   if (!Array.isArray(tags)) throw new StoreValidationError(field, `expected an array of strings, got ${describe(tags)}`);
   if (tags.length > MAX_TAGS) throw new StoreValidationError(field, `has ${tags.length} tags, over the limit of ${MAX_TAGS}`);
   const normalised: string[] = [];
-  tags.forEach((tag: unknown, index) => {
+  // By index, not forEach: forEach passes over the holes of a sparse array, which would drop them unseen.
+  for (let index = 0; index < tags.length; index += 1) {
+    const tag: unknown = tags[index];
     const tagField = `${field}[${index}]`;
     if (typeof tag !== 'string') throw new StoreValidationError(tagField, `expected a string, got ${describe(tag)}`);
     if (!tag.isWellFormed()) throw new StoreValidationError(tagField, 'contains a lone surrogate');
@@ -98,7 +104,7 @@ export function validateTags(tags: unknown, field: string): string[] {
     if (clean.length > MAX_TAG_LENGTH) throw new StoreValidationError(tagField, `is longer than ${MAX_TAG_LENGTH} characters`);
     if (clean.includes('\0')) throw new StoreValidationError(tagField, 'contains a NUL character');
     if (!normalised.includes(clean)) normalised.push(clean);
-  });
+  }
   return normalised;
 }
 
@@ -129,7 +135,7 @@ export function validateLayer(layer: unknown, field: string): string {
   return layer;
 }
 
-function validateKey(key: unknown, field: string): string | null {
+export function validateKey(key: unknown, field: string): string | null {
   if (key === undefined) return null;
   if (typeof key !== 'string') throw new StoreValidationError(field, `expected a string, got ${describe(key)}`);
   if (key === '') throw new StoreValidationError(field, 'is empty');
@@ -139,58 +145,24 @@ function validateKey(key: unknown, field: string): string | null {
 }
 
 /**
- * Metadata: a plain object of JSON values, checked value by value so that nothing is silently
- * rewritten by JSON.stringify (undefined dropped, NaN turned into null, a Date into a string,
- * a Map into {}); a cycle is an error, not a crash.
+ * Metadata: a plain object of JSON values, as JSON text, checked and serialised in one pass
+ * (metadata-json.ts) so that nothing is silently rewritten: JSON.stringify would drop undefined,
+ * turn NaN into null, a Date into a string, a Map into {}, an array hole into null, and call a
+ * getter a second time. A getter is called once and its answer kept; the others are refused,
+ * naming their path. A cycle is an error, not a crash.
  */
-function validateMetadata(metadata: unknown, field: string): string {
+export function validateMetadata(metadata: unknown, field: string): string {
   if (metadata === undefined) return '{}';
-  if (!isPlainObject(metadata)) throw new StoreValidationError(field, `expected a plain object, got ${describe(metadata)}`);
-  checkJsonValue(metadata, field, new Set(), 0);
-  const json = JSON.stringify(metadata);
-  const bytes = Buffer.byteLength(json, 'utf8');
-  if (bytes > MAX_METADATA_BYTES) {
-    throw new StoreValidationError(field, `is ${bytes} bytes as JSON, over the limit of ${MAX_METADATA_BYTES}`);
-  }
-  return json;
+  return metadataJson(metadata, field, METADATA_LIMITS);
 }
 
-function checkJsonValue(value: unknown, path: string, ancestors: Set<object>, depth: number): void {
-  if (value === null || typeof value === 'boolean') return;
-  if (typeof value === 'string') {
-    if (!value.isWellFormed()) throw new StoreValidationError(path, 'contains a lone surrogate');
-    return;
+/**
+ * A record id that a store could have given or kept: 1 to 128 printable ASCII characters without
+ * spaces (memhub's own are UUIDs; an import keeps the ids it reads, checked the same way).
+ */
+export function validateRecordId(id: unknown, field: string): string {
+  if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH || !ID_PATTERN.test(id)) {
+    throw new StoreValidationError(field, `expected 1 to ${MAX_ID_LENGTH} printable ASCII characters without spaces, got ${describe(id)}`);
   }
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new StoreValidationError(path, `${value} is not a JSON number`);
-    return;
-  }
-  if (typeof value !== 'object') throw new StoreValidationError(path, `${describe(value)} is not a JSON value`);
-  if (depth >= MAX_METADATA_DEPTH) throw new StoreValidationError(path, `nests deeper than ${MAX_METADATA_DEPTH} levels`);
-  if (ancestors.has(value)) throw new StoreValidationError(path, 'is a circular reference');
-  ancestors.add(value);
-  if (Array.isArray(value)) {
-    value.forEach((item: unknown, index) => checkJsonValue(item, `${path}[${index}]`, ancestors, depth + 1));
-  } else if (isPlainObject(value)) {
-    for (const [name, item] of Object.entries(value)) {
-      checkJsonValue(item, `${path}.${name}`, ancestors, depth + 1);
-    }
-  } else {
-    throw new StoreValidationError(path, `${describe(value)} is not a plain object or array`);
-  }
-  ancestors.delete(value);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return `an object of class ${(value as object).constructor?.name ?? 'unknown'}`;
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return `${typeof value} ${String(value)}`;
+  return id;
 }

@@ -68,6 +68,40 @@ describe('bad input to remember() is refused with the field named, and nothing i
   });
 });
 
+describe('every public entry of Store checks the types of its arguments first, and throws StoreValidationError naming the one that is wrong', () => {
+  /** A sparse array: `length` elements, only some of them there. */
+  const withHole = <T>(...items: (T | undefined)[]): T[] => {
+    const array: T[] = [];
+    array.length = items.length;
+    items.forEach((item, index) => {
+      if (item !== undefined) array[index] = item;
+    });
+    return array;
+  };
+
+  it.each<[string, (s: Store) => Promise<unknown>, string]>([
+    ['import(42)', (s) => s.import(42 as never), 'source'],
+    ['import(null)', (s) => s.import(null as never), 'source'],
+    ['import([42]): a chunk that is not text or bytes', (s) => s.import([42] as never), 'source[0]'],
+    ['import(lines, 5)', (s) => s.import([], 5 as never), 'options'],
+    ['import(lines, { colour })', (s) => s.import([], { colour: 'red' } as never), 'colour'],
+    ['import(lines, { onReject: 1 })', (s) => s.import(['not json\n'], { onReject: 1 } as never), 'onReject'],
+    ['import(lines, { onProgress: 1 }) (it used to write the first batch, then throw a TypeError)', (s) => s.import([`{"v":1,"id":"a","createdAt":"2024-01-01T00:00:00.000Z","recallCount":0,"content":"c"}\n`], { onProgress: 1 } as never), 'onProgress'],
+    ['rememberMany with a hole (it used to be skipped unseen)', (s) => s.rememberMany(withHole({ content: 'a' }, undefined, { content: 'b' })), 'items[1]'],
+    ['remember with a hole in its tags', (s) => s.remember({ content: 'c', tags: withHole('a', undefined, 'b') }), 'tags[1]'],
+    ['recall with a hole in its tags', (s) => s.recall({ tags: withHole(undefined, 'a') }), 'tags[0]'],
+    ['archive with a hole in its ids', (s) => s.archive({ ids: withHole(undefined, 'some-id') }), 'ids[0]'],
+  ])('%s', async (_, call, field) => {
+    const error = await call(store).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(StoreValidationError);
+    expect((error as StoreValidationError).field).toBe(field);
+    expect((await store.stats()).records).toBe(0);
+  });
+});
+
 describe('bad options to openStore', () => {
   it.each([
     [{ dir: '' }, 'dir'],

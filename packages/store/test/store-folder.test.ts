@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +118,8 @@ describe('a store folder that cannot be used fails at once with a typed error na
   });
 
   it('a folder this process may not write (run as nobody when the test runs as root)', () => {
+    // The test folder is reachable by everyone; the folder in it may not be written to.
+    chmodSync(dir, 0o755);
     const locked = join(dir, 'locked');
     mkdirSync(locked, { mode: 0o555 });
     const [outcome] = openEachInChild([join(locked, 'store')], process.getuid?.() === 0 ? 65534 : undefined);

@@ -25,8 +25,9 @@ export function rebuildCommand(): Command {
     }
     output.line(`rebuilt ${dir}/memory.db: ${formatCount(report.records)} records, last seq ${report.lastSeq}`);
     for (const layer of report.layers) {
-      output.line(`  layers/${layer.layer}.jsonl: ${formatCount(layer.lines)} lines${layer.badLines.length > 0 ? `, ${layer.badLines.length} bad (skipped)` : ''}`);
-      for (const bad of layer.badLines) output.line(`    line ${bad.lineNumber} (byte ${bad.offset}): ${bad.reason}`);
+      output.line(`  layers/${layer.layer}.jsonl: ${formatCount(layer.lines)} lines${layer.skippedLines > 0 ? `, ${formatCount(layer.skippedLines)} skipped (kept in layers/${layer.layer}.jsonl.quarantine)` : ''}`);
+      for (const bad of layer.badLines) output.line(`    line ${bad.lineNumber} (byte ${bad.offset}): ${bad.kind}: ${bad.reason}`);
+      if (layer.skippedLines > layer.badLines.length) output.line(`    and ${formatCount(layer.skippedLines - layer.badLines.length)} more`);
     }
     for (const moved of report.movedAside) output.line(`kept the old file as ${moved}`);
   });

@@ -22,7 +22,7 @@ describe('openStore options for PostgreSQL (checked before anything connects)', 
     [{ url: 'postgres://127.0.0.1/test', maxConnections: 0 }, 'maxConnections', /integer from 1/],
     [{ url: 'postgres://127.0.0.1/test', connectTimeoutMs: 1.5 }, 'connectTimeoutMs', /whole number/],
     [{ url: 'postgres://127.0.0.1/test', statementTimeoutMs: -1 }, 'statementTimeoutMs', /whole number/],
-    [{ url: 'postgres://127.0.0.1/test', lockTimeoutMs: 0 }, 'lockTimeoutMs', /positive number/],
+    [{ url: 'postgres://127.0.0.1/test', lockTimeoutMs: 0 }, 'lockTimeoutMs', /above 0/],
     [{ dir: '/tmp/x', schema: 'memhub' }, 'schema', /PostgreSQL \(url\)/],
     [{ dir: '/tmp/x', maxConnections: 2 }, 'maxConnections', /PostgreSQL \(url\)/],
   ])('%j: StoreValidationError naming %s', async (options, field, reason) => {

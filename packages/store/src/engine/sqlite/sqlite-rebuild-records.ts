@@ -1,0 +1,95 @@
+import type Database from 'better-sqlite3';
+import { StoreIOError } from '../../errors.js';
+import { hitFaultPoint } from '../../fault-points.js';
+import { BATCH_CONTENT_CHARS } from '../../page-sizer.js';
+import type { LayerFileReader } from './sqlite-rebuild-file.js';
+import { checkRebuildLine, SkippedLine, type RebuildRecord } from './sqlite-rebuild-lines.js';
+import type { RebuildStaging } from './sqlite-rebuild-staging.js';
+
+/** Records written per transaction, or fewer once they hold BATCH_CONTENT_CHARS of content (records may be 1 MiB each). */
+const BATCH = 2_000;
+
+/**
+ * Writes a layer's records, as its replay left them (rebuild_live), into `records`, the
+ * full-text index and the tag rows: each record read again from its entering line in the file
+ * (the staging tables keep no content), with the recall count its later lines raised it to. In
+ * transactions of at most BATCH records or BATCH_CONTENT_CHARS of content, so the WAL stays
+ * bounded. Returns how many it wrote.
+ */
+export function writeLayerRecords(db: Database.Database, staging: RebuildStaging, layer: string, file: LayerFileReader): number {
+  const insert = new RecordInserter(db);
+  let written = 0;
+  let batch: { record: RebuildRecord; recallCount: number }[] = [];
+  let batchChars = 0;
+  const flush = () => {
+    const records = batch;
+    batch = [];
+    batchChars = 0;
+    db.transaction(() => {
+      for (const { record, recallCount } of records) insert.record(record, layer, recallCount);
+    }).immediate();
+    written += records.length;
+    hitFaultPoint('rebuild-mid-replay');
+  };
+  for (let afterLine = 0; ; ) {
+    const page = staging.livePage(layer, afterLine, BATCH);
+    for (const live of page) {
+      const record = readRecord(file, layer, live);
+      batch.push({ record, recallCount: live.recall_count });
+      batchChars += record.content.length;
+      if (batch.length >= BATCH || batchChars >= BATCH_CONTENT_CHARS) flush();
+    }
+    if (page.length < BATCH) break;
+    afterLine = (page[page.length - 1] as (typeof page)[number]).line_number;
+  }
+  if (batch.length > 0) flush();
+  return written;
+}
+
+/** The record of an entering line, read again: the file must still hold the line that was checked. */
+function readRecord(file: LayerFileReader, layer: string, live: { readonly id: string; readonly line_number: number; readonly offset: number; readonly length: number }): RebuildRecord {
+  const text = file.read(live.offset, live.length).toString('utf8');
+  try {
+    const line = checkRebuildLine(text, layer);
+    if ((line.op === 'remember' || line.op === 'move-in') && line.record.id === live.id) return line.record;
+  } catch (error) {
+    if (!(error instanceof SkippedLine)) throw error;
+  }
+  throw new StoreIOError(
+    `${file.path} changed while the rebuild read it (line ${live.line_number} is not the line it was): ` +
+      'stop every process and tool that writes to the store, and run the rebuild again',
+  );
+}
+
+/** The statements that add one record: its row, its full-text entry and its tag rows. */
+class RecordInserter {
+  readonly #insert: Database.Statement;
+  readonly #index: Database.Statement;
+  readonly #tag: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.#insert = db.prepare(
+      `INSERT INTO records (seq, id, layer, content, tags, context_path, metadata, idempotency_key, created_at, recall_count)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#index = db.prepare('INSERT INTO records_fts (rowid, content) VALUES (?, ?)');
+    this.#tag = db.prepare('INSERT OR IGNORE INTO record_tags (tag, record_seq) VALUES (?, ?)');
+  }
+
+  record(record: RebuildRecord, layer: string, recallCount: number): void {
+    this.#insert.run(
+      record.seq,
+      record.id,
+      layer,
+      record.content,
+      record.tagsJson,
+      record.contextPath,
+      record.metadataJson,
+      record.key,
+      record.createdAt,
+      recallCount,
+    );
+    this.#index.run(record.seq, record.content);
+    for (const tag of record.tags) this.#tag.run(tag, record.seq);
+  }
+}
