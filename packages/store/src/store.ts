@@ -61,6 +61,8 @@ export interface StoreStats extends EngineStats {
   readonly walBytes?: number;
   /** SQLite: this process's WAL checkpoints. */
   readonly checkpoints?: CheckpointStats;
+  /** SQLite: records the search index has not reached yet (it follows in batches), and those this store object indexed outside its writes. */
+  readonly search?: { readonly unindexedRecords: number; readonly recordsIndexed: number };
   /** SQLite: the layer mirrors this process has written to (size, lines appended, index updates, ...). */
   readonly mirror?: readonly LayerMirrorStats[];
   /** PostgreSQL: write transactions this store object has committed (one per group-commit batch). */
@@ -276,11 +278,15 @@ export class Store {
     return { record: found.line?.record ?? null, linesRead: found.linesRead };
   }
 
-  /** Waits for the writes in flight, then writes the recall counts gathered so far. */
+  /**
+   * Waits for the writes in flight, writes the recall counts gathered so far, and brings the search
+   * index up to date (SQLite indexes new records in batches; recall() never misses one either way).
+   */
   async flush(): Promise<void> {
     this.#assertOpen();
     await this.#writes.settled();
     await this.#recallCounts.flush();
+    await this.#engine.flush?.();
   }
 
   async stats(): Promise<StoreStats> {

@@ -48,6 +48,7 @@ describe('verify and repair', () => {
       { content: 'alpha bravo', tags: ['x', 'y'] },
       { content: 'charlie delta', tags: ['z'] },
     ]);
+    await source.flush(); // the search index follows in batches: flush() brings it up to date
     // Damage the derived tables from outside, as a bad tool or a half-applied script would.
     const outside = new Database(join(dir, 'source', 'memory.db'));
     outside.prepare('DELETE FROM record_tags WHERE record_seq = ? AND tag = ?').run(first!.seq, 'y');

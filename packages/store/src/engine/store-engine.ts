@@ -45,6 +45,9 @@ export interface StoreEngine {
   /** SQLite with its JSONL mirror: a record's latest line in a layer file, read through the layer's index. */
   lookupInMirror?(layer: string, id: string): Promise<IndexLookup>;
 
+  /** Brings the views that follow the records in batches up to date (SQLite: the search index). */
+  flush?(): Promise<void>;
+
   /** Closes connections, locks and files. The store has written everything it had first. */
   close(): Promise<void>;
 }

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { lockMetrics, openLock, type FileLock, type LockHandle } from '@memhub/lock';
+import { lockMetrics, LockTimeoutError, openLock, type FileLock, type LockHandle } from '@memhub/lock';
 import type Database from 'better-sqlite3';
-import { StoreCorruptError } from '../../errors.js';
+import { StoreAccessError, StoreBusyError, StoreCorruptError } from '../../errors.js';
 import type { MemoryRecord } from '../../memory-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
@@ -25,6 +25,7 @@ import { SqliteWriter } from './sqlite-writer.js';
 import { storeErrorOf } from './sqlite-errors.js';
 import { isSqliteBusy, retryWhileBusy, SQLITE_BUSY_SLICE_MS } from './sqlite-busy.js';
 import { SqliteWriteGate } from './sqlite-write-gate.js';
+import { SqliteSearchIndex } from './sqlite-search-index.js';
 import { ensureStoreFolder } from './store-folder.js';
 
 export interface SqliteEngineOptions {
@@ -51,7 +52,21 @@ export interface SqliteEngineStats extends EngineStats {
   readonly checkpoints: CheckpointStats;
   /** The layer mirrors this process has written to, with their sizes and counters. */
   readonly mirror: readonly LayerMirrorStats[];
+  /**
+   * The search index: records not indexed yet (the tail, indexed in batches: see
+   * SqliteSearchIndex), and records this store object indexed for a recall, flush or close.
+   */
+  readonly search: { readonly unindexedRecords: number; readonly recordsIndexed: number };
 }
+
+/**
+ * How long a recall waits for the write lock to index the tail before it searches the tail
+ * directly: a normal write transaction holds the lock for well under a millisecond, a batch of
+ * thousands of records for tens; past this, something holds it for long (or is frozen).
+ */
+const RECALL_INDEX_WAIT_MS = 100;
+/** How long close() waits for the write lock to index the tail before leaving it to the next writer. */
+const CLOSE_INDEX_WAIT_MS = 100;
 
 export const DATABASE_FILE = 'memory.db';
 export const WRITE_LOCK_FILE = 'memory.db.lock';
@@ -75,8 +90,12 @@ export class SqliteEngine implements StoreEngine {
   readonly #presence: { readonly lock: FileLock; readonly held: LockHandle };
   readonly #gate: SqliteWriteGate;
   readonly #busyTimeoutMs: number;
+  readonly #gateLockTimeoutMs: number;
+  /** Records this store object indexed outside its write transactions (recall, flush, close). */
+  #recordsIndexed = 0;
   readonly #statements: SqliteStatements;
   readonly #writer: SqliteWriter;
+  readonly #search: SqliteSearchIndex;
   readonly #checkpointer: WalCheckpointer;
   readonly #recall: SqliteRecall;
   readonly #mirror: JsonlMirror;
@@ -94,9 +113,11 @@ export class SqliteEngine implements StoreEngine {
     this.#presence = presence;
     this.#gate = gate;
     this.#busyTimeoutMs = options.busyTimeoutMs;
+    this.#gateLockTimeoutMs = options.lockTimeoutMs;
     this.#statements = new SqliteStatements(db);
     this.#recall = new SqliteRecall(db);
-    this.#writer = new SqliteWriter(db, this.#statements);
+    this.#search = new SqliteSearchIndex(db);
+    this.#writer = new SqliteWriter(db, this.#statements, this.#search);
     this.#checkpointer = new WalCheckpointer(db, {
       walPath: join(options.dir, `${DATABASE_FILE}-wal`),
       walCheckpointBytes: options.walCheckpointBytes,
@@ -211,7 +232,7 @@ export class SqliteEngine implements StoreEngine {
         this.#checkpointer.checkpointIfLarge();
         return applied;
       },
-      () => hitFaultPoint('before-begin'),
+      { beforeConfirm: () => hitFaultPoint('before-begin') },
     );
     hitFaultPoint('after-commit');
     // Before the callers resolve: what they were told is written is in the mirror too.
@@ -226,8 +247,54 @@ export class SqliteEngine implements StoreEngine {
     });
   }
 
+  /**
+   * Read-your-writes: a record acknowledged before this call is found, indexed or not. The words
+   * and tags are looked up in the search index, so a tail of unindexed records is indexed first,
+   * under the write lock; when that lock is not to be had within RECALL_INDEX_WAIT_MS (a long
+   * transaction elsewhere, a frozen writer, a store this process may only read), the tail is
+   * searched directly instead (SqliteRecall.find), and recall goes on without the lock.
+   */
   async recall(query: ValidRecallQuery): Promise<MemoryRecord[]> {
-    return this.#reading('recall', () => this.#recall.find(query).map(recordFromRow));
+    let unindexedAfter: number | undefined;
+    if ((query.words !== undefined || query.tags.length > 0) && (await this.#reading('recall', () => this.#search.isBehind()))) {
+      unindexedAfter = await this.#catchUpSearchIndex('recall', RECALL_INDEX_WAIT_MS);
+    }
+    return this.#reading('recall', () => this.#recall.find(query, unindexedAfter).map(recordFromRow));
+  }
+
+  /** Brings the search index up to date (flush()): every record written so far is indexed. */
+  async flush(): Promise<void> {
+    if (!(await this.#reading('index the records', () => this.#search.isBehind()))) return;
+    const cursor = await this.#catchUpSearchIndex('index the records', this.#gateLockTimeoutMs);
+    if (cursor !== undefined) throw new StoreAccessError(`Cannot index the records of ${this.location}: this process may not write to it`);
+  }
+
+  /**
+   * Indexes the tail under the write lock, waiting for the lock `waitMs` at most. Resolves with
+   * undefined once it is done, or with the search index's cursor (every record above it is
+   * unindexed) when the lock could not be had in time or the database cannot be written here.
+   */
+  async #catchUpSearchIndex(action: string, waitMs: number): Promise<number | undefined> {
+    try {
+      const indexed = await this.#gate.run(
+        'memhub search index',
+        action,
+        (held) =>
+          this.#db
+            .transaction(() => {
+              const count = this.#search.catchUp(this.#statements.lastSeq.get() as number);
+              this.#gate.beforeCommit(held);
+              return count;
+            })
+            .immediate(),
+        { lockTimeoutMs: waitMs, busyTimeoutMs: waitMs },
+      );
+      this.#recordsIndexed += indexed;
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError || error instanceof StoreBusyError || error instanceof StoreAccessError)) throw error;
+      return this.#reading(action, () => this.#search.through());
+    }
   }
 
   async stats(): Promise<SqliteEngineStats> {
@@ -237,6 +304,7 @@ export class SqliteEngine implements StoreEngine {
   #stats(): SqliteEngineStats {
     return {
       ...layerTotals(this.#statements.countByLayer.all()),
+      search: { unindexedRecords: this.#search.unindexedRecords(), recordsIndexed: this.#recordsIndexed },
       databaseBytes: fileSize(join(this.location, DATABASE_FILE)),
       walBytes: fileSize(join(this.location, `${DATABASE_FILE}-wal`)),
       checkpoints: this.#checkpointer.checkpoints,
@@ -274,9 +342,12 @@ export class SqliteEngine implements StoreEngine {
     const actions = await this.#gate.run('memhub repair', 'repair the store', (held) =>
       this.#db
         .transaction(() => {
+          const lastSeq = this.#statements.lastSeq.get() as number;
+          const indexed = this.#search.catchUp(lastSeq);
           const done = rebuildDerivedData(this.#db);
+          this.#search.markRebuilt(lastSeq);
           this.#gate.beforeCommit(held);
-          return done;
+          return indexed > 0 ? [`indexed the ${indexed} record(s) the search index had not reached yet`, ...done] : done;
         })
         .immediate(),
     );
@@ -306,8 +377,14 @@ export class SqliteEngine implements StoreEngine {
     );
   }
 
+  /**
+   * Indexes the tail if the write lock can be had within CLOSE_INDEX_WAIT_MS (else the next writer,
+   * recall or flush does it: nothing is lost, the records are written), then closes the mirror,
+   * the connection and the locks.
+   */
   async close(): Promise<void> {
     try {
+      if (!this.#gate.foundReplaced && this.#search.isBehind()) await this.#catchUpSearchIndex('index the records', CLOSE_INDEX_WAIT_MS).catch(() => undefined);
       await this.#mirror.close();
     } finally {
       this.#db.close();

@@ -10,8 +10,8 @@ import type { RebuildStaging } from './sqlite-rebuild-staging.js';
 const BATCH = 2_000;
 
 /**
- * Writes a layer's records, as its replay left them (rebuild_live), into `records`, the
- * full-text index and the tag rows: each record read again from its entering line in the file
+ * Writes a layer's records, as its replay left them (rebuild_live), into `records` (the search
+ * index is brought up to date once they are all written, see replayLayers): each record read again from its entering line in the file
  * (the staging tables keep no content), with the recall count its later lines raised it to. In
  * transactions of at most BATCH records or BATCH_CONTENT_CHARS of content, so the WAL stays
  * bounded. Returns how many it wrote.
@@ -61,19 +61,15 @@ function readRecord(file: LayerFileReader, layer: string, live: { readonly id: s
   );
 }
 
-/** The statements that add one record: its row, its full-text entry and its tag rows. */
+/** The statement that adds one record's row (the search index follows, see SqliteSearchIndex). */
 class RecordInserter {
   readonly #insert: Database.Statement;
-  readonly #index: Database.Statement;
-  readonly #tag: Database.Statement;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
       `INSERT INTO records (seq, id, layer, content, tags, context_path, metadata, idempotency_key, created_at, recall_count)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#index = db.prepare('INSERT INTO records_fts (rowid, content) VALUES (?, ?)');
-    this.#tag = db.prepare('INSERT OR IGNORE INTO record_tags (tag, record_seq) VALUES (?, ?)');
   }
 
   record(record: RebuildRecord, layer: string, recallCount: number): void {
@@ -89,7 +85,5 @@ class RecordInserter {
       record.createdAt,
       recallCount,
     );
-    this.#index.run(record.seq, record.content);
-    for (const tag of record.tags) this.#tag.run(tag, record.seq);
   }
 }

@@ -81,6 +81,18 @@ export const SCHEMA_MIGRATIONS: readonly string[] = [
   INSERT INTO mirror_layers (layer, pruned_through)
     SELECT DISTINCT layer, (SELECT last_seq FROM store_sequence) FROM records;
   `,
+  // 3: the search index (records_fts, record_tags) follows the records by seq, in batches, instead
+  // of being written inside every write transaction (sqlite-search-index.ts).
+  `
+  -- How far each view of the records that lives in the database has got: every record with a seq
+  -- up to 'through' is in it. 'search': records_fts and record_tags. Until this migration every
+  -- record was indexed in its own transaction, so the search index starts caught up.
+  CREATE TABLE view_cursors (
+    view TEXT PRIMARY KEY,
+    through INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO view_cursors (view, through) VALUES ('search', (SELECT last_seq FROM store_sequence));
+  `,
 ];
 
 export const CURRENT_SCHEMA_VERSION = SCHEMA_MIGRATIONS.length;

@@ -13,7 +13,6 @@ export interface ChangedRecord {
 /** The engine's statements: built once by Kysely from the typed schema, prepared once per connection. */
 export class SqliteStatements {
   readonly insertRecord: Database.Statement<unknown[], never>;
-  readonly insertTag: Database.Statement<unknown[], never>;
   readonly recordById: Database.Statement<unknown[], RecordRow>;
   readonly recordByKey: Database.Statement<unknown[], RecordRow>;
   /** A page of records in seq order: (after seq, limit). */
@@ -22,8 +21,6 @@ export class SqliteStatements {
   readonly layerRecordsAfter: Database.Statement<unknown[], RecordRow>;
   readonly countByLayer: Database.Statement<unknown[], { layer: string; records: number; recall_count_total: number }>;
   readonly deleteById: Database.Statement<unknown[], never>;
-  readonly indexContent: Database.Statement<unknown[], never>;
-  readonly unindexContent: Database.Statement<unknown[], never>;
   /** application -> archive, each returning the moved records. */
   readonly archiveById: Database.Statement<unknown[], ChangedRecord>;
   readonly archiveCreatedBefore: Database.Statement<unknown[], ChangedRecord>;
@@ -56,18 +53,12 @@ export class SqliteStatements {
       recall_count: 0,
     };
     this.insertRecord = db.prepare(queryBuilder.insertInto('records').values(sample).compile().sql);
-    this.insertTag = db.prepare(queryBuilder.insertInto('record_tags').values({ tag: '', record_seq: 0 }).compile().sql);
     const selectRecords = queryBuilder.selectFrom('records').selectAll();
     this.recordById = db.prepare(selectRecords.where('id', '=', '').compile().sql);
     this.recordByKey = db.prepare(selectRecords.where('idempotency_key', '=', '').compile().sql);
     this.recordsAfter = db.prepare(selectRecords.where('seq', '>', 0).orderBy('seq').limit(1).compile().sql);
     this.layerRecordsAfter = db.prepare(selectRecords.where('layer', '=', '').where('seq', '>', 0).orderBy('seq').limit(1).compile().sql);
     this.deleteById = db.prepare(queryBuilder.deleteFrom('records').where('id', '=', '').compile().sql);
-    this.indexContent = db.prepare(queryBuilder.insertInto('records_fts').values({ rowid: 0, content: '' }).compile().sql);
-    // FTS5's delete command for an external-content table: the row's old content, by rowid.
-    this.unindexContent = db.prepare(
-      queryBuilder.insertInto('records_fts').values({ records_fts: sql.lit('delete'), rowid: 0, content: '' }).compile().sql,
-    );
     // Literal layer names, so that the only parameter left is the criterion.
     const archive = queryBuilder
       .updateTable('records')

@@ -63,6 +63,12 @@ export interface StoreSettingsTable {
   value: string;
 }
 
+/** How far a view of the records kept in the database has got (`search`: the full-text index and tag rows). */
+export interface ViewCursorsTable {
+  view: string;
+  through: number;
+}
+
 export interface StoreTables {
   records: RecordsTable;
   record_tags: RecordTagsTable;
@@ -71,4 +77,5 @@ export interface StoreTables {
   mirror_journal: MirrorJournalTable;
   mirror_layers: MirrorLayersTable;
   store_settings: StoreSettingsTable;
+  view_cursors: ViewCursorsTable;
 }

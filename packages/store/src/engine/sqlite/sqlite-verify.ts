@@ -3,17 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { VerifyProblem } from '../../verify-report.js';
+import { SqliteSearchIndex } from './sqlite-search-index.js';
 
 /**
  * The database's own checks, each turned into problems a person can act on, none of them under
  * the store's write lock (on a large store they take seconds, and writers would time out):
  * - PRAGMA integrity_check, in a read transaction of the live connection: the b-trees, their
  *   indexes and the full-text index's own structure;
- * - the tag rows against each record's tags, in the same read transaction;
- * - FTS5's integrity-check with rank 1, the full-text index against the records it indexes: it
- *   is an INSERT command, which would need SQLite's write lock (and fails outright on a database
- *   this process may only read), so it runs on a copy made by VACUUM INTO (a consistent snapshot,
- *   read in a read transaction: no lock that a writer waits for) in a temporary folder, deleted after.
+ * - FTS5's integrity-check with rank 1, the full-text index against the records it indexes, and
+ *   the tag rows against each record's tags: the first is an INSERT command, which would need
+ *   SQLite's write lock (and fails outright on a database this process may only read), and both
+ *   need the unindexed tail indexed first, so they run on a copy made by VACUUM INTO (a consistent
+ *   snapshot, read in a read transaction: no lock that a writer waits for) in a temporary folder,
+ *   deleted after.
  */
 export function checkDatabase(db: Database.Database): VerifyProblem[] {
   const problems: VerifyProblem[] = [];
@@ -28,37 +30,46 @@ export function checkDatabase(db: Database.Database): VerifyProblem[] {
     for (const { integrity_check: message } of integrity) {
       if (message !== 'ok') problems.push({ kind: 'database-integrity', message });
     }
-    const mismatched = db.prepare(TAG_MISMATCH_SQL).pluck().all() as string[];
-    if (mismatched.length > 0) {
-      problems.push({
-        kind: 'tags',
-        message: `${mismatched.length} record(s) whose tag rows differ from their tags, e.g. ${mismatched.slice(0, 5).join(', ')}`,
-      });
-    }
   } finally {
     if (db.inTransaction) db.exec('COMMIT');
   }
-  const fullText = checkFullTextOnCopy(db);
-  if (fullText !== undefined) problems.push(fullText);
+  problems.push(...checkSearchIndexOnCopy(db));
   return problems;
 }
 
-/** FTS5's own check of the full-text index against the records, on a snapshot copy of the database. */
-function checkFullTextOnCopy(db: Database.Database): VerifyProblem | undefined {
+/**
+ * The search index against the records, on a snapshot copy of the database: the copy's
+ * unindexed tail is indexed first (the search index follows the records in batches, see
+ * SqliteSearchIndex: a tail is not a problem, an index that does not match the records it has
+ * reached is), then FTS5's own check and the tag rows.
+ */
+function checkSearchIndexOnCopy(db: Database.Database): VerifyProblem[] {
   const folder = mkdtempSync(join(tmpdir(), 'memhub-verify-'));
   try {
     const copyPath = join(folder, 'snapshot.db');
     try {
       db.prepare('VACUUM INTO ?').run(copyPath);
     } catch (error) {
-      return { kind: 'full-text-index', message: `the full-text index could not be checked: no snapshot copy could be made in ${folder} (${(error as Error).message})` };
+      return [{ kind: 'full-text-index', message: `the full-text index could not be checked: no snapshot copy could be made in ${folder} (${(error as Error).message})` }];
     }
     const copy = new Database(copyPath);
     try {
-      copy.prepare(`INSERT INTO records_fts (records_fts, rank) VALUES ('integrity-check', 1)`).run();
-      return undefined;
-    } catch (error) {
-      return { kind: 'full-text-index', message: `the full-text index does not match the records: ${(error as Error).message}` };
+      const problems: VerifyProblem[] = [];
+      const search = new SqliteSearchIndex(copy);
+      copy.transaction(() => search.catchUp()).immediate();
+      try {
+        copy.prepare(`INSERT INTO records_fts (records_fts, rank) VALUES ('integrity-check', 1)`).run();
+      } catch (error) {
+        problems.push({ kind: 'full-text-index', message: `the full-text index does not match the records: ${(error as Error).message}` });
+      }
+      const mismatched = copy.prepare(TAG_MISMATCH_SQL).pluck().all() as string[];
+      if (mismatched.length > 0) {
+        problems.push({
+          kind: 'tags',
+          message: `${mismatched.length} record(s) whose tag rows differ from their tags, e.g. ${mismatched.slice(0, 5).join(', ')}`,
+        });
+      }
+      return problems;
     } finally {
       copy.close();
     }

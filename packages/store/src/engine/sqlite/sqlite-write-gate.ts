@@ -67,6 +67,11 @@ export class SqliteWriteGate {
     throw new StoreReplacedError(this.#options.databasePath);
   }
 
+  /** Whether a write found memory.db replaced: nothing more goes through this gate. */
+  get foundReplaced(): boolean {
+    return this.#replaced;
+  }
+
   /** Throws StoreReplacedError if a write already found memory.db replaced (no system call). */
   assertNotFoundReplaced(): void {
     if (this.#replaced) throw new StoreReplacedError(this.#options.databasePath);
@@ -75,11 +80,21 @@ export class SqliteWriteGate {
   /**
    * Runs `work` synchronously under the store's write lock, with the checks above; retried while
    * SQLite reports another writer (work must leave nothing behind when it throws: a transaction
-   * rolls back). `beforeConfirm` runs once the flock is held, before the checks (a fault point for
-   * crash tests). What SQLite or the filesystem throws becomes a typed StoreError.
+   * rolls back). `options.beforeConfirm` runs once the flock is held, before the checks (a fault
+   * point for crash tests); `options.lockTimeoutMs` and `options.busyTimeoutMs` wait less than the
+   * store's own for the flock and for SQLite's lock (for work that has another way out). What SQLite or the filesystem throws becomes a
+   * typed StoreError.
    */
-  async run<T>(purpose: string, action: string, work: (held: LockHandle) => T, beforeConfirm?: () => void): Promise<T> {
-    const { dir, lockTimeoutMs, busyTimeoutMs } = this.#options;
+  async run<T>(
+    purpose: string,
+    action: string,
+    work: (held: LockHandle) => T,
+    options: { readonly beforeConfirm?: () => void; readonly lockTimeoutMs?: number; readonly busyTimeoutMs?: number } = {},
+  ): Promise<T> {
+    const { dir } = this.#options;
+    const lockTimeoutMs = Math.min(options.lockTimeoutMs ?? this.#options.lockTimeoutMs, this.#options.lockTimeoutMs);
+    const busyTimeoutMs = Math.min(options.busyTimeoutMs ?? this.#options.busyTimeoutMs, this.#options.busyTimeoutMs);
+    const beforeConfirm = options.beforeConfirm;
     return retryWhileBusy(
       async () => {
         for (;;) {

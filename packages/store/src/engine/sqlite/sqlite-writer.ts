@@ -8,6 +8,7 @@ import type { WriteOperation, WriteResult } from '../../write-operation.js';
 import { encodeLine, recordJsonTail, type EncodedLine } from '../../mirror/mirror-line.js';
 import { moveInLine, rememberLine, rememberLineFromTail } from './sqlite-mirror-lines.js';
 import { recordFromRow } from './sqlite-record.js';
+import type { SqliteSearchIndex } from './sqlite-search-index.js';
 import { SqliteStatements, type ChangedRecord } from './sqlite-statements.js';
 import type { MirrorOp, RecordRow } from './sqlite-tables.js';
 
@@ -21,6 +22,8 @@ export interface AppliedBatch {
   readonly startSeq: number;
   /** This transaction's lines for each mirrored layer, as the mirror would read them back (see JsonlMirror.afterCommit). */
   readonly lines: ReadonlyMap<string, readonly EncodedLine[]>;
+  /** Records this transaction added to the search index (the tail it found due, see SqliteSearchIndex). */
+  readonly indexed: number;
 }
 
 /**
@@ -57,7 +60,8 @@ export function isMirrored(selection: MirrorSelection, layer: string): boolean {
 
 /**
  * Applies a batch of write operations in one BEGIN IMMEDIATE transaction; the caller holds the
- * store's exclusive flock for the whole call.
+ * store's exclusive flock for the whole call. The transaction holds what must be atomic: the
+ * records, the seq counter and the mirror journal; the search index follows (SqliteSearchIndex).
  *
  * Every change takes the next seq of the one store-wide counter, read once and written once per
  * transaction. A change of a mirrored layer also writes a journal row in the same transaction,
@@ -67,6 +71,7 @@ export function isMirrored(selection: MirrorSelection, layer: string): boolean {
  */
 export class SqliteWriter {
   readonly #statements: SqliteStatements;
+  readonly #search: SqliteSearchIndex;
   readonly #applyInTransaction: Database.Transaction<
     (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch, beforeCommit: () => void) => AppliedBatch
   >;
@@ -78,8 +83,9 @@ export class SqliteWriter {
   /** The run of consecutive remembers into one layer that the next remember may extend. */
   #run: { layer: string; first: number; last: number } | undefined;
 
-  constructor(db: Database.Database, statements: SqliteStatements) {
+  constructor(db: Database.Database, statements: SqliteStatements, search: SqliteSearchIndex) {
     this.#statements = statements;
+    this.#search = search;
     this.#applyInTransaction = db.transaction(
       (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch, beforeCommit: () => void) => {
         const startSeq = this.#statements.lastSeq.get() as number;
@@ -95,8 +101,10 @@ export class SqliteWriter {
         const results = operations.map((operation, index) => this.#applyOne(operation, prepared[index]));
         this.#closeRun();
         if (this.#lastSeq !== startSeq) this.#statements.setLastSeq.run(this.#lastSeq);
+        // The search index follows in batches: this transaction indexes the tail when it is due.
+        const indexed = this.#search.isDue(this.#lastSeq, Date.now()) ? this.#search.catchUp(this.#lastSeq) : 0;
         beforeCommit();
-        return { results, touchedLayers: this.#touched, startSeq, lines: this.#lines };
+        return { results, touchedLayers: this.#touched, startSeq, lines: this.#lines, indexed };
       },
     );
   }
@@ -180,7 +188,7 @@ export class SqliteWriter {
     return this.#insert(record, prepared, record.recallCount);
   }
 
-  /** Inserts the row, its full-text entry, its tags and its journal row. */
+  /** Inserts the row and its journal row; the search index follows later (see SqliteSearchIndex). */
   #insert(input: ValidRecordInput, prepared: PreparedRecord, recallCount: number): MemoryRecord {
     const { id, createdAt } = prepared;
     const row = {
@@ -196,8 +204,6 @@ export class SqliteWriter {
       recall_count: recallCount,
     };
     this.#statements.insertRecord.run(...SqliteStatements.insertParameters(row));
-    this.#statements.indexContent.run(row.seq, input.content);
-    for (const tag of input.tags) this.#statements.insertTag.run(tag, row.seq);
     if (this.#journalRemember(row.layer, row.seq)) {
       const line =
         prepared.recordTail !== undefined && recallCount === 0
@@ -224,7 +230,7 @@ export class SqliteWriter {
   #forget(id: string): boolean {
     const row = this.#statements.recordById.get(id);
     if (row === undefined) return false;
-    this.#statements.unindexContent.run(row.seq, row.content);
+    this.#search.unindex(row);
     this.#statements.deleteById.run(id);
     const seq = this.#nextSeq();
     this.#journal(row.layer, seq, 'forget', id, null, () => encodeLine({ v: 1, seq, op: 'forget', id }));
