@@ -6,7 +6,9 @@ import type { LayerVerifyReport, VerifyProblem } from '../verify-report.js';
 import { LayerFile } from './layer-file.js';
 import type { IndexLookup } from './layer-index.js';
 import { LayerMirror, type LayerMirrorCounters, type OwnChanges } from './layer-mirror.js';
-import { parseMirrorLine, type EncodedLine } from './mirror-line.js';
+import { mirrorLinesOf } from '../changes/change-codec.js';
+import type { StoreChange } from '../changes/store-change.js';
+import { parseMirrorLine } from './mirror-line.js';
 import type { MirrorSource } from './mirror-source.js';
 
 export interface JsonlMirrorOptions {
@@ -60,7 +62,8 @@ export class JsonlMirror {
 
   /**
    * After a commit, before its callers resolve: appends the touched layers' new changes. `own` is
-   * the committed transaction's own lines per layer and the store's last seq before it (see
+   * the committed transaction's changes and the store's last seq before it; each layer's lines are
+   * made from them here, after the commit and outside the write lock (see
    * LayerMirror.catchUp). Never throws: the change is committed in the database, and the next
    * append, open, verify or lookup brings the file up to date. A layer whose lock another process
    * holds past APPEND_LOCK_WAIT_MS is left to it (counted in `appendsDeferred`); a failure (a full
@@ -68,11 +71,11 @@ export class JsonlMirror {
    */
   async afterCommit(
     layers: ReadonlySet<string>,
-    own?: { readonly startSeq: number; readonly lines: ReadonlyMap<string, readonly EncodedLine[]> },
+    own?: { readonly startSeq: number; readonly changes: readonly StoreChange[] },
   ): Promise<void> {
     for (const name of layers) {
-      const lines = own?.lines.get(name);
-      await this.#catchUpUnlessHeld(name, 'memhub mirror append', own === undefined || lines === undefined ? undefined : { startSeq: own.startSeq, lines });
+      const lines = own === undefined ? [] : mirrorLinesOf(own.changes, name);
+      await this.#catchUpUnlessHeld(name, 'memhub mirror append', own === undefined || lines.length === 0 ? undefined : { startSeq: own.startSeq, lines });
     }
   }
 

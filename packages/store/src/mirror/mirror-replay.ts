@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MemoryRecord } from '../memory-record.js';
+import { layerEffectOf } from '../changes/change-codec.js';
 import { recordFields } from '../record-json.js';
 import { MirrorLineError, parseMirrorLine, type MirrorLine } from './mirror-line.js';
 
@@ -57,30 +58,29 @@ export class MirrorReplay {
 }
 
 /**
- * What one line does to a layer's records. Recall counts replay by maximum (lines hold totals,
- * and totals only grow), so a line applied twice, or a record line written later than a
- * recall-count line, never makes a count go wrong.
+ * What one line does to a layer's records (see layerEffectOf, the one place that says it). Recall
+ * counts replay by maximum (lines hold totals, and totals only grow), so a line applied twice, or
+ * a record line written later than a recall-count line, never makes a count go wrong.
  */
 export function applyMirrorLine(records: Map<string, ReplayedRecord>, line: MirrorLine, layer: string): void {
-  switch (line.op) {
-    case 'remember':
-    case 'move-in': {
-      const known = records.get(line.record.id);
-      const recallCount = Math.max(known?.recallCount ?? 0, line.record.recallCount);
-      records.set(line.record.id, { digest: recordDigest(line.record, layer), recallCount });
+  const effect = layerEffectOf(line);
+  switch (effect.kind) {
+    case 'enter': {
+      const known = records.get(effect.record.id);
+      const recallCount = Math.max(known?.recallCount ?? 0, effect.record.recallCount);
+      records.set(effect.record.id, { digest: recordDigest(effect.record, layer), recallCount });
       return;
     }
-    case 'forget':
-    case 'move-out':
-      records.delete(line.id);
+    case 'leave':
+      records.delete(effect.id);
       return;
-    case 'recall-counts':
-      for (const [id, total] of Object.entries(line.counts)) {
+    case 'raise-counts':
+      for (const [id, total] of Object.entries(effect.counts)) {
         const known = records.get(id);
         if (known !== undefined && total > known.recallCount) records.set(id, { ...known, recallCount: total });
       }
       return;
-    case 'snapshot':
+    case 'none':
       return;
   }
 }

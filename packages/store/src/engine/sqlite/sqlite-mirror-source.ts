@@ -1,13 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { MemoryRecord } from '../../memory-record.js';
-import { encodeLine, type EncodedLine } from '../../mirror/mirror-line.js';
+import { mirrorLineOf, snapshotLineOf } from '../../changes/change-codec.js';
+import type { EncodedLine } from '../../mirror/mirror-line.js';
 import type { ChangesPage, MirrorSource } from '../../mirror/mirror-source.js';
 import { queryBuilder } from './sqlite-query-builder.js';
-import { moveInLine, rememberLine } from './sqlite-mirror-lines.js';
 import { recordFromRow } from './sqlite-record.js';
-import type { JournalRow, SqliteStatements } from './sqlite-statements.js';
+import { changeOfJournalRow, isMirrored, parseMirrorSetting, storedRecordOfRow } from './sqlite-change-journal.js';
+import type { SqliteStatements } from './sqlite-statements.js';
 import type { RecordRow } from './sqlite-tables.js';
-import { isMirrored, parseMirrorSetting } from './sqlite-writer.js';
 
 /**
  * The mirror's view of the SQLite database: the journal's changes as lines to append (joined with
@@ -33,7 +33,8 @@ export class SqliteMirrorSource implements MirrorSource {
     const rows = this.#statements.journalAfter.all({ layer, after: afterSeq, limit });
     const lines: EncodedLine[] = [];
     for (const row of rows) {
-      const line = lineOfJournalRow(layer, row);
+      const change = changeOfJournalRow(layer, row);
+      const line = change === undefined ? undefined : mirrorLineOf(change, layer);
       if (line !== undefined) lines.push(line);
     }
     return { lines, lastSeq: rows[rows.length - 1]?.line_seq ?? afterSeq, complete: rows.length < limit };
@@ -52,7 +53,7 @@ export class SqliteMirrorSource implements MirrorSource {
   }
 
   *snapshotLines(layer: string): Iterable<EncodedLine> {
-    for (const row of this.#layerRows(layer)) yield rememberLine(row.seq, row, layer);
+    for (const row of this.#layerRows(layer)) yield snapshotLineOf(storedRecordOfRow(row));
   }
 
   hasChangesBetween(layer: string, after: number, upTo: number): boolean {
@@ -84,29 +85,5 @@ export class SqliteMirrorSource implements MirrorSource {
 
   isMirrored(layer: string): boolean {
     return isMirrored(parseMirrorSetting(this.#statements.mirrorSetting.get()), layer);
-  }
-}
-
-/**
- * A journal row as a line. A remember or move-in is written with the record as it is now
- * (content never changes; its recall count can only have grown, and totals replay by maximum),
- * in the journal's layer. A move-in whose record has been forgotten since is left out: the forget
- * that follows it in the journal says all there is to say.
- */
-function lineOfJournalRow(layer: string, row: JournalRow): EncodedLine | undefined {
-  const seq = row.line_seq;
-  switch (row.op) {
-    case 'remember':
-    case 'move-in': {
-      if (row.id === null) return undefined;
-      if (row.op === 'remember') return rememberLine(seq, row as RecordRow, layer);
-      return moveInLine(seq, row as RecordRow, layer, (JSON.parse(row.detail ?? '{}') as { from?: string }).from ?? 'application');
-    }
-    case 'forget':
-      return encodeLine({ v: 1, seq, op: 'forget', id: row.record_id as string });
-    case 'move-out':
-      return encodeLine({ v: 1, seq, op: 'move-out', id: row.record_id as string, to: (JSON.parse(row.detail ?? '{}') as { to?: string }).to ?? 'archive' });
-    case 'recall-counts':
-      return encodeLine({ v: 1, seq, op: 'recall-counts', counts: (JSON.parse(row.detail ?? '{}') as { counts?: Record<string, number> }).counts ?? {} });
   }
 }

@@ -9,6 +9,7 @@ import { markLayersPrunedThrough } from './sqlite-rebuild-mirror.js';
 import { quarantineSkippedLines } from './sqlite-rebuild-quarantine.js';
 import { writeLayerRecords } from './sqlite-rebuild-records.js';
 import { SqliteSearchIndex } from './sqlite-search-index.js';
+import { LAYER_EFFECT_OF_OP } from '../../changes/change-codec.js';
 import { BATCH_CONTENT_CHARS } from '../../page-sizer.js';
 import { rebuildLayerReports, type RebuildLayerReport, type SkippedLineCounts } from './sqlite-rebuild-report.js';
 import { RebuildStaging, stageEntry, type LinePlace, type StageEntry, type StagedLine } from './sqlite-rebuild-staging.js';
@@ -135,29 +136,28 @@ function replayLayer(staging: RebuildStaging, layer: string): void {
       return;
     }
     previous = { seq: line.seq, lineNumber: line.line_number };
-    switch (line.op) {
-      case 'remember':
-      case 'move-in': {
+    // What each line means to its layer is said once, in the change codec; here it is applied to
+    // the staging tables, with the conflicts a hand-edited file can hold on top.
+    switch (LAYER_EFFECT_OF_OP[line.op]) {
+      case 'enter': {
         const id = line.record_id as string;
         const there = staging.liveLine(layer, id);
         if (there !== undefined) staging.skip(place, 'duplicate-id', `record ${id} is in this layer already (line ${there})`);
         else staging.enter(layer, line);
         return;
       }
-      case 'forget':
-      case 'move-out': {
-        // A forget or move-out of a record the layer does not hold is a no-op, as in verify()'s
-        // replay: the mirror's own catch-up writes them (a record remembered or moved in and then
-        // forgotten before its lines were appended keeps only its forget line), so they are not bad.
+      case 'leave': {
+        // A no-op when the layer does not hold the record, as in verify()'s replay (see layerEffectOf).
         const id = line.record_id as string;
         if (staging.liveLine(layer, id) !== undefined) staging.leave(layer, id);
         return;
       }
-      case 'recall-counts':
+      case 'raise-counts':
         // Totals of records the layer does not hold are passed over, as verify() does.
         for (const [id, total] of Object.entries(JSON.parse(line.counts as string) as Record<string, number>)) staging.raiseCount(layer, id, total);
         return;
-      case 'snapshot':
+      case 'none':
+        // A snapshot: the file is the layer as of this seq.
         staging.confirm(layer, line.seq);
         return;
     }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { isMirrored, parseMirrorSetting } from './sqlite-writer.js';
+import { isMirrored, parseMirrorSetting } from './sqlite-change-journal.js';
 
 /**
  * Store-wide settings changed on open, inside the schema transaction (under the write lock,

@@ -12,7 +12,8 @@ export interface ChangedRecord {
 
 /** The engine's statements: built once by Kysely from the typed schema, prepared once per connection. */
 export class SqliteStatements {
-  readonly insertRecord: Database.Statement<unknown[], never>;
+  /** A new record, with named parameters: one per column of `records`. */
+  readonly insertRecord: Database.Statement<Required<NewRecordRow>, never>;
   readonly recordById: Database.Statement<unknown[], RecordRow>;
   readonly recordByKey: Database.Statement<unknown[], RecordRow>;
   /** A page of records in seq order: (after seq, limit). */
@@ -30,7 +31,8 @@ export class SqliteStatements {
   readonly lastSeq: Database.Statement<unknown[], number>;
   readonly setLastSeq: Database.Statement<unknown[], never>;
   readonly mirrorSetting: Database.Statement<unknown[], string>;
-  readonly insertJournal: Database.Statement<unknown[], never>;
+  /** A journal row, with named parameters: one per column of `mirror_journal`. */
+  readonly insertJournal: Database.Statement<MirrorJournalTable, never>;
   /** A layer's changes after a seq, one row per line, with the record each names (if it still exists). */
   readonly journalAfter: Database.Statement<[{ layer: string; after: number; limit: number }], JournalRow>;
   /** Whether the layer has a change after `after` and up to `upTo` (a row, or a run reaching into it). */
@@ -40,19 +42,7 @@ export class SqliteStatements {
   readonly prunedThrough: Database.Statement<unknown[], number>;
 
   constructor(db: Database.Database) {
-    const sample: Required<NewRecordRow> = {
-      seq: 0,
-      id: '',
-      layer: '',
-      content: '',
-      tags: '',
-      context_path: '',
-      metadata: '',
-      idempotency_key: null,
-      created_at: 0,
-      recall_count: 0,
-    };
-    this.insertRecord = db.prepare(queryBuilder.insertInto('records').values(sample).compile().sql);
+    this.insertRecord = db.prepare(namedInsert('records', RECORD_COLUMNS_LIST));
     const selectRecords = queryBuilder.selectFrom('records').selectAll();
     this.recordById = db.prepare(selectRecords.where('id', '=', '').compile().sql);
     this.recordByKey = db.prepare(selectRecords.where('idempotency_key', '=', '').compile().sql);
@@ -95,8 +85,7 @@ export class SqliteStatements {
     this.mirrorSetting = db
       .prepare(queryBuilder.selectFrom('store_settings').select('value').where('name', '=', sql.lit('mirror')).compile().sql)
       .pluck() as Database.Statement<unknown[], string>;
-    const journalSample: MirrorJournalTable = { layer: '', seq: 0, op: 'remember', through: null, record_id: null, detail: null };
-    this.insertJournal = db.prepare(queryBuilder.insertInto('mirror_journal').values(journalSample).compile().sql);
+    this.insertJournal = db.prepare(namedInsert('mirror_journal', JOURNAL_COLUMNS_LIST));
     this.journalAfter = db.prepare(JOURNAL_AFTER_SQL);
     this.journalBetween = db.prepare(
       'SELECT 1 FROM mirror_journal WHERE layer = @layer AND seq <= @upTo AND coalesce(through, seq) > @after LIMIT 1',
@@ -119,21 +108,36 @@ export class SqliteStatements {
       .pluck() as Database.Statement<unknown[], number>;
   }
 
-  /** Binds a new record in the column order of the compiled insert. */
-  static insertParameters(row: Required<NewRecordRow>): unknown[] {
-    return [
-      row.seq,
-      row.id,
-      row.layer,
-      row.content,
-      row.tags,
-      row.context_path,
-      row.metadata,
-      row.idempotency_key,
-      row.created_at,
-      row.recall_count,
-    ];
-  }
+}
+
+/**
+ * Every column of a table, listed once and checked by the compiler against its row type, so that
+ * an insert binds each value by its column's name, never by a position that must match a list.
+ */
+const RECORD_COLUMNS_LIST = [
+  'seq',
+  'id',
+  'layer',
+  'content',
+  'tags',
+  'context_path',
+  'metadata',
+  'idempotency_key',
+  'created_at',
+  'recall_count',
+] as const satisfies readonly (keyof NewRecordRow)[];
+const JOURNAL_COLUMNS_LIST = ['layer', 'seq', 'op', 'through', 'record_id', 'detail'] as const satisfies readonly (keyof MirrorJournalTable)[];
+
+/** Compiles only when `Listed` names every column of `Row`. */
+type EveryColumn<Row, Listed extends keyof Row> = Exclude<keyof Row, Listed> extends never ? true : never;
+const everyRecordColumn: EveryColumn<Required<NewRecordRow>, (typeof RECORD_COLUMNS_LIST)[number]> = true;
+const everyJournalColumn: EveryColumn<MirrorJournalTable, (typeof JOURNAL_COLUMNS_LIST)[number]> = true;
+void everyRecordColumn;
+void everyJournalColumn;
+
+/** `INSERT INTO table (a, b) VALUES (@a, @b)`: better-sqlite3 binds an object's properties by name. */
+function namedInsert(table: string, columns: readonly string[]): string {
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`;
 }
 
 /**

@@ -1,27 +1,30 @@
 import type Database from 'better-sqlite3';
-import { newRecordId } from '../../record-id.js';
+import type { StoreChange, StoredRecord } from '../../changes/store-change.js';
 import type { MemoryRecord } from '../../memory-record.js';
+import { recordJsonTail } from '../../mirror/mirror-line.js';
+import { newRecordId } from '../../record-id.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidImportedRecord } from '../../validate-import.js';
 import type { ValidRecordInput } from '../../validate-record.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
-import { encodeLine, recordJsonTail, type EncodedLine } from '../../mirror/mirror-line.js';
-import { moveInLine, rememberLine, rememberLineFromTail } from './sqlite-mirror-lines.js';
+import { ChangeJournal, isMirrored, parseMirrorSetting, storedRecordOfRow, type MirrorSelection } from './sqlite-change-journal.js';
 import { recordFromRow } from './sqlite-record.js';
 import type { SqliteSearchIndex } from './sqlite-search-index.js';
-import { SqliteStatements, type ChangedRecord } from './sqlite-statements.js';
-import type { MirrorOp, RecordRow } from './sqlite-tables.js';
+import type { ChangedRecord, SqliteStatements } from './sqlite-statements.js';
+import type { RecordRow } from './sqlite-tables.js';
+
+export { isMirrored, parseMirrorSetting, type MirrorSelection } from './sqlite-change-journal.js';
 
 /** What one transaction did. */
 export interface AppliedBatch {
   /** One result per operation, in order. */
   readonly results: WriteResult[];
+  /** Every change the transaction made, in seq order: what the views (the layer mirrors) follow. */
+  readonly changes: readonly StoreChange[];
   /** The mirrored layers this transaction wrote journal rows for: their JSONL files are behind now. */
   readonly touchedLayers: ReadonlySet<string>;
   /** The store's last seq before this transaction: every seq above it, up to its last, is this transaction's. */
   readonly startSeq: number;
-  /** This transaction's lines for each mirrored layer, as the mirror would read them back (see JsonlMirror.afterCommit). */
-  readonly lines: ReadonlyMap<string, readonly EncodedLine[]>;
   /** Records this transaction added to the search index (the tail it found due, see SqliteSearchIndex). */
   readonly indexed: number;
 }
@@ -45,66 +48,51 @@ export interface PreparedRecord {
 /** One PreparedRecord per remember of a batch, undefined for its other operations. */
 export type PreparedBatch = readonly (PreparedRecord | undefined)[];
 
-/** Which layers are mirrored, as `store_settings.mirror` says: every one, some, or none. */
-export type MirrorSelection = { readonly kind: 'all' } | { readonly kind: 'some'; readonly layers: ReadonlySet<string> } | { readonly kind: 'off' };
-
-export function parseMirrorSetting(value: string | undefined): MirrorSelection {
-  if (value === undefined || value === '*') return { kind: 'all' };
-  if (value === 'off') return { kind: 'off' };
-  return { kind: 'some', layers: new Set(JSON.parse(value) as string[]) };
-}
-
-export function isMirrored(selection: MirrorSelection, layer: string): boolean {
-  return selection.kind === 'all' || (selection.kind === 'some' && selection.layers.has(layer));
-}
-
 /**
  * Applies a batch of write operations in one BEGIN IMMEDIATE transaction; the caller holds the
  * store's exclusive flock for the whole call. The transaction holds what must be atomic: the
- * records, the seq counter and the mirror journal; the search index follows (SqliteSearchIndex).
+ * records, the seq counter and the mirror journal; the search index follows (SqliteSearchIndex),
+ * and the layer mirrors are appended after the commit from the changes it returns.
  *
  * Every change takes the next seq of the one store-wide counter, read once and written once per
- * transaction. A change of a mirrored layer also writes a journal row in the same transaction,
- * so the layer's JSONL mirror can always be brought up to date from the database, whoever
- * commits and whoever crashes. Journal rows already appended (as the mirror reports) are pruned
- * here too, in the transaction that is being paid for anyway.
+ * transaction. Journal rows already appended (as the mirror reports) are pruned here too, in the
+ * transaction that is being paid for anyway.
  */
 export class SqliteWriter {
   readonly #statements: SqliteStatements;
   readonly #search: SqliteSearchIndex;
+  readonly #journal: ChangeJournal;
   readonly #applyInTransaction: Database.Transaction<
     (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch, beforeCommit: () => void) => AppliedBatch
   >;
   /** State of the transaction in progress. */
   #lastSeq = 0;
+  #changes: StoreChange[] = [];
+  /** The mirror setting as the last transaction read it (prepare() builds record JSON for mirrored layers only). */
   #mirror: MirrorSelection = { kind: 'all' };
-  #touched = new Set<string>();
-  #lines = new Map<string, EncodedLine[]>();
-  /** The run of consecutive remembers into one layer that the next remember may extend. */
-  #run: { layer: string; first: number; last: number } | undefined;
 
   constructor(db: Database.Database, statements: SqliteStatements, search: SqliteSearchIndex) {
     this.#statements = statements;
     this.#search = search;
+    this.#journal = new ChangeJournal(statements);
     this.#applyInTransaction = db.transaction(
       (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch, beforeCommit: () => void) => {
         const startSeq = this.#statements.lastSeq.get() as number;
         this.#lastSeq = startSeq;
+        this.#changes = [];
         this.#mirror = parseMirrorSetting(this.#statements.mirrorSetting.get());
-        this.#touched = new Set();
-        this.#lines = new Map();
-        this.#run = undefined;
         for (const [layer, through] of prune) {
           this.#statements.pruneJournal.run(layer, through);
           this.#statements.markPruned.run(layer, through);
         }
         const results = operations.map((operation, index) => this.#applyOne(operation, prepared[index]));
-        this.#closeRun();
+        const changes = this.#changes;
+        const touchedLayers = this.#journal.write(changes, this.#mirror);
         if (this.#lastSeq !== startSeq) this.#statements.setLastSeq.run(this.#lastSeq);
         // The search index follows in batches: this transaction indexes the tail when it is due.
         const indexed = this.#search.isDue(this.#lastSeq, Date.now()) ? this.#search.catchUp(this.#lastSeq) : 0;
         beforeCommit();
-        return { results, touchedLayers: this.#touched, startSeq, lines: this.#lines, indexed };
+        return { results, changes, touchedLayers, startSeq, indexed };
       },
     );
   }
@@ -139,8 +127,8 @@ export class SqliteWriter {
 
   /**
    * Runs under the flock: BEGIN IMMEDIATE, the pruning of journal rows already mirrored (layer ->
-   * last seq appended), every operation in order, `beforeCommit` (which may throw to roll it all
-   * back), COMMIT.
+   * last seq appended), every operation in order, its journal rows, `beforeCommit` (which may
+   * throw to roll it all back), COMMIT.
    */
   apply(
     operations: readonly WriteOperation[],
@@ -188,34 +176,43 @@ export class SqliteWriter {
     return this.#insert(record, prepared, record.recallCount);
   }
 
-  /** Inserts the row and its journal row; the search index follows later (see SqliteSearchIndex). */
+  /** Inserts the row; the search index follows later (see SqliteSearchIndex), the journal row with the transaction's others. */
   #insert(input: ValidRecordInput, prepared: PreparedRecord, recallCount: number): MemoryRecord {
-    const { id, createdAt } = prepared;
-    const row = {
+    const stored: StoredRecord = {
+      id: prepared.id,
       seq: this.#nextSeq(),
-      id,
-      layer: input.layer,
       content: input.content,
-      tags: prepared.tagsJson,
-      context_path: input.contextPath,
-      metadata: input.metadataJson,
-      idempotency_key: input.key,
-      created_at: createdAt,
-      recall_count: recallCount,
+      tagsJson: prepared.tagsJson,
+      contextPath: input.contextPath,
+      layer: input.layer,
+      createdAt: prepared.createdAt,
+      recallCount,
+      metadataJson: input.metadataJson,
+      key: input.key,
     };
-    this.#statements.insertRecord.run(...SqliteStatements.insertParameters(row));
-    if (this.#journalRemember(row.layer, row.seq)) {
-      const line =
-        prepared.recordTail !== undefined && recallCount === 0
-          ? rememberLineFromTail(row.seq, id, prepared.recordTail)
-          : rememberLine(row.seq, row, row.layer);
-      this.#addLine(row.layer, line);
-    }
+    this.#statements.insertRecord.run({
+      seq: stored.seq,
+      id: stored.id,
+      layer: stored.layer,
+      content: stored.content,
+      tags: stored.tagsJson,
+      context_path: stored.contextPath,
+      metadata: stored.metadataJson,
+      idempotency_key: stored.key,
+      created_at: stored.createdAt,
+      recall_count: stored.recallCount,
+    });
+    this.#changes.push({
+      kind: 'remember',
+      seq: stored.seq,
+      record: stored,
+      ...(prepared.recordTail === undefined ? {} : { recordTail: prepared.recordTail }),
+    });
     // Built from what was just written rather than read back or parsed again: the tags array is
     // the validated copy, and the metadata is parsed from its JSON so that the caller gets its own.
     return {
-      id,
-      seq: row.seq,
+      id: stored.id,
+      seq: stored.seq,
       content: input.content,
       tags: input.tags,
       contextPath: input.contextPath,
@@ -232,8 +229,7 @@ export class SqliteWriter {
     if (row === undefined) return false;
     this.#search.unindex(row);
     this.#statements.deleteById.run(id);
-    const seq = this.#nextSeq();
-    this.#journal(row.layer, seq, 'forget', id, null, () => encodeLine({ v: 1, seq, op: 'forget', id }));
+    this.#changes.push({ kind: 'forget', seq: this.#nextSeq(), id, layer: row.layer });
     return true;
   }
 
@@ -248,82 +244,30 @@ export class SqliteWriter {
       moved = this.#statements.archiveRecallCountBelow.all(selector.recallCountBelow);
     }
     for (const record of moved) {
-      // One change, one seq, seen from both sides: it leaves one layer's file and enters the other's.
-      const seq = this.#nextSeq();
-      this.#journal('application', seq, 'move-out', record.id, '{"to":"archive"}', () =>
-        encodeLine({ v: 1, seq, op: 'move-out', id: record.id, to: 'archive' }),
-      );
-      this.#journal('archive', seq, 'move-in', record.id, '{"from":"application"}', () =>
-        moveInLine(seq, this.#statements.recordById.get(record.id) as RecordRow, 'archive', 'application'),
-      );
+      const row = this.#statements.recordById.get(record.id) as RecordRow;
+      this.#changes.push({ kind: 'move', seq: this.#nextSeq(), id: record.id, from: 'application', to: 'archive', record: storedRecordOfRow(row) });
     }
     return moved.length;
   }
 
   /**
-   * Adds the increments, and journals the new totals: one row per mirrored layer, under one seq.
-   * A mirror keeps totals, not increments, so replaying a line twice cannot count twice.
+   * Adds the increments (commutative: processes add to a count, nobody overwrites it), and notes
+   * the new totals under one seq: a mirror keeps totals, not increments, so replaying a line twice
+   * cannot count twice.
    */
   #addRecallCounts(increments: ReadonlyMap<number, number>): undefined {
-    const totalsByLayer = new Map<string, Record<string, number>>();
+    const totals: { id: string; layer: string; total: number }[] = [];
     for (const [seq, count] of increments) {
       for (const record of this.#statements.addRecallCount.all(count, seq)) {
-        if (!isMirrored(this.#mirror, record.layer)) continue;
-        let totals = totalsByLayer.get(record.layer);
-        if (totals === undefined) totalsByLayer.set(record.layer, (totals = {}));
-        totals[record.id] = record.recall_count;
+        if (isMirrored(this.#mirror, record.layer)) totals.push({ id: record.id, layer: record.layer, total: record.recall_count });
       }
     }
-    if (totalsByLayer.size > 0) {
-      const seq = this.#nextSeq();
-      for (const [layer, counts] of totalsByLayer) {
-        this.#journal(layer, seq, 'recall-counts', null, JSON.stringify({ counts }), () => encodeLine({ v: 1, seq, op: 'recall-counts', counts }));
-      }
-    }
+    if (totals.length > 0) this.#changes.push({ kind: 'recall-counts', seq: this.#nextSeq(), totals });
     return undefined;
   }
 
   #nextSeq(): number {
     this.#lastSeq += 1;
     return this.#lastSeq;
-  }
-
-  /** A change of a mirrored layer: its journal row, and its line for the append after the commit. */
-  #journal(layer: string, seq: number, op: MirrorOp, recordId: string | null, detail: string | null, line: () => EncodedLine): void {
-    if (!isMirrored(this.#mirror, layer)) return;
-    this.#statements.insertJournal.run(layer, seq, op, null, recordId, detail);
-    this.#touched.add(layer);
-    this.#addLine(layer, line());
-  }
-
-  #addLine(layer: string, line: EncodedLine): void {
-    let lines = this.#lines.get(layer);
-    if (lines === undefined) this.#lines.set(layer, (lines = []));
-    lines.push(line);
-  }
-
-  /**
-   * A remembered record's journal entry: the seq extends the open run when it follows it in the
-   * same layer (no other change took a seq in between), else a new run starts. A group commit of
-   * remembers into one layer is then one journal row, whatever its size.
-   */
-  #journalRemember(layer: string, seq: number): boolean {
-    if (!isMirrored(this.#mirror, layer)) return false;
-    const run = this.#run;
-    if (run !== undefined && run.layer === layer && run.last === seq - 1) {
-      run.last = seq;
-      return true;
-    }
-    this.#closeRun();
-    this.#run = { layer, first: seq, last: seq };
-    this.#touched.add(layer);
-    return true;
-  }
-
-  #closeRun(): void {
-    const run = this.#run;
-    if (run === undefined) return;
-    this.#statements.insertJournal.run(run.layer, run.first, 'remember', run.last, null, null);
-    this.#run = undefined;
   }
 }
