@@ -126,13 +126,19 @@ export class FileLock implements Disposable {
     return this.#handleFor(file, file.acquireSync(mode, purpose, timeoutMs));
   }
 
-  /** Takes the lock if it is free right now (and no caller of this thread is queued); else null. */
-  tryAcquire(options?: Omit<AcquireOptions, 'signal' | 'timeoutMs'>): LockHandle | null {
+  /**
+   * Takes the lock if it is free right now (and no caller of this thread is queued); else null.
+   * With `yieldToStarved`, also null while a waiter in another process has waited longer than the
+   * fairness threshold (20 ms): a caller that has something else to do than wait (hand its work
+   * to the holder) lets that waiter go first, as a waiting caller would. Barging is then bounded.
+   */
+  tryAcquire(options?: Omit<AcquireOptions, 'signal' | 'timeoutMs'> & { readonly yieldToStarved?: boolean }): LockHandle | null {
     const file = this.#openFile();
     const { mode, purpose } = this.#acquireOptions(options);
+    const yieldToStarved = validateBoolean(validateOptionsObject(options)['yieldToStarved'], false, 'options.yieldToStarved');
     const reentrant = this.#reentrantHandle(file, mode, purpose);
     if (reentrant !== undefined) return reentrant;
-    const grant = file.tryAcquire(mode, purpose);
+    const grant = file.tryAcquire(mode, purpose, yieldToStarved);
     return grant === undefined ? null : this.#handleFor(file, grant);
   }
 

@@ -154,11 +154,13 @@ export class LockFile {
   }
 
   /** Grants at once if possible, without waiting and without passing queued callers; else undefined. */
-  tryAcquire(mode: LockModeName, purpose: string): Grant | undefined {
+  tryAcquire(mode: LockModeName, purpose: string, yieldToStarved = false): Grant | undefined {
     if (this.#queue.length > 0) return undefined;
     const startedAt = performance.now();
-    // A caller that will not wait is not made to step aside: that is for callers that wait.
-    const grant = this.#tryGrant(mode, purpose, undefined);
+    // A caller that will not wait is not made to step aside, unless it asks to be: one that has
+    // another way to go on (memhub's writers hand their batch to the holder instead) yields to a
+    // waiter of another process that has waited past PRIORITY_AFTER_MS, as a waiter would.
+    const grant = this.#tryGrant(mode, purpose, yieldToStarved ? Date.now() : undefined);
     if (grant !== undefined) this.metrics.recordWait(grant.grantedAt - startedAt);
     return grant;
   }

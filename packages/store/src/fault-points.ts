@@ -6,7 +6,11 @@
  *
  * - `before-begin`: the write lock is held, the transaction not begun.
  * - `before-commit`: inside the write transaction, every change made, COMMIT not run.
- * - `after-commit`: committed, the mirror not appended, the callers not answered.
+ * - `handoff-after-send`: a process has handed its batch to the write leader, no answer yet.
+ * - `leader-after-receive`: the write leader has received a batch, no transaction has it yet.
+ * - `leader-before-commit`: the write leader's transaction with a handed batch, every change made, COMMIT not run.
+ * - `leader-after-commit`: the write leader committed a handed batch; the mirror not appended, nobody answered.
+ * - `after-commit`: committed, the mirror not appended, the callers (and the followers whose batches it committed) not answered.
  * - `mirror-mid-append`: half of a batch's lines written to a layer file.
  * - `mirror-before-index`: lines appended, the index not brought up to date.
  * - `mirror-before-rebuild`: a layer file emptied for a rebuild, nothing written yet.
@@ -17,6 +21,10 @@
 export type FaultPoint =
   | 'before-begin'
   | 'before-commit'
+  | 'handoff-after-send'
+  | 'leader-after-receive'
+  | 'leader-before-commit'
+  | 'leader-after-commit'
   | 'after-commit'
   | 'mirror-mid-append'
   | 'mirror-before-index'

@@ -27,6 +27,7 @@ import { isSqliteBusy, retryWhileBusy, SQLITE_BUSY_SLICE_MS } from './sqlite-bus
 import { SqliteWriteGate } from './sqlite-write-gate.js';
 import { SqliteSearchIndex } from './sqlite-search-index.js';
 import { ensureStoreFolder } from './store-folder.js';
+import { SharedCommit } from './sqlite-shared-commit.js';
 
 export interface SqliteEngineOptions {
   /** The store's folder, absolute. */
@@ -77,6 +78,12 @@ export const WRITE_LOCK_FILE = 'memory.db.lock';
  * store is open.
  */
 export const PRESENCE_LOCK_FILE = 'memory.db.presence.lock';
+/** Held by the one process (or thread) that commits for the others: the write leader (SharedCommit). */
+export const LEADER_LOCK_FILE = 'memory.db.leader.lock';
+/** The write leader's Unix socket, where the others hand it their batches. */
+export const LEADER_SOCKET_FILE = 'memory.db.leader.sock';
+/** A Unix socket's path must fit in sockaddr_un (108 bytes on Linux, 104 on the BSDs), terminator included. */
+const MAX_SOCKET_PATH_BYTES = 103;
 
 /**
  * The embedded engine: one SQLite database (WAL) in the store's folder, every write under an
@@ -99,6 +106,8 @@ export class SqliteEngine implements StoreEngine {
   readonly #checkpointer: WalCheckpointer;
   readonly #recall: SqliteRecall;
   readonly #mirror: JsonlMirror;
+  readonly #sharedCommit: SharedCommit;
+  readonly #dataVersion: Database.Statement<unknown[], number>;
 
   private constructor(
     db: Database.Database,
@@ -134,6 +143,23 @@ export class SqliteEngine implements StoreEngine {
       },
       new SqliteMirrorSource(db, this.#statements),
     );
+    const socketPath = join(options.dir, LEADER_SOCKET_FILE);
+    this.#dataVersion = db.prepare('PRAGMA data_version').pluck() as Database.Statement<unknown[], number>;
+    this.#sharedCommit = new SharedCommit({
+      gate,
+      writer: this.#writer,
+      mirror: this.#mirror,
+      checkpointer: this.#checkpointer,
+      statements: this.#statements,
+      leaderLease: openLock(join(options.dir, LEADER_LOCK_FILE), { purpose: 'memhub write leader', allowUnsafeFilesystem: options.allowUnsafeFilesystem }),
+      socketPath: Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES ? socketPath : undefined,
+      writeLockPath: lock.path,
+      lockTimeoutMs: options.lockTimeoutMs,
+      reading: (action, read) => this.#reading(action, read),
+      get: (id) => this.get(id),
+      logger: options.logger,
+      dataVersion: () => this.#dataVersion.get() as number,
+    });
   }
 
   /**
@@ -211,33 +237,13 @@ export class SqliteEngine implements StoreEngine {
   }
 
   /**
-   * Waits for the flock without blocking the event loop; once it is held, the whole transaction
-   * runs synchronously (BEGIN IMMEDIATE ... COMMIT), so neither is held across an await.
+   * Commits the operations in one transaction under the write lock, written by this process if
+   * it leads, else handed to the leader that commits for every process (SharedCommit). Waiting for
+   * the flock never blocks the event loop; once it is held, the whole transaction runs
+   * synchronously (BEGIN IMMEDIATE ... COMMIT), so neither is held across an await.
    */
   async write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]> {
-    const prepared = this.#writer.prepare(operations);
-    const batch = await this.#gate.run(
-      'memhub write transaction',
-      'write',
-      (held) => {
-        const prune = this.#mirror.prunable();
-        const applied = this.#writer.apply(operations, prune, prepared, () => {
-          hitFaultPoint('before-commit');
-          this.#gate.beforeCommit(held);
-        });
-        // Synchronously after the COMMIT, before anything else can run in this thread: a recall
-        // resolving in between would count the increments just written twice.
-        afterCommit();
-        this.#mirror.pruned(prune);
-        this.#checkpointer.checkpointIfLarge();
-        return applied;
-      },
-      { beforeConfirm: () => hitFaultPoint('before-begin') },
-    );
-    hitFaultPoint('after-commit');
-    // Before the callers resolve: what they were told is written is in the mirror too.
-    if (batch.touchedLayers.size > 0) await this.#mirror.afterCommit(batch.touchedLayers, batch);
-    return batch.results;
+    return this.#sharedCommit.write(operations, afterCommit);
   }
 
   async get(id: string): Promise<MemoryRecord | undefined> {
@@ -384,6 +390,7 @@ export class SqliteEngine implements StoreEngine {
    */
   async close(): Promise<void> {
     try {
+      await this.#sharedCommit.close();
       if (!this.#gate.foundReplaced && this.#search.isBehind()) await this.#catchUpSearchIndex('index the records', CLOSE_INDEX_WAIT_MS).catch(() => undefined);
       await this.#mirror.close();
     } finally {

@@ -93,6 +93,22 @@ export const SCHEMA_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   INSERT INTO view_cursors (view, through) VALUES ('search', (SELECT last_seq FROM store_sequence));
   `,
+  // 4: batches handed by one process to another to commit (sqlite-shared-commit.ts).
+  `
+  -- The outcome of each batch a leader committed for another process, written in the same
+  -- transaction as the batch: how its owner learns what happened when the leader died before
+  -- answering, and how a leader knows not to apply a batch its owner has decided meanwhile (the
+  -- owner committed it itself, or withdrew it: results and error both null). results: JSON, one
+  -- entry per operation (handed-batch.ts); error: why the batch failed (nothing of it was
+  -- written). Rows are kept an hour at least, then pruned.
+  CREATE TABLE handed_batches (
+    batch_id TEXT PRIMARY KEY,
+    results TEXT,
+    error TEXT,
+    committed_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX handed_batches_by_time ON handed_batches (committed_at);
+  `,
 ];
 
 export const CURRENT_SCHEMA_VERSION = SCHEMA_MIGRATIONS.length;

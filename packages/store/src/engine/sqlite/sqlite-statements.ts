@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { queryBuilder } from './sqlite-query-builder.js';
-import type { MirrorJournalTable, NewRecordRow, RecordRow } from './sqlite-tables.js';
+import type { MirrorJournalTable, NewRecordRow, RecordRow, HandedBatchesTable } from './sqlite-tables.js';
 
 /** A record moved or counted, as the statements that change it return it. */
 export interface ChangedRecord {
@@ -40,6 +40,10 @@ export class SqliteStatements {
   readonly pruneJournal: Database.Statement<unknown[], never>;
   readonly markPruned: Database.Statement<unknown[], never>;
   readonly prunedThrough: Database.Statement<unknown[], number>;
+  /** A handed batch's outcome, written by whoever decided it: the leader that committed it, or its owner. */
+  readonly insertHandedOutcome: Database.Statement<HandedBatchesTable, never>;
+  readonly handedOutcome: Database.Statement<{ batch_id: string }, Pick<HandedBatchesTable, 'results' | 'error'>>;
+  readonly pruneHandedOutcomes: Database.Statement<{ before: number }, never>;
 
   constructor(db: Database.Database) {
     this.insertRecord = db.prepare(namedInsert('records', RECORD_COLUMNS_LIST));
@@ -103,6 +107,9 @@ export class SqliteStatements {
         )
         .compile().sql,
     );
+    this.insertHandedOutcome = db.prepare(namedInsert('handed_batches', ['batch_id', 'results', 'error', 'committed_at']));
+    this.handedOutcome = db.prepare('SELECT results, error FROM handed_batches WHERE batch_id = @batch_id');
+    this.pruneHandedOutcomes = db.prepare('DELETE FROM handed_batches WHERE committed_at < @before');
     this.prunedThrough = db
       .prepare(queryBuilder.selectFrom('mirror_layers').select('pruned_through').where('layer', '=', '').compile().sql)
       .pluck() as Database.Statement<unknown[], number>;

@@ -69,6 +69,17 @@ export interface ViewCursorsTable {
   through: number;
 }
 
+/** The outcome of a batch handed by one process to another to commit (sqlite-shared-commit.ts). */
+export interface HandedBatchesTable {
+  batch_id: string;
+  /** JSON array, one HandedResult per operation; null when the batch failed or was withdrawn. */
+  results: string | null;
+  /** Why the batch failed (nothing of it was written); null when it was written or withdrawn. */
+  error: string | null;
+  /** Epoch milliseconds. */
+  committed_at: number;
+}
+
 export interface StoreTables {
   records: RecordsTable;
   record_tags: RecordTagsTable;
@@ -78,4 +89,5 @@ export interface StoreTables {
   mirror_layers: MirrorLayersTable;
   store_settings: StoreSettingsTable;
   view_cursors: ViewCursorsTable;
+  handed_batches: HandedBatchesTable;
 }

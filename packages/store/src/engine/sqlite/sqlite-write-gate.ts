@@ -89,7 +89,7 @@ export class SqliteWriteGate {
     purpose: string,
     action: string,
     work: (held: LockHandle) => T,
-    options: { readonly beforeConfirm?: () => void; readonly lockTimeoutMs?: number; readonly busyTimeoutMs?: number } = {},
+    options: { readonly beforeConfirm?: () => void; readonly lockTimeoutMs?: number; readonly busyTimeoutMs?: number; readonly signal?: AbortSignal } = {},
   ): Promise<T> {
     const { dir } = this.#options;
     const lockTimeoutMs = Math.min(options.lockTimeoutMs ?? this.#options.lockTimeoutMs, this.#options.lockTimeoutMs);
@@ -99,7 +99,7 @@ export class SqliteWriteGate {
       async () => {
         for (;;) {
           this.assertNotFoundReplaced();
-          const held = await this.#lock.acquire({ purpose, timeoutMs: lockTimeoutMs });
+          const held = await this.#lock.acquire({ purpose, timeoutMs: lockTimeoutMs, ...(options.signal === undefined ? {} : { signal: options.signal }) });
           try {
             beforeConfirm?.();
             // Another process locked the file now at the path: wait for it like anyone else.
@@ -115,6 +115,27 @@ export class SqliteWriteGate {
       },
       { dir, action, timeoutMs: busyTimeoutMs },
     );
+  }
+
+  /**
+   * run() without waiting: the work runs if the flock is free right now and no waiter of another
+   * process has waited past the lock's fairness threshold (then it goes first); else undefined,
+   * and nothing was done. SQLITE_BUSY is not retried here: it is thrown, for the caller to wait.
+   */
+  tryRun<T>(purpose: string, action: string, work: (held: LockHandle) => T, beforeConfirm?: () => void): { readonly value: T } | undefined {
+    this.assertNotFoundReplaced();
+    const held = this.#lock.tryAcquire({ purpose, yieldToStarved: true });
+    if (held === null) return undefined;
+    try {
+      beforeConfirm?.();
+      if (!held.confirm()) return undefined;
+      this.assertSameDatabase();
+      return { value: work(held) };
+    } catch (error) {
+      throw isSqliteBusy(error) ? error : storeErrorOf(error, this.#options.dir, action);
+    } finally {
+      held.release();
+    }
   }
 
   /**

@@ -12,8 +12,52 @@ import { recordFromRow } from './sqlite-record.js';
 import type { SqliteSearchIndex } from './sqlite-search-index.js';
 import type { ChangedRecord, SqliteStatements } from './sqlite-statements.js';
 import type { RecordRow } from './sqlite-tables.js';
+import { handedResultOf } from './handed-batch.js';
+
+/** The outcome of a handed batch is kept at least this long for its owner to read (then pruned)... */
+const HANDED_OUTCOME_KEEP_MS = 60 * 60 * 1000;
+/** ...by a leader that commits handed batches, at most this often. */
+const HANDED_OUTCOME_PRUNE_EVERY_MS = 60 * 1000;
+
+/** A failure as one line of text, for a handed batch's owner: its code and message. */
+function describeFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return JSON.stringify({ code: typeof code === 'string' ? code : undefined, message: error instanceof Error ? error.message : String(error) });
+}
 
 export { isMirrored, parseMirrorSetting, type MirrorSelection } from './sqlite-change-journal.js';
+
+/**
+ * One batch of a transaction: a process's own queue, or a batch handed over by another process
+ * (`handoffId`: its outcome is recorded in `handed_batches` in the same transaction, and a batch
+ * whose outcome is there already, decided by its owner meanwhile, is passed over).
+ */
+export interface WriterBatch {
+  readonly operations: readonly WriteOperation[];
+  readonly prepared: PreparedBatch;
+  readonly handoffId?: string;
+}
+
+/**
+ * What happened to one batch of a transaction: its results; or why it failed (then nothing of it
+ * was written); or, for a handed batch, that its outcome was decided before (`decided`: nothing
+ * was done, its owner knows).
+ */
+export type BatchOutcome = { readonly results: WriteResult[] } | { readonly error: unknown } | { readonly decided: true };
+
+/** What one transaction of several batches did. */
+export interface AppliedBatches {
+  /** One outcome per batch, in order. */
+  readonly outcomes: readonly BatchOutcome[];
+  /** Every change the transaction made, in seq order: what the views (the layer mirrors) follow. */
+  readonly changes: readonly StoreChange[];
+  /** The mirrored layers this transaction wrote journal rows for: their JSONL files are behind now. */
+  readonly touchedLayers: ReadonlySet<string>;
+  /** The store's last seq before this transaction: every seq above it, up to its last, is this transaction's. */
+  readonly startSeq: number;
+  /** Records this transaction added to the search index (the tail it found due, see SqliteSearchIndex). */
+  readonly indexed: number;
+}
 
 /** What one transaction did. */
 export interface AppliedBatch {
@@ -63,8 +107,12 @@ export class SqliteWriter {
   readonly #search: SqliteSearchIndex;
   readonly #journal: ChangeJournal;
   readonly #applyInTransaction: Database.Transaction<
-    (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch, beforeCommit: () => void) => AppliedBatch
+    (batches: readonly WriterBatch[], prune: ReadonlyMap<string, number>, beforeCommit: () => void) => AppliedBatches
   >;
+  /** One batch's operations in a savepoint: a batch that fails is undone alone (see applyBatches). */
+  readonly #applyInSavepoint: Database.Transaction<(batch: WriterBatch) => WriteResult[]>;
+  /** When handed batches' outcomes older than HANDED_OUTCOME_KEEP_MS were last pruned. */
+  #outcomesPrunedAt = 0;
   /** State of the transaction in progress. */
   #lastSeq = 0;
   #changes: StoreChange[] = [];
@@ -75,26 +123,30 @@ export class SqliteWriter {
     this.#statements = statements;
     this.#search = search;
     this.#journal = new ChangeJournal(statements);
-    this.#applyInTransaction = db.transaction(
-      (operations: readonly WriteOperation[], prune: ReadonlyMap<string, number>, prepared: PreparedBatch, beforeCommit: () => void) => {
-        const startSeq = this.#statements.lastSeq.get() as number;
-        this.#lastSeq = startSeq;
-        this.#changes = [];
-        this.#mirror = parseMirrorSetting(this.#statements.mirrorSetting.get());
-        for (const [layer, through] of prune) {
-          this.#statements.pruneJournal.run(layer, through);
-          this.#statements.markPruned.run(layer, through);
-        }
-        const results = operations.map((operation, index) => this.#applyOne(operation, prepared[index]));
-        const changes = this.#changes;
-        const touchedLayers = this.#journal.write(changes, this.#mirror);
-        if (this.#lastSeq !== startSeq) this.#statements.setLastSeq.run(this.#lastSeq);
-        // The search index follows in batches: this transaction indexes the tail when it is due.
-        const indexed = this.#search.isDue(this.#lastSeq, Date.now()) ? this.#search.catchUp(this.#lastSeq) : 0;
-        beforeCommit();
-        return { results, changes, touchedLayers, startSeq, indexed };
-      },
-    );
+    this.#applyInSavepoint = db.transaction((batch: WriterBatch) => batch.operations.map((operation, index) => this.#applyOne(operation, batch.prepared[index])));
+    this.#applyInTransaction = db.transaction((batches: readonly WriterBatch[], prune: ReadonlyMap<string, number>, beforeCommit: () => void) => {
+      const startSeq = this.#statements.lastSeq.get() as number;
+      this.#lastSeq = startSeq;
+      this.#changes = [];
+      this.#mirror = parseMirrorSetting(this.#statements.mirrorSetting.get());
+      for (const [layer, through] of prune) {
+        this.#statements.pruneJournal.run(layer, through);
+        this.#statements.markPruned.run(layer, through);
+      }
+      const now = Date.now();
+      const outcomes = batches.map((batch) => this.#applyBatch(batch, now));
+      if (batches.some((batch) => batch.handoffId !== undefined) && now - this.#outcomesPrunedAt >= HANDED_OUTCOME_PRUNE_EVERY_MS) {
+        this.#statements.pruneHandedOutcomes.run({ before: now - HANDED_OUTCOME_KEEP_MS });
+        this.#outcomesPrunedAt = now;
+      }
+      const changes = this.#changes;
+      const touchedLayers = this.#journal.write(changes, this.#mirror);
+      if (this.#lastSeq !== startSeq) this.#statements.setLastSeq.run(this.#lastSeq);
+      // The search index follows in batches: this transaction indexes the tail when it is due.
+      const indexed = this.#search.isDue(this.#lastSeq, now) ? this.#search.catchUp(this.#lastSeq) : 0;
+      beforeCommit();
+      return { outcomes, changes, touchedLayers, startSeq, indexed };
+    });
   }
 
   /**
@@ -136,7 +188,45 @@ export class SqliteWriter {
     prepared: PreparedBatch = this.prepare(operations),
     beforeCommit: () => void = () => {},
   ): AppliedBatch {
-    return this.#applyInTransaction.immediate(operations, prune, prepared, beforeCommit);
+    const { outcomes, ...applied } = this.applyBatches([{ operations, prepared }], prune, beforeCommit);
+    const outcome = outcomes[0] as BatchOutcome;
+    if ('error' in outcome) throw outcome.error;
+    if (!('results' in outcome)) throw new Error('a batch without a handoff id was found decided');
+    return { results: outcome.results, ...applied };
+  }
+
+  /**
+   * Several batches in one BEGIN IMMEDIATE transaction, each in a savepoint of its own: a batch
+   * that fails (a full disk, a constraint) is rolled back alone, with the seqs and changes it had
+   * taken, and the others commit; one process's bad batch never fails another's. A handed
+   * batch's outcome goes into `handed_batches` in the same transaction, so that it is recorded if
+   * and only if the batch is committed; one whose outcome is there already is not applied again.
+   */
+  applyBatches(batches: readonly WriterBatch[], prune: ReadonlyMap<string, number> = new Map(), beforeCommit: () => void = () => {}): AppliedBatches {
+    return this.#applyInTransaction.immediate(batches, prune, beforeCommit);
+  }
+
+  #applyBatch(batch: WriterBatch, now: number): BatchOutcome {
+    if (batch.handoffId !== undefined && this.#statements.handedOutcome.get({ batch_id: batch.handoffId }) !== undefined) return { decided: true };
+    const lastSeq = this.#lastSeq;
+    const changes = this.#changes.length;
+    let outcome: { readonly results: WriteResult[] } | { readonly error: unknown };
+    try {
+      outcome = { results: this.#applyInSavepoint(batch) };
+    } catch (error) {
+      this.#lastSeq = lastSeq;
+      this.#changes.length = changes;
+      outcome = { error };
+    }
+    if (batch.handoffId !== undefined) {
+      this.#statements.insertHandedOutcome.run({
+        batch_id: batch.handoffId,
+        results: 'results' in outcome ? JSON.stringify(outcome.results.map((result, index) => handedResultOf(batch.operations[index] as WriteOperation, result, batch.prepared[index]))) : null,
+        error: 'error' in outcome ? describeFailure(outcome.error) : null,
+        committed_at: now,
+      });
+    }
+    return outcome;
   }
 
   #applyOne(operation: WriteOperation, prepared: PreparedRecord | undefined): WriteResult {

@@ -1,0 +1,464 @@
+import { LockTimeoutError, lockStatus, type FileLock, type LockHandle } from '@memhub/lock';
+import { StoreError, StoreIOError } from '../../errors.js';
+import { hitFaultPoint } from '../../fault-points.js';
+import type { MemoryRecord } from '../../memory-record.js';
+import type { JsonlMirror } from '../../mirror/jsonl-mirror.js';
+import { newRecordId } from '../../record-id.js';
+import type { WriteOperation, WriteResult } from '../../write-operation.js';
+import { isSqliteBusy } from './sqlite-busy.js';
+import type { WalCheckpointer } from './sqlite-checkpointer.js';
+import type { SqliteStatements } from './sqlite-statements.js';
+import type { SqliteWriteGate } from './sqlite-write-gate.js';
+import type { AppliedBatches, BatchOutcome, SqliteWriter, WriterBatch } from './sqlite-writer.js';
+import { handedResultOf, resultsOfHanded, type HandedBatch, type HandedResult } from './handed-batch.js';
+import { LeaderClient, type HandoverEnd } from './leader-client.js';
+import { LeaderServer } from './leader-server.js';
+import type { LeaderReply } from './leader-wire.js';
+
+/**
+ * A write that timed out (a LockTimeoutError), and whether its batch was written: `false`, it
+ * was not and never will be; `'unknown'`, a process that had it could not be reached and the lock
+ * could not be had to find out (that process is frozen, inside its transaction or before reading
+ * the batch): it is written if and when that process goes on.
+ */
+export type WriteTimeoutError = LockTimeoutError & { readonly written: false | 'unknown' };
+
+export interface SharedCommitOptions {
+  readonly gate: SqliteWriteGate;
+  readonly writer: SqliteWriter;
+  readonly mirror: JsonlMirror;
+  readonly checkpointer: WalCheckpointer;
+  readonly statements: SqliteStatements;
+  /** The leader lease, `memory.db.leader.lock`: held by the one process that commits for the others. */
+  readonly leaderLease: FileLock;
+  /** The leader's socket, `memory.db.leader.sock`; undefined when its path is too long for a Unix socket. */
+  readonly socketPath: string | undefined;
+  /** The store's write lock file, for the messages of timeouts. */
+  readonly writeLockPath: string;
+  readonly lockTimeoutMs: number;
+  /** Runs a read with the engine's SQLITE_BUSY handling and typed errors. */
+  readonly reading: <T>(action: string, read: () => T) => T | Promise<T>;
+  /** The record with this id (a remember whose key was known is answered with it). */
+  readonly get: (id: string) => Promise<MemoryRecord | undefined>;
+  readonly logger: { warn(details: Record<string, unknown>, message: string): void };
+  /** SQLite's `PRAGMA data_version`: it changes when another connection commits. */
+  readonly dataVersion: () => number;
+}
+
+/** A batch waiting for the leader's next round: its own, or one a follower handed over. */
+interface Pending {
+  readonly batch: WriterBatch;
+  /** The leader's own batch: runs right after its COMMIT. */
+  readonly afterCommit?: () => void;
+  /** Called once with what became of it. */
+  readonly settle: (outcome: BatchOutcome | { readonly failed: unknown }) => void;
+  /** Its transaction has begun: its follower can no longer take it back. */
+  begun: boolean;
+  /** Taken back by its follower before any transaction had it: never to be applied. */
+  cancelled: boolean;
+}
+
+/** A leader with nothing to commit for this long steps down: its lease and socket go. */
+const LEAD_WINDOW_MS = 250;
+/**
+ * How long a follower waits for the leader's answer before it commits its batch itself, under the
+ * write lock (the batch's outcome row keeps a leader that only stalled from applying it again). A
+ * round takes milliseconds even on a busy machine; a leader that does not answer in this long is
+ * frozen, or its thread is blocked by other work.
+ */
+const LEADER_PATIENCE_MS = 1_000;
+/** After a leader failed to answer, a follower commits on its own this long before it tries a leader again. */
+const LEADER_DISTRUST_MS = 1_000;
+
+/**
+ * Cross-process group commit, through a leader. The first process (or worker thread) that writes
+ * while nobody leads takes the leader lease and listens on the leader socket; every other process
+ * that writes hands its prepared batch to the leader over that socket instead of waiting for the
+ * write lock in turn. The leader commits its own batch and every batch handed to it in one
+ * transaction (each in a savepoint of its own: one process's bad batch never fails another's),
+ * appends their lines to the mirror, and answers each follower with its results. So under
+ * contention one process writes for all, with its page cache warm, and no record waits for
+ * another process to be woken and scheduled to take the lock (a lock convoy). A leader with
+ * nothing to do for LEAD_WINDOW_MS steps down, and the next writer leads.
+ *
+ * The leader records each handed batch's outcome in `handed_batches`, in the transaction that
+ * commits it; what a kill at each step leaves:
+ * - a follower killed after sending (`handoff-after-send`): the leader commits the batch, and its
+ *   answer goes nowhere;
+ * - a leader killed after receiving (`leader-after-receive`), in its transaction (`before-commit`),
+ *   or after its COMMIT (`after-commit`): the follower's connection ends without an answer; it
+ *   takes the write lock and looks up its batch's outcome: there (committed, once) or not (it
+ *   commits the batch itself, with the outcome row, so that a leader that was only frozen passes
+ *   it over if it goes on: never twice);
+ * - a follower that gets no answer within lockTimeoutMs asks the leader to take the batch back:
+ *   taken back before any transaction had it, it was not written and never will be (the caller is
+ *   told, `written: false`); no answer to that either, it takes the write lock and decides as
+ *   above; when even the lock cannot be had, the leader is frozen with the batch, and the caller
+ *   is told `written: 'unknown'`.
+ * A leader that cannot listen (a socket path too long) still leads its own writes; the others
+ * find nobody at the socket and wait for the write lock themselves, as before any of this.
+ */
+export class SharedCommit {
+  readonly #options: SharedCommitOptions;
+  #lease: LockHandle | undefined;
+  /** The leader's socket, listening (or about to): opened when another process is seen writing. */
+  #server: Promise<LeaderServer | undefined> | undefined;
+  /** data_version after this leader's last commit: another value, another process committed since. */
+  #dataVersion = -1;
+  #client: LeaderClient | undefined;
+  #queue: Pending[] = [];
+  /** The batches of the round in progress (waiting for the lock, or being committed). */
+  #inRound: readonly Pending[] = [];
+  #rounds: Promise<void> | undefined;
+  #roundScheduled = false;
+  #stepDownTimer: NodeJS.Timeout | undefined;
+  #lastActive = 0;
+  /** Until when (epoch ms) this follower commits on its own: a leader did not answer. */
+  #distrustUntil = 0;
+  #closed = false;
+
+  constructor(options: SharedCommitOptions) {
+    this.#options = options;
+  }
+
+  async write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]> {
+    const own: WriterBatch = { operations, prepared: this.#options.writer.prepare(operations) };
+    if (this.#lead()) return this.#commitAsLeader(own, afterCommit);
+    return this.#handToLeader(own, afterCommit);
+  }
+
+  /** Stops leading (after the rounds in flight) and closes the connection to a leader. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#rounds !== undefined) await this.#rounds;
+    await this.#stepDown();
+    this.#options.leaderLease.close();
+    this.#client?.close();
+  }
+
+  /** Whether this store object leads: it holds the lease, or takes it now that nobody does. */
+  #lead(): boolean {
+    if (this.#lease !== undefined) return true;
+    if (this.#closed) return false;
+    const lease = this.#options.leaderLease.tryAcquire({ purpose: 'memhub write leader' });
+    if (lease === null) return false;
+    this.#lease = lease;
+    this.#lastActive = Date.now();
+    this.#dataVersion = this.#options.dataVersion();
+    this.#scheduleStepDown();
+    return true;
+  }
+
+  /**
+   * Opens the leader's socket once another process is seen writing (its commits move SQLite's
+   * data_version): a process that writes alone, like a command-line call, never opens one.
+   */
+  #listenIfOthersWrite(): void {
+    const version = this.#options.dataVersion();
+    const othersWrote = version !== this.#dataVersion;
+    this.#dataVersion = version;
+    const path = this.#options.socketPath;
+    if (!othersWrote || this.#server !== undefined || path === undefined || this.#lease === undefined || this.#closed) return;
+    this.#server = LeaderServer.listen(path, {
+      onBatch: (batch, reply) => this.#received(batch, reply),
+      onCancel: (id) => this.#cancel(id),
+    }).catch((error: unknown) => {
+      this.#options.logger.warn({ socket: path, error: String(error) }, 'memhub: the write leader cannot listen; other processes will wait for the write lock instead');
+      return undefined;
+    });
+  }
+
+  #scheduleStepDown(): void {
+    if (this.#stepDownTimer !== undefined) return;
+    const check = () => {
+      this.#stepDownTimer = undefined;
+      if (this.#lease === undefined) return;
+      const idle = Date.now() - this.#lastActive;
+      if (idle >= LEAD_WINDOW_MS && this.#queue.length === 0 && this.#rounds === undefined) {
+        void this.#stepDown();
+        return;
+      }
+      this.#stepDownTimer = setTimeout(check, Math.max(1, LEAD_WINDOW_MS - idle));
+      this.#stepDownTimer.unref();
+    };
+    this.#stepDownTimer = setTimeout(check, LEAD_WINDOW_MS);
+    this.#stepDownTimer.unref();
+  }
+
+  /** The socket closes (followers still waiting on it find out under the lock), then the lease goes. */
+  async #stepDown(): Promise<void> {
+    if (this.#stepDownTimer !== undefined) clearTimeout(this.#stepDownTimer);
+    this.#stepDownTimer = undefined;
+    const server = this.#server;
+    this.#server = undefined;
+    const lease = this.#lease;
+    this.#lease = undefined;
+    try {
+      await (await server)?.close();
+    } finally {
+      lease?.release();
+    }
+  }
+
+  #commitAsLeader(own: WriterBatch, afterCommit: () => void): Promise<WriteResult[]> {
+    return new Promise((resolve, reject) => {
+      this.#enqueue({
+        batch: own,
+        afterCommit,
+        begun: false,
+        cancelled: false,
+        settle: (outcome) => {
+          if ('results' in outcome) resolve(outcome.results);
+          else if ('failed' in outcome) reject(outcome.failed instanceof LockTimeoutError ? this.#withWritten(outcome.failed, false) : outcome.failed);
+          else reject('error' in outcome ? outcome.error : new StoreIOError('the batch of this store was found decided by another'));
+        },
+      });
+    });
+  }
+
+  /** A follower's batch arrived at this leader. */
+  #received(batch: HandedBatch, reply: (message: LeaderReply) => void): void {
+    hitFaultPoint('leader-after-receive');
+    this.#enqueue({
+      batch: { operations: batch.operations, prepared: batch.prepared, handoffId: batch.id },
+      begun: false,
+      cancelled: false,
+      settle: (outcome) => {
+        if ('results' in outcome) {
+          const results: HandedResult[] = outcome.results.map((result, index) =>
+            handedResultOf(batch.operations[index] as WriteOperation, result, batch.prepared[index]),
+          );
+          reply({ id: batch.id, results });
+        } else if ('error' in outcome || 'failed' in outcome) {
+          const error = 'error' in outcome ? outcome.error : outcome.failed;
+          reply({ id: batch.id, error: describeError(error) });
+        }
+        // Decided by its owner meanwhile: it knows, and is not waiting for this answer.
+      },
+    });
+  }
+
+  /**
+   * A follower gave up waiting for its batch: taken back if no transaction has begun with it (it
+   * may be in a round that waits for the lock: that round passes it over).
+   */
+  #cancel(id: string): boolean {
+    const pending = [...this.#queue, ...this.#inRound].find((candidate) => candidate.batch.handoffId === id);
+    if (pending === undefined || pending.begun || pending.cancelled) return false;
+    pending.cancelled = true;
+    const queued = this.#queue.indexOf(pending);
+    if (queued >= 0) this.#queue.splice(queued, 1);
+    return true;
+  }
+
+  #enqueue(pending: Pending): void {
+    this.#queue.push(pending);
+    this.#lastActive = Date.now();
+    if (this.#rounds !== undefined || this.#roundScheduled) return;
+    // The leader's own batch starts a round at once (its group commit has gathered its calls
+    // already); batches that arrive from followers gather for the rest of this turn first.
+    if (pending.afterCommit !== undefined) this.#rounds = this.#runRounds();
+    else {
+      this.#roundScheduled = true;
+      setImmediate(() => {
+        this.#roundScheduled = false;
+        this.#rounds ??= this.#runRounds();
+      });
+    }
+  }
+
+  /** Rounds until the queue is empty, one transaction each. */
+  async #runRounds(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const round = this.#queue;
+        this.#queue = [];
+        this.#inRound = round;
+        await this.#round(round);
+        this.#inRound = [];
+        this.#lastActive = Date.now();
+      }
+    } finally {
+      this.#inRound = [];
+      // No await between the empty-queue check above and this line (see GroupCommit).
+      this.#rounds = undefined;
+    }
+  }
+
+  async #round(round: readonly Pending[]): Promise<void> {
+    const { gate } = this.#options;
+    let applied: AppliedBatches;
+    /** The batches the transaction took: those not taken back while the round waited for the lock. */
+    let taken: readonly Pending[] = [];
+    try {
+      const work = (held: LockHandle) => {
+        taken = round.filter((pending) => !pending.cancelled);
+        for (const pending of taken) pending.begun = true;
+        return this.#commitHeld(held, taken);
+      };
+      let done: { readonly value: AppliedBatches } | undefined;
+      try {
+        done = gate.tryRun('memhub write transaction', 'write', work, beforeBegin);
+      } catch (error) {
+        // Another program holds SQLite's own write lock: wait for it below, asynchronously.
+        if (!isSqliteBusy(error)) throw error;
+      }
+      applied = done?.value ?? (await gate.run('memhub write transaction', 'write', work, { beforeConfirm: beforeBegin }));
+    } catch (error) {
+      // Nothing of the round was committed, and its handed batches exist nowhere else: not written.
+      for (const pending of round) if (!pending.cancelled || pending.begun) pending.settle({ failed: error });
+      return;
+    }
+    if (taken.some((pending) => pending.batch.handoffId !== undefined)) hitFaultPoint('leader-after-commit');
+    this.#listenIfOthersWrite();
+    await this.#afterCommit(applied);
+    taken.forEach((pending, index) => pending.settle(applied.outcomes[index] as BatchOutcome));
+  }
+
+  /** Under the flock, synchronously: one transaction for the batches; the own batch's afterCommit right after its COMMIT. */
+  #commitHeld(held: LockHandle, round: readonly Pending[]): AppliedBatches {
+    const { writer, gate, mirror, checkpointer } = this.#options;
+    const prune = mirror.prunable();
+    const handed = round.some((pending) => pending.batch.handoffId !== undefined);
+    const applied = writer.applyBatches(
+      round.map((pending) => pending.batch),
+      prune,
+      () => {
+        hitFaultPoint(handed ? 'leader-before-commit' : 'before-commit');
+        gate.beforeCommit(held);
+      },
+    );
+    // Synchronously after the COMMIT, before anything else can run in this thread: a recall
+    // resolving in between would count the increments just written twice.
+    round.forEach((pending, index) => {
+      if ('results' in (applied.outcomes[index] as BatchOutcome)) pending.afterCommit?.();
+    });
+    mirror.pruned(prune);
+    checkpointer.checkpointIfLarge();
+    return applied;
+  }
+
+  /** After the lock is released: every layer's lines, before anyone is answered. */
+  async #afterCommit(applied: AppliedBatches): Promise<void> {
+    hitFaultPoint('after-commit');
+    if (applied.touchedLayers.size > 0) await this.#options.mirror.afterCommit(applied.touchedLayers, { startSeq: applied.startSeq, changes: applied.changes });
+  }
+
+  async #handToLeader(own: WriterBatch, afterCommit: () => void): Promise<WriteResult[]> {
+    const { lockTimeoutMs, socketPath, gate } = this.#options;
+    const batch: HandedBatch = { id: newRecordId(), pid: process.pid, operations: own.operations, prepared: own.prepared };
+    // The leader writes to the database at the path: this store must still be that database.
+    gate.assertSameDatabase();
+    if (socketPath === undefined || Date.now() < this.#distrustUntil) return this.#commitUnderLock(batch, afterCommit, false);
+    this.#client ??= new LeaderClient(socketPath);
+    const started = performance.now();
+    const reply = await this.#client.hand(batch, Math.min(LEADER_PATIENCE_MS, lockTimeoutMs), () => hitFaultPoint('handoff-after-send'));
+    // Nobody listens: no leader saw the batch. It is this process's to commit.
+    if ('kind' in reply && reply.kind === 'unreachable') return this.#commitUnderLock(batch, afterCommit, false);
+    let answer: LeaderReply | HandoverEnd = reply;
+    // No answer in time: ask for the batch back. A leader that is only slow (its round waits for
+    // the lock) answers at once: taken back, or the outcome if its transaction had begun.
+    if ('kind' in answer && answer.kind === 'timeout') answer = await this.#client.cancel(batch.id, Math.min(LEADER_PATIENCE_MS, lockTimeoutMs));
+    if ('kind' in answer) {
+      // No answer at all (the leader is stalled), or the connection ended without one (it died or
+      // stepped down): decided under the lock, by its outcome row or by committing it here.
+      if (answer.kind === 'timeout') {
+        this.#distrustUntil = Date.now() + LEADER_DISTRUST_MS;
+        this.#client.close();
+        this.#client = undefined;
+      }
+      return this.#commitUnderLock(batch, afterCommit, true);
+    }
+    // Taken back before any transaction had it: never written by the leader; this process commits it.
+    if ('withdrawn' in answer) return this.#commitUnderLock(batch, afterCommit, false);
+    return this.#resultsOf(batch, answer, afterCommit, performance.now() - started);
+  }
+
+  /**
+   * Without a leader's answer: under the write lock, the batch's outcome if a leader recorded one,
+   * else the batch committed here, with its outcome row when a leader may still hold it (`handed`:
+   * a leader that goes on later finds the row and passes it over).
+   */
+  async #commitUnderLock(batch: HandedBatch, afterCommit: () => void, handed: boolean): Promise<WriteResult[]> {
+    const { gate, statements, writer, mirror, checkpointer } = this.#options;
+    const started = performance.now();
+    let decided: { readonly results: string | null; readonly error: string | null } | undefined;
+    let applied: AppliedBatches;
+    try {
+      applied = await gate.run(
+        'memhub write transaction',
+        'write',
+        (held) => {
+          decided = handed ? statements.handedOutcome.get({ batch_id: batch.id }) : undefined;
+          const prune = decided === undefined ? mirror.prunable() : new Map<string, number>();
+          const written = writer.applyBatches(decided === undefined ? [{ operations: batch.operations, prepared: batch.prepared, ...(handed ? { handoffId: batch.id } : {}) }] : [], prune, () => {
+            hitFaultPoint('before-commit');
+            gate.beforeCommit(held);
+          });
+          if (decided === undefined && 'results' in (written.outcomes[0] as BatchOutcome)) afterCommit();
+          mirror.pruned(prune);
+          checkpointer.checkpointIfLarge();
+          return written;
+        },
+        { beforeConfirm: beforeBegin },
+      );
+    } catch (error) {
+      if (handed && error instanceof LockTimeoutError) throw this.#withWritten(error, 'unknown');
+      if (error instanceof LockTimeoutError) throw this.#withWritten(error, false);
+      throw error;
+    }
+    if (decided !== undefined) return this.#resultsOfRow(batch, decided, afterCommit);
+    await this.#afterCommit(applied);
+    const outcome = applied.outcomes[0] as BatchOutcome;
+    if ('error' in outcome) throw outcome.error;
+    if (!('results' in outcome)) throw new StoreIOError(`batch ${batch.id} was found decided twice (${Math.round(performance.now() - started)} ms)`);
+    return outcome.results;
+  }
+
+  async #resultsOf(batch: HandedBatch, reply: LeaderReply, afterCommit: () => void, waitedMs: number): Promise<WriteResult[]> {
+    if ('error' in reply && reply.error.code === 'ERR_LOCK_TIMEOUT') {
+      throw this.#timeout(waitedMs, false, `the write leader timed out waiting for the lock with this batch, and dropped it (${reply.error.message})`);
+    }
+    if ('error' in reply) throw new StoreError(reply.error.code ?? 'ERR_MEMHUB_IO', `The write leader failed this batch (nothing of it was written): ${reply.error.message}`);
+    if (!('results' in reply)) throw new StoreIOError(`an unexpected answer from the write leader for batch ${batch.id}`);
+    const results = await resultsOfHanded(batch.operations, batch.prepared, reply.results, this.#options.get);
+    afterCommit();
+    return results;
+  }
+
+  async #resultsOfRow(batch: HandedBatch, row: { readonly results: string | null; readonly error: string | null }, afterCommit: () => void): Promise<WriteResult[]> {
+    if (row.error !== null) {
+      const failure = JSON.parse(row.error) as { code?: string; message?: string };
+      throw new StoreError(failure.code ?? 'ERR_MEMHUB_IO', `The write leader failed this batch (nothing of it was written): ${failure.message ?? ''}`);
+    }
+    if (row.results === null) throw new StoreIOError(`batch ${batch.id} was withdrawn before it was written`);
+    const results = await resultsOfHanded(batch.operations, batch.prepared, JSON.parse(row.results) as HandedResult[], this.#options.get);
+    afterCommit();
+    return results;
+  }
+
+  /** A LockTimeoutError for a batch the leader did not commit in time, naming who holds the write lock. */
+  #timeout(waitedMs: number, written: false | 'unknown', what: string): WriteTimeoutError {
+    const holders = lockStatus(this.#options.writeLockPath).holders;
+    const who = holders.length === 0 ? 'nobody holds it now' : holders.map((holder) => `pid ${holder.pid ?? '?'}${holder.purpose === undefined ? '' : ` (${holder.purpose})`}`).join(', ');
+    return this.#withWritten(new LockTimeoutError(this.#options.writeLockPath, 'exclusive', waitedMs, holders, `${what}; ${who}`), written);
+  }
+
+  #withWritten(error: LockTimeoutError, written: false | 'unknown'): WriteTimeoutError {
+    error.message +=
+      written === false
+        ? ' (nothing of this write was written, and it never will be)'
+        : ' (the write leader that had this batch could not be reached: it is written if and when that process goes on)';
+    return Object.assign(error, { written });
+  }
+}
+
+/** The flock is held, nothing checked or begun yet: where crash tests stop a holder (`before-begin`). */
+function beforeBegin(): void {
+  hitFaultPoint('before-begin');
+}
+
+function describeError(error: unknown): { readonly code?: string; readonly message: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return { ...(typeof code === 'string' ? { code } : {}), message: error instanceof Error ? error.message : String(error) };
+}

@@ -1,0 +1,225 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LockTimeoutError } from '@memhub/lock';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore } from '../src/index.js';
+import { startLockFixture, startStoreFixture, type FixtureProcess } from './support/processes.js';
+
+/**
+ * Cross-process group commit: one process leads and commits for every other process that writes
+ * at the same time (sqlite-shared-commit.ts). These tests run real processes and kill them with
+ * SIGKILL at each step of the hand-over.
+ */
+let dir: string;
+const children: FixtureProcess[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'memhub-shared-commit-'));
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    child.kill('SIGKILL');
+    await child.exited();
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function start(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): FixtureProcess {
+  const child = startStoreFixture(name, args, env);
+  children.push(child);
+  return child;
+}
+
+function inspect<T>(query: string): T[] {
+  const db = new Database(join(dir, 'memory.db'), { readonly: true });
+  try {
+    return db.prepare(query).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+async function waitUntilStopped(child: FixtureProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'T') {
+    if (Date.now() > deadline) throw new Error(`pid ${child.pid} never stopped:\n${child.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const socketPath = () => join(dir, 'memory.db.leader.sock');
+
+/**
+ * A scripted writer that leads, with its socket open, and a follower ready to write: the leader
+ * writes first (and takes the lease), another process commits on its own (nobody listens yet),
+ * and the leader's next commit sees that and opens its socket. All within the leader's lead window.
+ */
+async function startListeningLeader(
+  leaderEnv: NodeJS.ProcessEnv = {},
+  leaderOptions: object = {},
+  followerEnv: NodeJS.ProcessEnv = {},
+): Promise<{ leader: FixtureProcess; follower: FixtureProcess }> {
+  const leader = start('scripted-writer.ts', [dir, JSON.stringify(leaderOptions)], leaderEnv);
+  const other = start('scripted-writer.ts', [dir]);
+  const follower = start('scripted-writer.ts', [dir], followerEnv);
+  await Promise.all([leader.waitForLine('opened'), other.waitForLine('opened'), follower.waitForLine('opened')]);
+  leader.send('write 1 lead-first');
+  await leader.waitForLine('done lead-first');
+  other.send('write 1 other-first');
+  await other.waitForLine('done other-first');
+  leader.send('write 1 lead-second');
+  await leader.waitForLine('done lead-second');
+  const deadline = Date.now() + 10_000;
+  while (statSync(socketPath(), { throwIfNoEntry: false })?.isSocket() !== true) {
+    if (Date.now() > deadline) throw new Error('the leader never opened its socket');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return { leader, follower };
+}
+
+describe('one process commits for the others', () => {
+  it('a process that writes alone leads without opening a socket', async () => {
+    const store = await openStore({ dir });
+    for (let index = 0; index < 50; index += 1) await store.remember({ content: `alone ${index}` });
+    expect(statSync(socketPath(), { throwIfNoEntry: false })).toBeUndefined();
+    await store.close();
+  });
+
+  it('8 processes x 500 remember() one at a time with idempotency keys, half shared: one record per key, every caller answered with it', async () => {
+    const writers = Array.from({ length: 8 }, (_, index) => start('keyed-writer.ts', [dir, '500', `w${index}`]));
+    await Promise.all(writers.map((writer) => writer.waitForLine('ready')));
+    for (const writer of writers) writer.send('go');
+    const answers = await Promise.all(
+      writers.map(async (writer) => {
+        const line = await Promise.race([writer.waitForLine('done', 120_000), writer.waitForLine('error', 120_000)]);
+        expect(line, writer.stderr).toMatch(/^done /);
+        return JSON.parse(line.slice('done '.length)) as Record<string, string>;
+      }),
+    );
+    const rows = inspect<{ key: string; id: string }>('SELECT idempotency_key AS key, id FROM records');
+    expect(rows).toHaveLength(250 + 8 * 250);
+    const idOfKey = new Map(rows.map((row) => [row.key, row.id]));
+    expect(idOfKey.size).toBe(rows.length);
+    for (const answer of answers) {
+      for (const [key, id] of Object.entries(answer)) expect(id, key).toBe(idOfKey.get(key));
+    }
+    expect(inspect('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
+    expect(inspect<{ n: number }>('SELECT count(*) AS n FROM handed_batches')[0]?.n, 'some batches were handed to a leader').toBeGreaterThan(0);
+  });
+
+  it('read-your-writes across processes: a word remembered in one is found by the next, 1,000 times', async () => {
+    const ring = Array.from({ length: 4 }, () => start('ring-member.ts', [dir]));
+    await Promise.all(ring.map((member) => member.waitForLine('opened')));
+    const lane = async (from: number) => {
+      for (let round = 0; round < 250; round += 1) {
+        const word = `w${from}x${round}q`;
+        const writer = ring[from] as FixtureProcess;
+        const reader = ring[(from + 1) % ring.length] as FixtureProcess;
+        writer.send(`remember ${word}`);
+        await writer.waitForLine(`remembered ${word}`);
+        reader.send(`recall ${word}`);
+        expect(await reader.waitForLine(`found ${word} `)).toBe(`found ${word} 1`);
+      }
+    };
+    await Promise.all(ring.map((_, index) => lane(index)));
+    for (const member of ring) member.send('close');
+    await Promise.all(ring.map((member) => member.waitForLine('closed')));
+    expect(inspect<{ n: number }>('SELECT count(*) AS n FROM records')[0]?.n).toBe(1_000);
+  });
+});
+
+describe('a caller that times out is told whether its records were written', () => {
+  it('while another process holds the write lock and this one leads: not written, and never written later', async () => {
+    await (await openStore({ dir })).close();
+    const holder = startLockFixture('hold-until-told.ts', [join(dir, 'memory.db.lock'), 'test holder']);
+    children.push(holder);
+    await holder.waitForLine('held');
+    const store = await openStore({ dir, lockTimeoutMs: 300 });
+    const failure = (await store.remember({ content: 'never to be written' }).catch((error: unknown) => error)) as LockTimeoutError & { written?: unknown };
+    expect(failure).toBeInstanceOf(LockTimeoutError);
+    expect(failure.written).toBe(false);
+    holder.send('release');
+    await holder.waitForLine('released');
+    await store.remember({ content: 'written after the release' });
+    await store.close();
+    expect(inspect<{ content: string }>('SELECT content FROM records').map((row) => row.content)).toEqual(['written after the release']);
+  });
+
+  it('while the leader waits for the lock another process holds: the follower takes its batch back, not written, never written later', async () => {
+    const { leader } = await startListeningLeader();
+    const holder = startLockFixture('hold-until-told.ts', [join(dir, 'memory.db.lock'), 'test holder']);
+    children.push(holder);
+    await holder.waitForLine('held');
+    const store = await openStore({ dir, lockTimeoutMs: 300 });
+    const failure = (await store.remember({ content: 'taken back' }).catch((error: unknown) => error)) as LockTimeoutError & { written?: unknown };
+    expect(failure).toBeInstanceOf(LockTimeoutError);
+    expect(failure.written).toBe(false);
+    holder.send('release');
+    await holder.waitForLine('released');
+    // The leader goes on: its next commit must not carry the batch it gave back.
+    leader.send('write 1 after-release');
+    await leader.waitForLine('done after-release');
+    await store.close();
+    const contents = inspect<{ content: string }>('SELECT content FROM records').map((row) => row.content);
+    expect(contents).not.toContain('taken back');
+    expect(contents).toContain('after-release 0');
+  });
+});
+
+describe('kill -9 at each step of the hand-over: every acknowledged record exactly once, no batch twice', () => {
+  it.each([
+    ['the leader, after it received a batch', 'leader-after-receive'],
+    ['the leader, inside the transaction that carries a handed batch', 'leader-before-commit'],
+    ['the leader, after it committed a handed batch and before it answered', 'leader-after-commit'],
+  ])('%s', async (_, fault) => {
+    const { leader, follower } = await startListeningLeader({ MEMHUB_FAULT: fault });
+    follower.send('write 20 handed');
+    expect(await leader.exited()).toBe('SIGKILL');
+    await follower.waitForLine('done handed', 30_000);
+    const acknowledged = follower.lines.filter((line) => line.startsWith('ack handed ')).map((line) => line.split(' ')[2]);
+    expect(acknowledged).toHaveLength(20);
+    const rows = inspect<{ id: string; content: string }>(`SELECT id, content FROM records WHERE content LIKE 'handed %'`);
+    expect(rows.map((row) => row.id).sort()).toEqual([...acknowledged].sort());
+    expect(new Set(rows.map((row) => row.content)).size).toBe(20);
+    follower.send('close');
+    await follower.waitForLine('closed');
+    const store = await openStore({ dir });
+    expect((await store.verify()).problems).toEqual([]);
+    await store.close();
+    expect(inspect('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
+  });
+
+  it('a follower killed right after it handed its batch: the leader commits it once', async () => {
+    const { leader, follower } = await startListeningLeader({}, {}, { MEMHUB_FAULT: 'handoff-after-send' });
+    follower.send('write 20 orphaned');
+    expect(await follower.exited()).toBe('SIGKILL');
+    // The leader answers nobody, and goes on.
+    leader.send('write 1 after');
+    await leader.waitForLine('done after');
+    const contents = inspect<{ content: string }>(`SELECT content FROM records WHERE content LIKE 'orphaned %'`).map((row) => row.content);
+    expect(contents.length === 0 || contents.length === 20, `all or nothing: ${contents.length}`).toBe(true);
+    expect(new Set(contents).size).toBe(contents.length);
+  });
+
+  it('a leader frozen with SIGSTOP holds nobody up for long: its followers commit on their own, and it passes their batches over when it goes on', async () => {
+    const { leader } = await startListeningLeader({}, { lockTimeoutMs: 20_000 });
+    leader.kill('SIGSTOP');
+    await waitUntilStopped(leader);
+    const store = await openStore({ dir, lockTimeoutMs: 20_000 });
+    const started = performance.now();
+    const first = await store.remember({ content: 'while the leader is frozen' });
+    const more = await Promise.all(Array.from({ length: 10 }, (_, index) => store.remember({ content: `more ${index}` })));
+    expect(performance.now() - started, 'well before lockTimeoutMs').toBeLessThan(20_000 / 4);
+    leader.kill('SIGCONT');
+    leader.send('write 1 resumed');
+    await leader.waitForLine('done resumed');
+    const contents = inspect<{ content: string }>('SELECT content FROM records').map((row) => row.content);
+    expect(contents.filter((content) => content === 'while the leader is frozen')).toHaveLength(1);
+    for (const record of [first, ...more]) expect(await store.get(record.id)).not.toBeNull();
+    expect(new Set(contents).size).toBe(contents.length);
+    await store.close();
+  });
+});
