@@ -3,23 +3,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 
-let folder: string;
-beforeEach(() => {
-  folder = mkdtempSync(join(tmpdir(), 'memhub-examples-'));
-});
-afterEach(() => {
-  rmSync(folder, { recursive: true, force: true });
+/** `it` with a fresh temp folder for each example, removed after it (safe in concurrent tests). */
+const test = it.extend<{ folder: string }>({
+  folder: async ({}, use) => {
+    const folder = mkdtempSync(join(tmpdir(), 'memhub-examples-'));
+    try {
+      await use(folder);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  },
 });
 
 /**
  * Runs an example as its package script does, from the sources, with INIT_CWD (where pnpm says
- * the user typed the command, and where the examples put their .memhub folder) in a temp folder.
+ * the user typed the command, and where the examples put their .memhub folder) in `folder`.
  */
-function runExample(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runExample(file: string, folder: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=@memhub/source', '--import', 'tsx', file], {
       cwd: EXAMPLES,
@@ -35,18 +39,19 @@ function runExample(file: string): Promise<{ code: number | null; stdout: string
   });
 }
 
-describe('the examples run to completion and show that nothing was lost', { timeout: 180_000 }, () => {
-  it('basic: open, remember, recall, close', async () => {
-    const run = await runExample('basic.ts');
+// Each example has a folder of its own and measures nothing: they run concurrently.
+describe.concurrent('the examples run to completion and show that nothing was lost', { timeout: 180_000 }, () => {
+  test('basic: open, remember, recall, close', async ({ folder, expect }) => {
+    const run = await runExample('basic.ts', folder);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('records in the store: 3');
     expect(run.stdout).toMatch(/^OK$/m);
   });
 
-  it(
+  test(
     'agents: four processes remember and recall on one store',
-    async () => {
-      const run = await runExample('agents.ts');
+    async ({ folder, expect }) => {
+      const run = await runExample('agents.ts', folder);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toContain('in the store: 2000 records (expected 2000), 0 missing');
       expect(run.stdout).toContain('OK: nothing lost, nothing doubled.');
@@ -54,10 +59,10 @@ describe('the examples run to completion and show that nothing was lost', { time
     180_000,
   );
 
-  it(
+  test(
     'workers: four worker threads remember and recall on one store',
-    async () => {
-      const run = await runExample('workers.ts');
+    async ({ folder, expect }) => {
+      const run = await runExample('workers.ts', folder);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toContain('acknowledged: 2000 distinct records; in the store: 2000 (expected 2000), 0 missing, 0 not acknowledged');
       expect(run.stdout).toContain('OK: nothing lost, nothing doubled.');
@@ -65,10 +70,10 @@ describe('the examples run to completion and show that nothing was lost', { time
     180_000,
   );
 
-  it(
+  test(
     'ingest: a generated JSONL file, ingested by four worker processes through the CLI, twice',
-    async () => {
-      const run = await runExample('ingest.ts');
+    async ({ folder, expect }) => {
+      const run = await runExample('ingest.ts', folder);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/^first run: 10000 lines, 9990 ingested, 10 rejected, \+9990 records \(now 9990\)/m);
       expect(run.stdout).toMatch(/^same file again: 10000 lines, 9990 ingested, 10 rejected, \+0 records \(now 9990\)/m);

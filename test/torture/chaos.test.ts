@@ -7,11 +7,50 @@ import { openStore } from '@memhub/store';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FixtureProcess } from '../../packages/lock/test/support/processes.js';
+import { freshSeed, SeededRandom } from './support/seeded-random.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/chaos-writer.ts', import.meta.url));
 /** Writers and SIGKILLs of the bounded run that `pnpm test` makes; MEMHUB_CHAOS_WRITERS and MEMHUB_CHAOS_KILLS run bigger ones. */
 const WRITERS = Number(process.env['MEMHUB_CHAOS_WRITERS'] ?? 4);
 const KILLS = Number(process.env['MEMHUB_CHAOS_KILLS'] ?? 50);
+/**
+ * Every random choice of a run (when to kill, whom, each writer's mix of calls and durability)
+ * comes from this seed: MEMHUB_CHAOS_SEED replays a run's choices, a fresh one is drawn otherwise,
+ * and the run prints it when it starts and in any failure. The moments at which the processes are
+ * between two steps when a kill comes are the scheduler's, which no seed replays.
+ */
+const SEED = seedFromEnvironment(process.env['MEMHUB_CHAOS_SEED']);
+const REPLAY = [
+  `MEMHUB_CHAOS_SEED=${SEED}`,
+  ...(process.env['MEMHUB_CHAOS_WRITERS'] === undefined ? [] : [`MEMHUB_CHAOS_WRITERS=${WRITERS}`]),
+  ...(process.env['MEMHUB_CHAOS_KILLS'] === undefined ? [] : [`MEMHUB_CHAOS_KILLS=${KILLS}`]),
+  'pnpm vitest run test/torture/chaos.test.ts',
+].join(' ');
+const random = new SeededRandom(SEED);
+/** Acknowledged records the writers must reach, once the kills are over, before they are stopped. */
+const ACKNOWLEDGED_AT_LEAST = 200;
+
+function seedFromEnvironment(value: string | undefined): number {
+  if (value === undefined || value === '') return freshSeed();
+  const seed = Number(value);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+    throw new Error(`MEMHUB_CHAOS_SEED must be a whole number from 0 to ${2 ** 32 - 1}, got "${value}"`);
+  }
+  return seed;
+}
+
+/** `test`, with the seed printed when it starts and added to the message of any failure. */
+function replayable(test: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    console.log(`chaos seed ${SEED}; replay this run's choices with: ${REPLAY}`);
+    try {
+      await test();
+    } catch (error) {
+      if (error instanceof Error) error.message = `${error.message}\n\nchaos seed ${SEED}; replay this run's choices with: ${REPLAY}`;
+      throw error;
+    }
+  };
+}
 
 let dir: string;
 const children: FixtureProcess[] = [];
@@ -64,11 +103,13 @@ function readLogs(): Promises {
 }
 
 describe('chaos: writers killed with SIGKILL at random moments, again and again', () => {
-  it(`${WRITERS} writers, ${KILLS} kills: every acknowledged change holds, nothing forgotten comes back, nothing doubles, integrity and verify clean, no lock left held`, async () => {
+  it(`${WRITERS} writers, ${KILLS} kills: every acknowledged change holds, nothing forgotten comes back, nothing doubles, integrity and verify clean, no lock left held`, replayable(async () => {
     let incarnation = 0;
     const start = (slot: number) => {
       incarnation += 1;
-      const writer = new FixtureProcess(WRITER, [dir, join(dir, `writer-${slot}.log`), String(incarnation)]);
+      // A quarter of the writers sync every commit: both durabilities share the store, as they may.
+      const durability = random.next() < 0.25 ? 'full' : 'normal';
+      const writer = new FixtureProcess(WRITER, [dir, join(dir, `writer-${slot}.log`), String(incarnation), String(random.nextSeed()), durability]);
       children.push(writer);
       return writer;
     };
@@ -76,15 +117,18 @@ describe('chaos: writers killed with SIGKILL at random moments, again and again'
     await Promise.all(writers.map((writer) => writer.waitForLine('ready', 60_000)));
 
     for (let kill = 0; kill < KILLS; kill += 1) {
-      await sleep(100 + Math.random() * 300);
-      const slot = Math.floor(Math.random() * WRITERS);
+      await sleep(100 + random.next() * 300);
+      const slot = random.below(WRITERS);
       const victim = writers[slot] as FixtureProcess;
       victim.kill('SIGKILL');
       await victim.exited();
       writers[slot] = start(slot);
     }
     await Promise.all(writers.map((writer) => writer.waitForLine('ready', 60_000)));
-    await sleep(500);
+    // Enough work acknowledged to check, however slowly a loaded machine lets the writers go.
+    const deadline = performance.now() + 60_000;
+    while (readLogs().remembered.size < ACKNOWLEDGED_AT_LEAST && performance.now() < deadline) await sleep(100);
+    await sleep(random.next() * 300);
     for (const writer of writers) writer.kill('SIGKILL');
     await Promise.all(writers.map((writer) => writer.exited()));
 
@@ -95,7 +139,7 @@ describe('chaos: writers killed with SIGKILL at random moments, again and again'
     }
 
     const promises = readLogs();
-    expect(promises.remembered.size).toBeGreaterThan(200);
+    expect(promises.remembered.size).toBeGreaterThanOrEqual(ACKNOWLEDGED_AT_LEAST);
     const store = await openStore({ dir });
     try {
       for (const [id, { layer, content }] of promises.remembered) {
@@ -124,5 +168,5 @@ describe('chaos: writers killed with SIGKILL at random moments, again and again'
       db.close();
     }
     expect(existsSync(join(dir, 'layers', 'application.jsonl'))).toBe(true);
-  }, 300_000);
+  }), 300_000);
 });

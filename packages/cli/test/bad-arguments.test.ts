@@ -1,10 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { basename, join } from 'node:path';
+import { describe } from 'vitest';
 import { openStore } from '@memhub/store';
-import { recordCount, runMemhub, useTempFolder } from './support/memhub-process.js';
-
-const temp = useTempFolder('memhub-cli-bad-');
+import { cliTestWithTempFolder, recordCount, runMemhub } from './support/memhub-process.js';
 
 /** What a bad command must leave alone: the record count, every file name, and the mirror's size. */
 async function storeState(dir: string): Promise<{ records: number; files: string[]; mirrorBytes: number }> {
@@ -12,14 +10,20 @@ async function storeState(dir: string): Promise<{ records: number; files: string
   return { records: await recordCount(dir), files, mirrorBytes: statSync(join(dir, 'layers', 'application.jsonl')).size };
 }
 
-beforeEach(async () => {
-  const store = await openStore({ dir: temp.file('store') });
-  await store.remember({ content: 'already here', tags: ['x'] });
-  await store.close();
+/** Each test's own folder, holding a store of one record in `store/`. */
+const test = cliTestWithTempFolder('memhub-cli-bad-').extend<{ store: string }>({
+  store: async ({ temp }, use) => {
+    const dir = temp.file('store');
+    const store = await openStore({ dir });
+    await store.remember({ content: 'already here', tags: ['x'] });
+    await store.close();
+    await use(dir);
+  },
 });
 
-describe('bad arguments: exit code 2, one clear line naming the problem, nothing written', { timeout: 180_000 }, () => {
-  it.each([
+// Each command is a process of its own in a folder of its own: the tests run concurrently.
+describe.concurrent('bad arguments: exit code 2, one clear line naming the problem, nothing written', { timeout: 180_000 }, () => {
+  test.for<[string, string[], RegExp, string?]>([
     ['a layer name that is a path', ['remember', 'x', '--layer', '../x'], /^memhub: Invalid layer: "\.\.\/x" is not a layer name/],
     ['an unknown layer name form (upper case)', ['remember', 'x', '--layer', 'Archive'], /^memhub: Invalid layer: "Archive" is not a layer name/],
     ['empty content', ['remember', ''], /^memhub: Invalid content: is empty$/m],
@@ -47,8 +51,7 @@ describe('bad arguments: exit code 2, one clear line naming the problem, nothing
     ['a folder and a URL at once', ['remember', 'x', '--dir', '/tmp/x', '--url', 'postgres://memhub@localhost/memhub'], /^memhub: Invalid url: cannot be given with dir/m],
     ['--schema without --url', ['recall', '--schema', 'memhub'], /^memhub: --schema goes with --url/m],
     ['locks of a PostgreSQL store', ['locks', '--url', 'postgres://memhub@localhost/memhub'], /^memhub: locks works on the files of a store folder/m],
-  ])('%s', async (_, args, message, input?: string) => {
-    const dir = temp.file('store');
+  ])('%s', async ([, args, message, input], { store: dir, expect }) => {
     const before = await storeState(dir);
     const run = await runMemhub([...args, '--dir', dir], input === undefined ? {} : { input });
     expect(run.code, run.stderr).toBe(2);
@@ -59,39 +62,40 @@ describe('bad arguments: exit code 2, one clear line naming the problem, nothing
     expect(await storeState(dir)).toEqual(before);
   });
 
-  it('a bad layer name never becomes a path: no file appears outside the store, or anywhere in it', async () => {
-    const run = await runMemhub(['remember', 'x', '--layer', '../escaped', '--dir', temp.file('store')]);
+  test('a bad layer name never becomes a path: no file appears outside the store, or anywhere in it', async ({ temp, store, expect }) => {
+    const run = await runMemhub(['remember', 'x', '--layer', '../escaped', '--dir', store]);
     expect(run.code).toBe(2);
-    expect(readdirSync(temp.path).sort()).toEqual(['store']);
-    expect(readdirSync(join(temp.file('store'), 'layers')).some((name) => name.includes('escaped'))).toBe(false);
+    expect(readdirSync(temp.path)).toEqual([basename(store)]);
+    expect(readdirSync(join(store, 'layers')).some((name) => name.includes('escaped'))).toBe(false);
   });
 
-  it('bad input to remember creates no store: the folder that did not exist still does not', async () => {
+  test('bad input to remember creates no store: the folder that did not exist still does not', async ({ temp, store, expect }) => {
     for (const args of [['', '--dir', temp.file('new-store')], ['x', '--layer', '../x', '--dir', temp.file('new-store')]]) {
       const run = await runMemhub(['remember', ...args]);
       expect(run.code).toBe(2);
-      expect(readdirSync(temp.path).sort()).toEqual(['store']);
+      expect(readdirSync(temp.path)).toEqual([basename(store)]);
     }
   });
 });
 
-describe('failures: exit code 1, one clear line', { timeout: 180_000 }, () => {
-  it('a store folder without a store, for a command that reads', async () => {
-    for (const command of [['recall'], ['stats'], ['verify'], ['locks'], ['get', 'some-id']]) {
-      const run = await runMemhub([...command, '--dir', temp.file('nothing-here')]);
-      expect(run.code, command.join(' ')).toBe(1);
+describe.concurrent('failures: exit code 1, one clear line', { timeout: 180_000 }, () => {
+  test('a store folder without a store, for a command that reads', async ({ temp, expect }) => {
+    const commands = [['recall'], ['stats'], ['verify'], ['locks'], ['get', 'some-id']];
+    const runs = await Promise.all(commands.map((command) => runMemhub([...command, '--dir', temp.file('nothing-here')])));
+    runs.forEach((run, index) => {
+      expect(run.code, commands[index]!.join(' ')).toBe(1);
       expect(run.stderr).toBe(`memhub: no memhub store in ${temp.file('nothing-here')} (no memory.db there); check --dir or MEMHUB_DIR\n`);
-    }
+    });
   });
 
-  it('an unexpected error prints one line, and its stack only with --debug', async () => {
+  test('an unexpected error prints one line, and its stack only with --debug', async ({ store, expect }) => {
     // /proc exists, but no file can be created in it: the export fails when it opens its file.
     const target = '/proc/memhub-export-test.ndjson';
-    const plain = await runMemhub(['export', target, '--dir', temp.file('store')]);
+    const plain = await runMemhub(['export', target, '--dir', store]);
     expect(plain.code).toBe(1);
     expect(plain.stderr).toMatch(/^memhub: .*memhub-export-test\.ndjson.*\nmemhub: \(run with --debug or MEMHUB_DEBUG=1 for the stack trace\)\n$/);
     expect(plain.stderr).not.toMatch(/^\s+at /m);
-    const debug = await runMemhub(['export', target, '--dir', temp.file('store'), '--debug']);
+    const debug = await runMemhub(['export', target, '--dir', store, '--debug']);
     expect(debug.code).toBe(1);
     // The stack (an fs error's has no frames of JavaScript) instead of the hint.
     expect(debug.stderr).toMatch(/^Error: ENOENT: .*memhub-export-test\.ndjson/m);

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { MemoryRecord } from '@memhub/store';
-import { cleanEnvironment, useTempFolder } from './support/memhub-process.js';
+import { cleanEnvironment, memhubJson, useTempFolder } from './support/memhub-process.js';
 
 const run = promisify(execFile);
 const temp = useTempFolder('memhub-cli-built-');
@@ -24,5 +24,15 @@ describe('the memhub bin as a user installs it: built JavaScript, plain node', {
     expect((JSON.parse(recalled.stdout) as MemoryRecord[]).map((found) => found.id)).toEqual([record.id]);
     const version = await run(process.execPath, [bin, '--version'], { env });
     expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(`${PACKAGE}package.json`, 'utf8')) as { version: string }).version);
+  });
+
+  // Every other CLI test runs the built bin (test/support/build-packages-global-setup.ts builds it
+  // first); `pnpm memhub` and the examples run the sources through tsx, and this keeps that way of
+  // starting it tested too.
+  it('from the TypeScript sources through tsx, as `pnpm memhub` runs it, the same commands work', async () => {
+    const env = { MEMHUB_DIR: temp.file('store') };
+    const record = await memhubJson<MemoryRecord>(['remember', 'from the sources', '--tag', 'sources'], { env, fromSources: true });
+    const recalled = await memhubJson<MemoryRecord[]>(['recall', '--tag', 'sources'], { env, fromSources: true });
+    expect(recalled.map((found) => found.id)).toEqual([record.id]);
   });
 });

@@ -5,21 +5,22 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe } from 'vitest';
 import type { MemoryRecord, RepairReport, VerifyReport } from '@memhub/store';
 import type { StatsReport, StoreLockReport } from '../src/index.js';
 import { FixtureProcess } from '../../lock/test/support/processes.js';
-import { cleanEnvironment, memhubArgs, memhubJson, recordCount, REPO_ROOT, runMemhub, useTempFolder } from './support/memhub-process.js';
+import { cleanEnvironment, cliTestWithTempFolder, type TempFolder, memhubArgs, memhubJson, recordCount, REPO_ROOT, runMemhub } from './support/memhub-process.js';
 
-const temp = useTempFolder('memhub-cli-');
+const test = cliTestWithTempFolder('memhub-cli-');
 
 /** `--dir <the test's store>` */
-const at = () => ['--dir', temp.file('store')];
+const storeIn = (temp: TempFolder) => ['--dir', temp.file('store')];
 
-// Generous timeouts: every command is a child process started through tsx, and on a busy machine
-// each start can take seconds.
-describe('every command works from a shell, and --json prints what it did', { timeout: 180_000 }, () => {
-  it('remember, recall, get, forget: the record written is the record read back', async () => {
+// Generous timeouts: every command is a child process, and on a busy machine each start can take
+// seconds. Each test has a store of its own, so they run concurrently.
+describe.concurrent('every command works from a shell, and --json prints what it did', { timeout: 180_000 }, () => {
+  test('remember, recall, get, forget: the record written is the record read back', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
     const remembered = await memhubJson<MemoryRecord>([
       'remember',
       'The deploy needs Node 20',
@@ -72,7 +73,8 @@ describe('every command works from a shell, and --json prints what it did', { ti
     expect(await recordCount(temp.file('store'))).toBe(1);
   });
 
-  it('human output: aligned tables, no colour codes when stdout is not a terminal', async () => {
+  test('human output: aligned tables, no colour codes when stdout is not a terminal', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
     const line = await runMemhub(['remember', 'a note for people', '--tag', 'human', ...at()]);
     expect(line.code).toBe(0);
     expect(line.stdout).toMatch(/^remembered [0-9a-f-]{36} \(layer application, seq 1\)\n$/);
@@ -86,7 +88,8 @@ describe('every command works from a shell, and --json prints what it did', { ti
     expect(table.stdout).not.toContain('\x1b[');
   });
 
-  it('archive moves records by ids, by age and by recall count, and says how many', async () => {
+  test('archive moves records by ids, by age and by recall count, and says how many', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
     const first = await memhubJson<MemoryRecord>(['remember', 'one', ...at()]);
     await memhubJson<MemoryRecord>(['remember', 'two', ...at()]);
     await memhubJson<MemoryRecord>(['remember', 'three', ...at()]);
@@ -98,7 +101,8 @@ describe('every command works from a shell, and --json prints what it did', { ti
     expect(stats.recordsByLayer).toEqual({ archive: 3 });
   });
 
-  it('export then import into another store gives the same records; importing again skips them all', async () => {
+  test('export then import into another store gives the same records; importing again skips them all', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
     for (const content of ['alpha', 'beta', 'gamma']) await memhubJson(['remember', content, '--tag', 'x', ...at()]);
     const file = temp.file('memory.ndjson');
     expect(await memhubJson(['export', file, ...at()])).toEqual({ exported: 3, file });
@@ -115,7 +119,8 @@ describe('every command works from a shell, and --json prints what it did', { ti
     expect(copied.map((record) => record.id).sort()).toEqual(lines.map((record) => record.id).sort());
   });
 
-  it('import reports each bad line with its number, on stderr and in --rejects, and imports the rest', async () => {
+  test('import reports each bad line with its number, on stderr and in --rejects, and imports the rest', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
     await memhubJson(['remember', 'kept', ...at()]);
     const file = temp.file('memory.ndjson');
     await memhubJson(['export', file, ...at()]);
@@ -130,7 +135,8 @@ describe('every command works from a shell, and --json prints what it did', { ti
     expect(written.map((reject) => reject.line)).toEqual([2, 3]);
   });
 
-  it('stats: records per layer, file sizes, recall counts and lock metrics', async () => {
+  test('stats: records per layer, file sizes, recall counts and lock metrics', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
     await memhubJson(['remember', 'one', ...at()]);
     await memhubJson(['remember', 'two', '--layer', 'notes', ...at()]);
     await memhubJson(['recall', 'one', ...at()]);
@@ -150,7 +156,8 @@ describe('every command works from a shell, and --json prints what it did', { ti
     expect(human.stdout).toMatch(/^layers\/notes\.jsonl\s+\d+ B$/m);
   });
 
-  it('verify exits 0 on a healthy store and 3 when a mirror is damaged; repair fixes it', async () => {
+  test('verify exits 0 on a healthy store and 3 when a mirror is damaged; repair fixes it', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
     for (const content of ['one', 'two']) await memhubJson(['remember', content, ...at()]);
     const healthy = await runMemhub(['verify', ...at(), '--json']);
     expect(healthy.code).toBe(0);
@@ -173,7 +180,8 @@ describe('every command works from a shell, and --json prints what it did', { ti
     expect(await recordCount(temp.file('store'))).toBe(2);
   });
 
-  it('rebuild recreates memory.db from the layer files; a healthy database needs --force', async () => {
+  test('rebuild recreates memory.db from the layer files; a healthy database needs --force', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
     const record = await memhubJson<MemoryRecord>(['remember', 'survives the rebuild', '--tag', 'r', ...at()]);
     const refused = await runMemhub(['rebuild', ...at()]);
     expect(refused.code).toBe(1);
@@ -189,7 +197,8 @@ describe('every command works from a shell, and --json prints what it did', { ti
     expect(forced.stdout).toMatch(/^rebuilt .*: 1 records/);
   });
 
-  it('locks lists every lock file of the store, free or held, and who holds it', async () => {
+  test('locks lists every lock file of the store, free or held, and who holds it', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
     await memhubJson(['remember', 'one', ...at()]);
     const locks = await memhubJson<StoreLockReport[]>(['locks', ...at()]);
     expect(locks.map((lock) => lock.file)).toEqual(['memory.db.lock', 'layers/application.jsonl.lock']);
@@ -202,9 +211,11 @@ describe('every command works from a shell, and --json prints what it did', { ti
     }
   });
 
-  it('locks names the holder of a held lock: pid, host, purpose, since', async () => {
+  test('locks names the holder of a held lock: pid, host, purpose, since', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
     await memhubJson(['remember', 'one', ...at()]);
     const lockFile = join(temp.file('store'), 'memory.db.lock');
+    const startedAt = Date.now();
     const holder = new FixtureProcess(fileURLToPath(new URL('../../lock/test/fixtures/hold-until-told.ts', import.meta.url)), [lockFile, 'nightly re-index']);
     try {
       await holder.waitForLine('held');
@@ -212,7 +223,9 @@ describe('every command works from a shell, and --json prints what it did', { ti
       expect(writeLock).toMatchObject({ file: 'memory.db.lock', state: 'exclusive', staleMetadata: false });
       expect(writeLock!.holders).toHaveLength(1);
       expect(writeLock!.holders[0]).toMatchObject({ pid: holder.pid, host: hostname(), purpose: 'nightly re-index', mode: 'exclusive', alive: true });
-      expect(Date.parse(writeLock!.holders[0]!.since!)).toBeGreaterThan(Date.now() - 60_000);
+      // Since the moment the holder took it: after the test started it, and not in the future.
+      expect(Date.parse(writeLock!.holders[0]!.since!)).toBeGreaterThanOrEqual(startedAt);
+      expect(Date.parse(writeLock!.holders[0]!.since!)).toBeLessThanOrEqual(Date.now());
       const human = await runMemhub(['locks', ...at()]);
       expect(human.stdout).toMatch(new RegExp(`^memory\\.db\\.lock\\s+exclusive\\s+${holder.pid}\\s+${hostname()}\\s+\\S+\\s+nightly re-index\\s+\\d{4}-`, 'm'));
     } finally {
@@ -221,7 +234,8 @@ describe('every command works from a shell, and --json prints what it did', { ti
     }
   });
 
-  it('locks --watch redraws every second and exits 0 on Ctrl-C (SIGINT)', async () => {
+  test('locks --watch redraws every second and exits 0 on Ctrl-C (SIGINT)', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
     await memhubJson(['remember', 'one', ...at()]);
     const child = spawn(process.execPath, memhubArgs(['locks', '--watch', '--json', ...at()]), { cwd: REPO_ROOT, env: cleanEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
     const snapshots: { at: string; locks: StoreLockReport[] }[] = [];
@@ -240,7 +254,7 @@ describe('every command works from a shell, and --json prints what it did', { ti
     expect(apart).toBeGreaterThanOrEqual(900);
   });
 
-  it('the default store is ./.memhub in the current folder, and MEMHUB_DIR overrides it', async () => {
+  test('the default store is ./.memhub in the current folder, and MEMHUB_DIR overrides it', async ({ temp, expect }) => {
     const here = await runMemhub(['remember', 'in the default folder', '--json'], { cwd: temp.path });
     expect(here.code).toBe(0);
     expect(existsSync(join(temp.path, '.memhub', 'memory.db'))).toBe(true);
@@ -249,7 +263,7 @@ describe('every command works from a shell, and --json prints what it did', { ti
     expect(await recordCount(temp.file('from-env'))).toBe(1);
   });
 
-  it('--help of every command shows an example and the exit codes', async () => {
+  test('--help of every command shows an example and the exit codes', async ({ expect }) => {
     const commands = ['remember', 'recall', 'get', 'forget', 'archive', 'ingest', 'export', 'import', 'stats', 'verify', 'repair', 'rebuild', 'locks', 'mcp'];
     const main = await runMemhub(['--help']);
     expect(main.code).toBe(0);
@@ -265,8 +279,8 @@ describe('every command works from a shell, and --json prints what it did', { ti
   });
 });
 
-describe('a file left over where the store expects a folder', { timeout: 180_000 }, () => {
-  it('is a usage error, not a crash', async () => {
+describe.concurrent('a file left over where the store expects a folder', { timeout: 180_000 }, () => {
+  test('is a usage error, not a crash', async ({ temp, expect }) => {
     writeFileSync(temp.file('plain-file'), 'x');
     const run = await runMemhub(['remember', 'x', '--dir', temp.file('plain-file')]);
     expect(run.code).toBe(2);

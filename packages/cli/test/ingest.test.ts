@@ -70,14 +70,21 @@ function stderrRejects(stderr: string): Map<number, string> {
   return found;
 }
 
+/**
+ * Lines of the large ingest: 20 batches of the default 500 lines, so that each of 4 workers, with
+ * 2 batches in flight, takes several in turn.
+ */
+const LINES = 10_000;
+const GOOD_LINES = LINES - 50;
+
 describe('memhub ingest: several worker processes, one store', { timeout: 180_000 }, () => {
   it(
-    '20,000 lines with 50 bad ones, 4 workers: exactly 19,950 records, the 50 rejects with their line numbers; the same ingest again adds nothing',
+    '10,000 lines with 50 bad ones, 4 workers: exactly 9,950 records, the 50 rejects with their line numbers; the same ingest again adds nothing',
     async () => {
       const input = temp.file('notes.jsonl');
-      const badLines = [1, ...Array.from({ length: 48 }, (_, index) => 17 + index * 411), 20_000];
+      const badLines = [1, ...Array.from({ length: 48 }, (_, index) => 17 + index * 205), LINES];
       expect(new Set(badLines).size).toBe(50);
-      const { goodKeys, bad } = writeInput(input, 20_000, badLines);
+      const { goodKeys, bad } = writeInput(input, LINES, badLines);
       const dir = temp.file('store');
       const rejectsFile = temp.file('rejects.jsonl');
 
@@ -86,13 +93,13 @@ describe('memhub ingest: several worker processes, one store', { timeout: 180_00
       const summary = JSON.parse(first.stdout) as IngestSummary;
       expect(summary).toMatchObject({
         workers: 4,
-        lines: 20_000,
-        ingested: 19_950,
+        lines: LINES,
+        ingested: GOOD_LINES,
         rejected: 50,
         blank: 0,
         storeRecordsBefore: 0,
-        storeRecordsAfter: 19_950,
-        added: 19_950,
+        storeRecordsAfter: GOOD_LINES,
+        added: GOOD_LINES,
         complete: true,
         failures: [],
         rejectsFile,
@@ -112,16 +119,16 @@ describe('memhub ingest: several worker processes, one store', { timeout: 180_00
 
       // Exactly the good lines, each once.
       const keys = await keysInStore(dir);
-      expect(keys.size).toBe(19_950);
+      expect(keys.size).toBe(GOOD_LINES);
       expect([...keys.keys()].every((key) => goodKeys.has(key))).toBe(true);
       expect([...keys.values()].every((count) => count === 1)).toBe(true);
 
       // The same ingest again (from stdin this time): the keys are in the store, nothing is added.
       const again = await runMemhub(['ingest', '-', '--workers', '4', '--dir', dir, '--json'], { input: readFileSync(input, 'utf8'), timeoutMs: 240_000 });
       expect(again.code, again.stderr).toBe(0);
-      expect(JSON.parse(again.stdout)).toMatchObject({ lines: 20_000, ingested: 19_950, rejected: 50, storeRecordsBefore: 19_950, storeRecordsAfter: 19_950, added: 0, complete: true });
+      expect(JSON.parse(again.stdout)).toMatchObject({ lines: LINES, ingested: GOOD_LINES, rejected: 50, storeRecordsBefore: GOOD_LINES, storeRecordsAfter: GOOD_LINES, added: 0, complete: true });
       expect(stderrRejects(again.stderr).size).toBe(50);
-      expect(await recordCount(dir)).toBe(19_950);
+      expect(await recordCount(dir)).toBe(GOOD_LINES);
       expect((await runMemhub(['verify', '--dir', dir])).code).toBe(0);
     },
     360_000,

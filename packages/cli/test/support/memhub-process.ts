@@ -4,13 +4,21 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, beforeEach } from 'vitest';
+import { afterEach, beforeEach, it } from 'vitest';
 import { openStore } from '@memhub/store';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
-/** The `memhub` command from its TypeScript sources, as the tests run it. */
-export const CLI_ENTRY = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
+/**
+ * The `memhub` bin the package's manifest names, as a user's shell runs it: built JavaScript,
+ * plain node. The tests start over a hundred commands, and this one starts in half the time of
+ * the sources through tsx; test/support/build-packages-global-setup.ts builds it before these tests run, so
+ * it is never older than the sources.
+ */
+export const MEMHUB_BIN = fileURLToPath(new URL('../../bin/memhub.js', import.meta.url));
+
+/** The `memhub` command from its TypeScript sources, as `pnpm memhub` runs it. */
+export const CLI_SOURCE_ENTRY = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
 
 /**
  * Node arguments that run the sources: the workspace packages' source condition, and tsx by
@@ -18,9 +26,14 @@ export const CLI_ENTRY = fileURLToPath(new URL('../../src/bin.ts', import.meta.u
  */
 export const SOURCE_NODE_ARGS = ['--conditions=@memhub/source', '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
 
-/** The node arguments that start `memhub` with these arguments. */
+/** The node arguments that start the built `memhub` with these arguments. */
 export function memhubArgs(args: readonly string[]): string[] {
-  return [...SOURCE_NODE_ARGS, CLI_ENTRY, ...args];
+  return [MEMHUB_BIN, ...args];
+}
+
+/** The node arguments that start `memhub` from its TypeScript sources with these arguments. */
+export function memhubSourceArgs(args: readonly string[]): string[] {
+  return [...SOURCE_NODE_ARGS, CLI_SOURCE_ENTRY, ...args];
 }
 
 export interface MemhubRun {
@@ -36,12 +49,14 @@ export interface MemhubRunOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   readonly timeoutMs?: number;
+  /** Run the TypeScript sources through tsx instead of the built bin. */
+  readonly fromSources?: boolean;
 }
 
 /** Runs `memhub <args>` as a child process, as a user's shell would, and collects what it printed. */
 export function runMemhub(args: readonly string[], options: MemhubRunOptions = {}): Promise<MemhubRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, memhubArgs(args), {
+    const child = spawn(process.execPath, options.fromSources === true ? memhubSourceArgs(args) : memhubArgs(args), {
       cwd: options.cwd ?? REPO_ROOT,
       env: cleanEnvironment(options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -87,24 +102,54 @@ export async function recordCount(dir: string): Promise<number> {
   }
 }
 
-/** A fresh temp folder for each test, removed after it. */
-export function useTempFolder(prefix: string): { readonly path: string; file(name: string): string } {
-  let current: string | undefined;
+/** A test's own temp folder. */
+export interface TempFolder {
+  readonly path: string;
+  file(name: string): string;
+}
+
+function makeTempFolder(prefix: string): TempFolder & { remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, file: (name) => join(path, name), remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A fresh temp folder for each test, removed after it (for files whose tests run one at a time). */
+export function useTempFolder(prefix: string): TempFolder {
+  let current: ReturnType<typeof makeTempFolder> | undefined;
   beforeEach(() => {
-    current = mkdtempSync(join(tmpdir(), prefix));
+    current = makeTempFolder(prefix);
   });
   afterEach(() => {
-    if (current !== undefined) rmSync(current, { recursive: true, force: true });
+    current?.remove();
     current = undefined;
   });
-  const path = () => {
+  const folder = () => {
     if (current === undefined) throw new Error('no temp folder outside a test');
     return current;
   };
   return {
     get path() {
-      return path();
+      return folder().path;
     },
-    file: (name: string) => join(path(), name),
+    file: (name: string) => folder().file(name),
   };
+}
+
+/**
+ * `it` with a `temp` fixture: each test gets its own temp folder, removed after it. Unlike
+ * useTempFolder, it is safe in tests that run concurrently (`cliTest.concurrent`): a command is
+ * a process of its own, and a file's tests mostly wait for theirs, so several at once fill the
+ * cores that one at a time leaves idle.
+ */
+export function cliTestWithTempFolder(prefix: string) {
+  return it.extend<{ temp: TempFolder }>({
+    temp: async ({}, use) => {
+      const folder = makeTempFolder(prefix);
+      try {
+        await use(folder);
+      } finally {
+        folder.remove();
+      }
+    },
+  });
 }

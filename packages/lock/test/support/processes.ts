@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { fixtureNodeArgs, startFixtureWorkerThread } from './fixture-bundles.js';
 
-/** Node arguments that run a TypeScript fixture from the sources, as the tests do. */
-export const TS_NODE_ARGS = ['--conditions=@memhub/source', '--import', 'tsx'];
+export { TS_NODE_ARGS } from './fixture-bundles.js';
 
 export function fixturePath(name: string): string {
   return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -21,7 +21,8 @@ export class FixtureProcess {
 
   constructor(name: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}) {
     const file = isAbsolute(name) ? name : fixturePath(name);
-    this.child = spawn(process.execPath, [...TS_NODE_ARGS, file, ...args], {
+    // The fixture's bundle made for this test run, or the .ts file through tsx (fixture-bundles.ts).
+    this.child = spawn(process.execPath, [...fixtureNodeArgs(file), ...args], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -98,12 +99,9 @@ export class FixtureProcess {
 }
 
 /**
- * A worker thread running a TypeScript fixture. The fixture reads its own data from
- * `workerData.data` (see fixtures/ts-worker-entry.mjs for why it is started indirectly).
+ * A worker thread running a TypeScript fixture (its bundle, or the file through tsx: see
+ * fixture-bundles.ts). The fixture reads its own data from `workerData.data`.
  */
 export function startFixtureWorker(name: string, data: unknown): Worker {
-  const fixtureUrl = new URL(`../fixtures/${name}`, import.meta.url).href;
-  return new Worker(new URL('../fixtures/ts-worker-entry.mjs', import.meta.url), {
-    workerData: { fixtureUrl, data },
-  });
+  return startFixtureWorkerThread(fixturePath(name), data);
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startFixtureWorkerThread } from '../../../lock/test/support/fixture-bundles.js';
 import { FixtureProcess } from '../../../lock/test/support/processes.js';
 
 export { FixtureProcess };
@@ -11,10 +12,7 @@ export function startLockFixture(name: string, args: readonly string[] = []): Fi
 
 /** A worker thread running one of the store's TypeScript fixtures; it reads `workerData.data`. */
 export function startStoreWorker(name: string, data: unknown): Worker {
-  const fixtureUrl = new URL(`../fixtures/${name}`, import.meta.url).href;
-  return new Worker(new URL('../../../lock/test/fixtures/ts-worker-entry.mjs', import.meta.url), {
-    workerData: { fixtureUrl, data },
-  });
+  return startFixtureWorkerThread(fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url)), data);
 }
 
 /** A child process running one of the store's fixtures; `env` is added to this process's environment. */
