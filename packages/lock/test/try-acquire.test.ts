@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openLock } from '../src/index.js';
 import { useScratch } from './support/scratch.js';
@@ -10,10 +11,20 @@ describe('tryAcquire', () => {
     const lock = openLock(path);
     const free = lock.tryAcquire({ yieldToStarved: true });
     expect(free).not.toBeNull();
-    // A process that starts waiting while this one holds the lock, and waits well past 20 ms.
-    const waiter = scratch.spawn('repeated-acquirer.ts', [path, '1', '20000']);
+    // A process that starts waiting while this one holds the lock, and waits well past 20 ms: its
+    // waiter's note (bytes 512-575 of the lock file) is there before this one lets go.
+    const waiter = scratch.spawn('repeated-acquirer.ts', [path, '1', '60000']);
     await waiter.waitForLine('started');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Released right when the note is fresh (refreshed in the last 40 ms: a waiter not scheduled
+    // for 100 ms counts as gone) and says it has waited over 30 ms.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const note = /\{.*\}/.exec(readFileSync(path).subarray(512, 576).toString('latin1'))?.[0];
+      const { s: since = 0, r: refreshed = 0 } = note === undefined ? {} : (JSON.parse(note) as { s?: number; r?: number });
+      if (Date.now() - refreshed < 40 && Date.now() - since > 30) break;
+      if (Date.now() > deadline) throw new Error(`the waiter never noted itself: ${note ?? 'no note'}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
     free?.release();
     expect(lock.tryAcquire({ yieldToStarved: true })).toBeNull();
     await waiter.waitForLine('done 1');

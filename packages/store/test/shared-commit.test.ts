@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LockTimeoutError } from '@memhub/lock';
+import { LockTimeoutError, lockStatus } from '@memhub/lock';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../src/index.js';
@@ -72,8 +72,10 @@ async function startListeningLeader(
   await other.waitForLine('done other-first');
   leader.send('write 1 lead-second');
   await leader.waitForLine('done lead-second');
+  // It keeps writing from now on, so that it leads however slowly the test goes on.
+  leader.send('keepalive');
   const deadline = Date.now() + 10_000;
-  while (statSync(socketPath(), { throwIfNoEntry: false })?.isSocket() !== true) {
+  while (statSync(socketPath(), { throwIfNoEntry: false })?.isSocket() !== true || lockStatus(join(dir, 'memory.db.leader.lock')).holders[0]?.pid !== leader.pid) {
     if (Date.now() > deadline) throw new Error('the leader never opened its socket');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

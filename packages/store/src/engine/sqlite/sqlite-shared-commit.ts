@@ -58,8 +58,12 @@ interface Pending {
   cancelled: boolean;
 }
 
-/** A leader with nothing to commit for this long steps down: its lease and socket go. */
-const LEAD_WINDOW_MS = 250;
+/**
+ * A leader with nothing to commit for this long steps down: its lease and socket go. Long enough
+ * that agents writing every few hundred milliseconds keep one leader (each change of leader costs
+ * the followers a round of committing on their own until the new one opens its socket).
+ */
+const LEAD_WINDOW_MS = 1_000;
 /**
  * How long a follower waits for the leader's answer before it commits its batch itself, under the
  * write lock (the batch's outcome row keeps a leader that only stalled from applying it again). A
