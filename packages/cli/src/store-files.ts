@@ -3,6 +3,10 @@ import { join } from 'node:path';
 
 /** The lock file of a store's write transactions, in its folder. */
 export const WRITE_LOCK_FILE = 'memory.db.lock';
+/** Held shared by every process that has the store open; `memhub rebuild` takes it exclusively. */
+export const PRESENCE_LOCK_FILE = 'memory.db.presence.lock';
+/** Held by the one process that commits the others' writes (the write leader). */
+export const LEADER_LOCK_FILE = 'memory.db.leader.lock';
 export const LAYERS_FOLDER = 'layers';
 
 /** A layer's files in `layers/`, as found on disk. */
