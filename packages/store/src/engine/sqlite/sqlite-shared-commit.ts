@@ -222,6 +222,8 @@ export class SharedCommit {
 
   /** A follower's batch arrived at this leader. */
   #received(batch: HandedBatch, reply: (message: LeaderReply) => void): void {
+    // Closing: the batch is left alone, and its follower, whose connection ends now, commits it itself.
+    if (this.#closed) return;
     hitFaultPoint('leader-after-receive');
     this.#enqueue({
       batch: { operations: batch.operations, prepared: batch.prepared, handoffId: batch.id },
