@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { LockClosedError, LockUpgradeError, type LockModeName } from './errors.js';
+import { LockArgumentError, LockClosedError, LockUpgradeError, type LockModeName } from './errors.js';
 import { refuseUnsafeFilesystem } from './filesystem-kind.js';
-import { LockFile, type Grant } from './lock-file.js';
+import { DEFAULT_STARVATION_MS, LockFile, type Grant } from './lock-file.js';
 import { LockHandle } from './lock-handle.js';
 import type { LockMetricsSnapshot } from './lock-metrics.js';
 import type { LockStatus } from './lock-status.js';
@@ -28,6 +28,13 @@ export interface OpenLockOptions {
    * on some, not at all): only set this for a mount that one host uses.
    */
   readonly allowUnsafeFilesystem?: boolean;
+  /**
+   * Bounded unfairness: a caller that finds the lock free stays off it only while a waiter of
+   * another thread or process has waited this much longer than the caller's own request; below
+   * it, the caller at hand takes the free lock (no convoy of hand-offs to waiters that have no CPU
+   * yet), above it the longest waiter goes first. Milliseconds, default 20.
+   */
+  readonly starvationMs?: number;
 }
 
 /** Options of one acquisition; each falls back to the lock's own. */
@@ -71,7 +78,7 @@ export class FileLock implements Disposable {
   readonly path: string;
   /** The resolved real path: the lock's identity (symlinks to one file are one lock). */
   readonly realPath: string;
-  readonly #options: Readonly<{ purpose: string; timeoutMs: number }>;
+  readonly #options: Readonly<{ purpose: string; timeoutMs: number; starvationMs: number }>;
   readonly #handles = new Set<LockHandle>();
   readonly #defaultAcquireOptions: {
     readonly mode: LockModeName;
@@ -82,7 +89,7 @@ export class FileLock implements Disposable {
   #file: LockFile | undefined;
 
   /** @internal Use openLock(). */
-  constructor(path: string, realPath: string, file: LockFile, options: { purpose: string; timeoutMs: number }) {
+  constructor(path: string, realPath: string, file: LockFile, options: { purpose: string; timeoutMs: number; starvationMs: number }) {
     this.path = path;
     this.realPath = realPath;
     this.#file = file;
@@ -108,7 +115,7 @@ export class FileLock implements Disposable {
     const { mode, purpose, timeoutMs, signal } = this.#acquireOptions(options);
     const reentrant = this.#reentrantHandle(file, mode, purpose);
     if (reentrant !== undefined) return reentrant;
-    const grant = await file.acquire({ mode, purpose, timeoutMs, signal, owner: this });
+    const grant = await file.acquire({ mode, purpose, timeoutMs, signal, owner: this, starvationMs: this.#options.starvationMs });
     return this.#handleFor(file, grant);
   }
 
@@ -123,7 +130,7 @@ export class FileLock implements Disposable {
     const { mode, purpose, timeoutMs } = this.#acquireOptions(options);
     const reentrant = this.#reentrantHandle(file, mode, purpose);
     if (reentrant !== undefined) return reentrant;
-    return this.#handleFor(file, file.acquireSync(mode, purpose, timeoutMs));
+    return this.#handleFor(file, file.acquireSync(mode, purpose, timeoutMs, this.#options.starvationMs));
   }
 
   /**
@@ -138,7 +145,7 @@ export class FileLock implements Disposable {
     const yieldToStarved = validateBoolean(validateOptionsObject(options)['yieldToStarved'], false, 'options.yieldToStarved');
     const reentrant = this.#reentrantHandle(file, mode, purpose);
     if (reentrant !== undefined) return reentrant;
-    const grant = file.tryAcquire(mode, purpose, yieldToStarved);
+    const grant = file.tryAcquire(mode, purpose, yieldToStarved, this.#options.starvationMs);
     return grant === undefined ? null : this.#handleFor(file, grant);
   }
 
@@ -258,10 +265,19 @@ export function openLock(path: string, options?: OpenLockOptions): FileLock {
   const purpose = validatePurpose(given['purpose'], 'lock', 'options.purpose');
   const timeoutMs = validateTimeout(given['timeoutMs'], DEFAULT_TIMEOUT_MS, 'options.timeoutMs');
   const allowUnsafeFilesystem = validateBoolean(given['allowUnsafeFilesystem'], false, 'options.allowUnsafeFilesystem');
+  const starvationMs = validateStarvation(given['starvationMs']);
   const realPath = resolveLockPath(path);
   if (!allowUnsafeFilesystem) refuseUnsafeFilesystem(dirname(realPath), realPath);
   const file = LockFile.attach(realPath);
-  return new FileLock(path, realPath, file, { purpose, timeoutMs });
+  return new FileLock(path, realPath, file, { purpose, timeoutMs, starvationMs });
+}
+
+function validateStarvation(value: unknown): number {
+  if (value === undefined) return DEFAULT_STARVATION_MS;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 60_000) {
+    throw new LockArgumentError('options.starvationMs', `expected a number of milliseconds from 0 to 60000, got ${String(value)}`);
+  }
+  return value;
 }
 
 /**

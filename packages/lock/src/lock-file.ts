@@ -45,6 +45,7 @@ interface Waiter {
   /** Epoch ms of the request, for the waiter's note: how long it has waited, as other processes see it. */
   readonly requestedSince: number;
   readonly timeoutMs: number;
+  readonly starvationMs: number;
   readonly backoff: Backoff;
   readonly resolve: (grant: Grant) => void;
   readonly reject: (error: Error) => void;
@@ -61,6 +62,8 @@ export interface AcquireRequest {
   readonly signal: AbortSignal | undefined;
   /** The FileLock asking, so that closing it can cancel its own waiters only. */
   readonly owner: object;
+  /** Stays off a free lock while a waiter of another thread has waited this much longer (see DEFAULT_STARVATION_MS). */
+  readonly starvationMs: number;
 }
 
 /**
@@ -80,7 +83,7 @@ const MAX_REPLACEMENTS = 8;
  * `pnpm bench:store`: 5 ms lost about a tenth of the throughput to idle hand-offs, 50 ms doubled
  * the slowest call of 8 processes.
  */
-const PRIORITY_AFTER_MS = 20;
+export const DEFAULT_STARVATION_MS = 20;
 /** Holds shorter than this do not look for waiters to wake at release: any new waiter polls again sooner. */
 const WAKE_CHECK_AFTER_HOLD_MS = 1;
 
@@ -154,13 +157,13 @@ export class LockFile {
   }
 
   /** Grants at once if possible, without waiting and without passing queued callers; else undefined. */
-  tryAcquire(mode: LockModeName, purpose: string, yieldToStarved = false): Grant | undefined {
+  tryAcquire(mode: LockModeName, purpose: string, yieldToStarved = false, starvationMs = DEFAULT_STARVATION_MS): Grant | undefined {
     if (this.#queue.length > 0) return undefined;
     const startedAt = performance.now();
     // A caller that will not wait is not made to step aside, unless it asks to be: one that has
     // another way to go on (memhub's writers hand their batch to the holder instead) yields to a
-    // waiter of another process that has waited past PRIORITY_AFTER_MS, as a waiter would.
-    const grant = this.#tryGrant(mode, purpose, yieldToStarved ? Date.now() : undefined);
+    // waiter of another process that has waited past the starvation threshold, as a waiter would.
+    const grant = this.#tryGrant(mode, purpose, yieldToStarved ? Date.now() : undefined, starvationMs);
     if (grant !== undefined) this.metrics.recordWait(grant.grantedAt - startedAt);
     return grant;
   }
@@ -176,7 +179,7 @@ export class LockFile {
     }
     if (this.#queue.length === 0) {
       try {
-        const grant = this.#tryGrant(request.mode, request.purpose, willWait ? requestedSince : undefined);
+        const grant = this.#tryGrant(request.mode, request.purpose, willWait ? requestedSince : undefined, request.starvationMs);
         if (grant !== undefined) {
           this.metrics.recordWait(grant.grantedAt - requestedAt);
           return Promise.resolve(grant);
@@ -198,6 +201,7 @@ export class LockFile {
         requestedAt,
         requestedSince,
         timeoutMs: request.timeoutMs,
+        starvationMs: request.starvationMs,
         backoff: new Backoff(),
         resolve,
         reject,
@@ -226,7 +230,7 @@ export class LockFile {
    * Waits by blocking this thread between non-blocking attempts. When another call chain of this
    * thread holds the lock, waiting could never end, so it throws LockDeadlockError at once.
    */
-  acquireSync(mode: LockModeName, purpose: string, timeoutMs: number): Grant {
+  acquireSync(mode: LockModeName, purpose: string, timeoutMs: number, starvationMs = DEFAULT_STARVATION_MS): Grant {
     const requestedAt = performance.now();
     const requestedSince = Date.now();
     const willWait = timeoutMs > 0;
@@ -239,7 +243,7 @@ export class LockFile {
           describeHolders(this.status().holders.filter((holder) => holder.source === 'this-thread')),
         );
       }
-      const grant = this.#tryGrant(mode, purpose, willWait ? requestedSince : undefined);
+      const grant = this.#tryGrant(mode, purpose, willWait ? requestedSince : undefined, starvationMs);
       if (grant !== undefined) {
         if (waited) this.metrics.contended += 1;
         this.metrics.recordWait(grant.grantedAt - requestedAt);
@@ -341,16 +345,16 @@ export class LockFile {
 
   /**
    * One attempt. `requestedSince` (epoch ms) is when the caller asked, for a caller that waits:
-   * it stays off a free lock while another thread has waited PRIORITY_AFTER_MS longer. A caller
+   * it stays off a free lock while another thread has waited the starvation threshold longer. A caller
    * that will not wait passes undefined and is never made to step aside.
    */
-  #tryGrant(mode: LockModeName, purpose: string, requestedSince: number | undefined): Grant | undefined {
+  #tryGrant(mode: LockModeName, purpose: string, requestedSince: number | undefined, starvationMs: number): Grant | undefined {
     const now = Date.now();
     if (this.#heldMode === null) {
       const atPath = this.#lockDescriptor(mode);
       if (atPath === undefined) return undefined;
       const waiter = this.#waiterElsewhere(atPath);
-      if (requestedSince !== undefined && waiter !== undefined && waiter.since < requestedSince - PRIORITY_AFTER_MS) {
+      if (requestedSince !== undefined && waiter !== undefined && waiter.since < requestedSince - starvationMs) {
         this.#unlockDescriptor();
         return undefined;
       }
@@ -496,7 +500,7 @@ export class LockFile {
       const head = this.#queue[0] as Waiter;
       let grant: Grant | undefined;
       try {
-        grant = this.#tryGrant(head.mode, head.purpose, head.requestedSince);
+        grant = this.#tryGrant(head.mode, head.purpose, head.requestedSince, head.starvationMs);
       } catch (error) {
         this.#forget(head);
         head.reject(error as Error);

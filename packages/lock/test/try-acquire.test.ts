@@ -40,3 +40,27 @@ describe('tryAcquire', () => {
     lock.close();
   });
 });
+
+describe('starvationMs', () => {
+  it('is checked when the lock is opened', () => {
+    expect(() => openLock(scratch.path('s.lock'), { starvationMs: -1 })).toThrow(/starvationMs/);
+    expect(() => openLock(scratch.path('s.lock'), { starvationMs: Number.NaN })).toThrow(/starvationMs/);
+  });
+
+  it('sets how long a waiter of another process must have waited before a caller at hand leaves it the free lock', async () => {
+    const path = scratch.path('patient.lock');
+    const patient = openLock(path, { starvationMs: 60_000 });
+    const held = patient.tryAcquire();
+    expect(held).not.toBeNull();
+    const waiter = scratch.spawn('repeated-acquirer.ts', [path, '1', '60000']);
+    await waiter.waitForLine('started');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    held?.release();
+    // The waiter has waited far less than a minute: this caller takes the free lock at once.
+    const again = patient.tryAcquire({ yieldToStarved: true });
+    expect(again).not.toBeNull();
+    again?.release();
+    await waiter.waitForLine('done 1');
+    patient.close();
+  });
+});
