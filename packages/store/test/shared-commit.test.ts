@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LockTimeoutError, lockStatus } from '@memhub/lock';
@@ -130,6 +130,44 @@ describe('one process commits for the others', () => {
     for (const member of ring) member.send('close');
     await Promise.all(ring.map((member) => member.waitForLine('closed')));
     expect(inspect<{ n: number }>('SELECT count(*) AS n FROM records')[0]?.n).toBe(1_000);
+  });
+
+  it('a leader whose thread was blocked past its followers\' patience goes on writing: a batch taken back before its round is passed over, and the next round still runs', async () => {
+    // The follower hands its batch over, gets no answer (the leader's thread is blocked) and takes
+    // it back: when the leader's thread runs again, it reads the batch and its cancel at once, and
+    // the round scheduled for the batch finds nothing to write. The leader's next writes must
+    // still be committed (they once waited for that empty round forever).
+    const leader = start('scripted-writer.ts', [dir]);
+    const other = start('scripted-writer.ts', [dir]);
+    const impatient = start('scripted-writer.ts', [dir, JSON.stringify({ lockTimeoutMs: 100 })]);
+    await Promise.all([leader.waitForLine('opened'), other.waitForLine('opened'), impatient.waitForLine('opened')]);
+    // As startListeningLeader, without the keepalive: no round of the leader's own may be running
+    // when the batch and its cancel arrive. All of it within the leader's lead window (a second).
+    leader.send('write 1 lead-first');
+    await leader.waitForLine('done lead-first');
+    other.send('write 1 other-first');
+    await other.waitForLine('done other-first');
+    leader.send('write 1 lead-second');
+    await leader.waitForLine('done lead-second');
+    const deadline = Date.now() + 10_000;
+    while (statSync(socketPath(), { throwIfNoEntry: false })?.isSocket() !== true) {
+      if (Date.now() > deadline) throw new Error('the leader never opened its socket');
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const released = join(dir, 'release-leader');
+    leader.send(`block ${released}`);
+    await leader.waitForLine('blocking');
+    impatient.send('write 1 during');
+    expect(await Promise.race([impatient.waitForLine('done during'), impatient.waitForLine('error during')])).toBe('done during');
+    writeFileSync(released, '');
+    await leader.waitForLine('unblocked');
+    leader.send('write 1 resumed');
+    expect(await Promise.race([leader.waitForLine('done resumed', 20_000), leader.waitForLine('error resumed', 20_000)])).toBe('done resumed');
+    other.send('write 1 other-second');
+    expect(await other.waitForLine('done other-second', 20_000)).toBe('done other-second');
+    const contents = inspect<{ content: string }>('SELECT content FROM records').map((row) => row.content);
+    expect(contents.filter((content) => content === 'during 0')).toHaveLength(1);
+    expect(contents).toContain('resumed 0');
   });
 });
 

@@ -263,17 +263,29 @@ export class SharedCommit {
     if (this.#rounds !== undefined || this.#roundScheduled) return;
     // The leader's own batch starts a round at once (its group commit has gathered its calls
     // already); batches that arrive from followers gather for the rest of this turn first.
-    if (pending.afterCommit !== undefined) this.#rounds = this.#runRounds();
+    if (pending.afterCommit !== undefined) this.#startRounds();
     else {
       this.#roundScheduled = true;
       setImmediate(() => {
         this.#roundScheduled = false;
-        this.#rounds ??= this.#runRounds();
+        this.#startRounds();
       });
     }
   }
 
-  /** Rounds until the queue is empty, one transaction each. */
+  /**
+   * Starts the rounds, unless they run already or nothing waits: the batch a round was scheduled
+   * for may have been taken back meanwhile (its cancel can arrive in the same read). With an
+   * empty queue, #runRounds would return before its first await, its `finally` would clear
+   * #rounds before the caller stored the promise, and #rounds would stay set with no round
+   * running: every later batch, this process's own included, would wait for it forever.
+   */
+  #startRounds(): void {
+    if (this.#rounds !== undefined || this.#queue.length === 0) return;
+    this.#rounds = this.#runRounds();
+  }
+
+  /** Rounds until the queue is empty, one transaction each (started by #startRounds only: the queue is not empty). */
   async #runRounds(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
