@@ -81,6 +81,20 @@ export class StoreConnectionError extends StoreError {
 }
 
 /**
+ * A package that only one engine needs is not installed: `pg` for a store on PostgreSQL. It is an
+ * optional peer dependency of @memhub/store, so that a store on SQLite never installs or loads
+ * it. `packageName` names the package to add beside @memhub/store.
+ */
+export class StoreDependencyError extends StoreError {
+  readonly packageName: string;
+
+  constructor(packageName: string, neededFor: string, options?: { cause?: unknown }) {
+    super('ERR_MEMHUB_MISSING_DEPENDENCY', `${neededFor} needs the package "${packageName}", which is not installed: add it beside @memhub/store (npm install ${packageName})`, options);
+    this.packageName = packageName;
+  }
+}
+
+/**
  * A file under the store's `layers/` folder (a layer's `.jsonl`, `.idx`, `.jsonl.lock` or
  * `.jsonl.quarantine`) is a symbolic link. memhub appends to, truncates and rewrites these files
  * in place: through a link it would write to whatever the link points to, somewhere else. Nothing

@@ -19,6 +19,7 @@ export {
   StoreCorruptError,
   StoreIOError,
   StoreConnectionError,
+  StoreDependencyError,
   StoreSymlinkError,
   StoreBusyError,
   StoreReplacedError,
