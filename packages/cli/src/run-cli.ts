@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { LockArgumentError } from '@memhub/lock';
-import { StoreValidationError } from '@memhub/store';
+import { LockArgumentError, LockError } from '@memhub/lock';
+import { StoreError, StoreValidationError } from '@memhub/store';
 import type { CommandResult } from './command-result.js';
 import { archiveCommand } from './commands/archive.js';
 import { exportCommand } from './commands/export.js';
@@ -17,7 +17,7 @@ import { rememberCommand } from './commands/remember.js';
 import { repairCommand } from './commands/repair.js';
 import { statsCommand } from './commands/stats.js';
 import { verifyCommand } from './commands/verify.js';
-import { CommandFailedError, UsageError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -78,8 +78,9 @@ export function buildProgram(result: CommandResult): Command {
 
 /**
  * The one place where an error becomes a message and an exit code: usage errors and refused
- * input are 2, expected failures 1 with one clear line, anything else 1 with its stack only
- * when debugging.
+ * input are 2, expected failures (the command line's, the store's and the lock's own typed
+ * errors) 1 with one clear line, anything else 1 with its stack only when debugging (and a hint
+ * that it exists otherwise).
  */
 function reportError(error: unknown, debug: boolean): ExitCode {
   if (error instanceof CommanderError) {
@@ -89,7 +90,8 @@ function reportError(error: unknown, debug: boolean): ExitCode {
   const code = exitCodeFor(error);
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`memhub: ${message}\n`);
-  if (code === ExitCode.failure && !(error instanceof CommandFailedError)) {
+  const expected = error instanceof CliError || error instanceof StoreError || error instanceof LockError;
+  if (code === ExitCode.failure && !expected) {
     if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     else if (!debug) process.stderr.write('memhub: (run with --debug or MEMHUB_DEBUG=1 for the stack trace)\n');
   }

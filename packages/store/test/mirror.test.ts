@@ -289,10 +289,10 @@ describe('rebuildFromMirror', () => {
     const s = await open();
     await s.remember({ content: 'healthy' });
     await expect(rebuildFromMirror(dir)).rejects.toBeInstanceOf(StoreRebuildRefusedError);
-    await expect(rebuildFromMirror(dir, { force: true })).rejects.toThrow(/open in process/);
+    await expect(rebuildFromMirror(dir, { force: true })).rejects.toMatchObject({ reason: 'in-use', message: expect.stringMatching(/open in process/) });
     await s.close();
     store = undefined;
-    await expect(rebuildFromMirror(dir)).rejects.toThrow(/healthy and holds 1 record/);
+    await expect(rebuildFromMirror(dir)).rejects.toMatchObject({ reason: 'healthy', message: expect.stringMatching(/healthy and holds 1 record.*pass \{ force: true \}/) });
     const forced = await rebuildFromMirror(dir, { force: true });
     expect(forced.records).toBe(1);
     expect(forced.movedAside[0]).toMatch(/memory\.db\.replaced-[0-9T-]+Z$/);

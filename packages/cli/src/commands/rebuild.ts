@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { rebuildFromMirror } from '@memhub/store';
+import { rebuildFromMirror, StoreRebuildRefusedError } from '@memhub/store';
 import { withHelp } from '../command-help.js';
+import { CommandFailedError } from '../errors.js';
 import { formatCount } from '../format.js';
 import { Output } from '../output.js';
 import { addJsonOption, addStoreOptions, storeFolder } from '../store-target.js';
@@ -17,7 +18,13 @@ export function rebuildCommand(): Command {
   withHelp(command, ['memhub rebuild --dir ./memory', 'memhub rebuild --dir ./memory --force']);
   return command.action(async (options: { force?: boolean; json?: boolean }, self: Command) => {
     const dir = storeFolder(self, 'rebuild');
-    const report = await rebuildFromMirror(dir, { force: options.force === true });
+    const report = await rebuildFromMirror(dir, { force: options.force === true }).catch((error: unknown) => {
+      // The library's message names its option ({ force: true }); here the flag is --force.
+      if (error instanceof StoreRebuildRefusedError && error.reason === 'healthy') {
+        throw new CommandFailedError(`${dir}/memory.db is healthy and holds records; add --force to replace it (the old file is kept, renamed beside it)`, { cause: error });
+      }
+      throw error;
+    });
     const output = new Output({ json: options.json === true });
     if (output.json) {
       output.data(report);

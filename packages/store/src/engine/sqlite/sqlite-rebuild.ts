@@ -39,10 +39,17 @@ export interface RebuildReport {
   readonly movedAside: readonly string[];
 }
 
-/** rebuildFromMirror() refused: the database is healthy, or in use. */
+/**
+ * rebuildFromMirror() refused, and changed nothing. `reason`: `'healthy'`, the database is healthy
+ * and holds records (`{ force: true }` replaces it, keeping it renamed beside the new one);
+ * `'in-use'`, a store is open on the folder.
+ */
 export class StoreRebuildRefusedError extends StoreError {
-  constructor(message: string) {
+  readonly reason: 'healthy' | 'in-use';
+
+  constructor(reason: 'healthy' | 'in-use', message: string) {
     super('ERR_MEMHUB_REBUILD_REFUSED', message);
+    this.reason = reason;
   }
 }
 
@@ -113,7 +120,8 @@ async function rebuildAlone(folder: string, layers: readonly string[], options: 
       const existing = inspectDatabase(databasePath);
       if (existing.healthyRecords !== undefined && existing.healthyRecords > 0 && options.force !== true) {
         throw new StoreRebuildRefusedError(
-          `${databasePath} is healthy and holds ${existing.healthyRecords} record(s); pass force to replace it (it is kept, renamed)`,
+          'healthy',
+          `${databasePath} is healthy and holds ${existing.healthyRecords} record(s); pass { force: true } to replace it (it is kept, renamed)`,
         );
       }
       const movedAside = moveAside(databasePath);
@@ -144,6 +152,7 @@ async function rebuildAlone(folder: string, layers: readonly string[], options: 
 function refusedWhileOpen(folder: string, holders: readonly HolderInfo[]): StoreRebuildRefusedError {
   const pids = [...new Set(holders.map((holder) => (holder.pid === process.pid ? `${holder.pid} (this process)` : String(holder.pid ?? '?'))))];
   return new StoreRebuildRefusedError(
+    'in-use',
     `the store in ${folder} is open${pids.length > 0 ? ` in process ${pids.join(', ')}` : ''}: close every store on it before rebuilding ` +
       `(${PRESENCE_LOCK_FILE} is held; memhub locks shows who holds it)`,
   );
@@ -165,7 +174,7 @@ function refuseIfInUse(databasePath: string): void {
     const holders = kernelLockHolders(path);
     if (holders !== undefined && holders.length > 0) {
       const pids = [...new Set(holders.map((holder) => holder.pid))].join(', ');
-      throw new StoreRebuildRefusedError(`${path} is open in process ${pids}: close every store on it before rebuilding`);
+      throw new StoreRebuildRefusedError('in-use', `${path} is open in process ${pids}: close every store on it before rebuilding`);
     }
   }
 }
