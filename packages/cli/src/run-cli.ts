@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { LockArgumentError, LockError } from '@memhub/lock';
-import { StoreError, StoreValidationError } from '@memhub/store';
 import type { CommandResult } from './command-result.js';
 import { archiveCommand } from './commands/archive.js';
 import { exportCommand } from './commands/export.js';
@@ -17,7 +15,6 @@ import { rememberCommand } from './commands/remember.js';
 import { repairCommand } from './commands/repair.js';
 import { statsCommand } from './commands/stats.js';
 import { verifyCommand } from './commands/verify.js';
-import { CliError, UsageError } from './errors.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -90,16 +87,29 @@ function reportError(error: unknown, debug: boolean): ExitCode {
   const code = exitCodeFor(error);
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`memhub: ${message}\n`);
-  const expected = error instanceof CliError || error instanceof StoreError || error instanceof LockError;
-  if (code === ExitCode.failure && !expected) {
+  if (code === ExitCode.failure && memhubCodeOf(error) === undefined) {
     if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     else if (!debug) process.stderr.write('memhub: (run with --debug or MEMHUB_DEBUG=1 for the stack trace)\n');
   }
   return code;
 }
 
+/**
+ * The `code` of one of memhub's own typed errors (the command line's and the store's ERR_MEMHUB_*,
+ * the lock's ERR_LOCK_*: stable, documented codes), else undefined: an unexpected error. Told by
+ * the code rather than by class, so that reporting an error never loads the store's modules (a
+ * command like --help or --version loads none).
+ */
+function memhubCodeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && (code.startsWith('ERR_MEMHUB_') || code.startsWith('ERR_LOCK_')) ? code : undefined;
+}
+
+/** Codes of a command line that asked for something wrong: unusable arguments, a bad record field, a bad lock argument. */
+const USAGE_CODES = new Set(['ERR_MEMHUB_USAGE', 'ERR_MEMHUB_VALIDATION', 'ERR_LOCK_ARGUMENT']);
+
 /** The exit code an error maps to. */
 export function exitCodeFor(error: unknown): ExitCode {
-  if (error instanceof UsageError || error instanceof StoreValidationError || error instanceof LockArgumentError) return ExitCode.usage;
-  return ExitCode.failure;
+  const code = memhubCodeOf(error);
+  return code !== undefined && USAGE_CODES.has(code) ? ExitCode.usage : ExitCode.failure;
 }

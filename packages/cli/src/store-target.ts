@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { openStore, type Store, type StoreLogger } from '@memhub/store';
+import type { Store, StoreLogger } from '@memhub/store';
 import { CommandFailedError, UsageError } from './errors.js';
 
 /** The folder a store lives in when neither `--dir` nor `MEMHUB_DIR` says otherwise. */
@@ -90,5 +90,7 @@ export function stderrLogger(debug: boolean): StoreLogger {
  */
 export async function openTargetStore(target: StoreTarget, options: { readonly mustExist: boolean; readonly debug?: boolean }): Promise<Store> {
   if (options.mustExist) assertStoreExists(target);
+  // Loaded here, not at start-up: --help and --version never load the store (SQLite, its native module).
+  const { openStore } = await import('@memhub/store');
   return openStore({ ...target, logger: stderrLogger(options.debug ?? false) });
 }

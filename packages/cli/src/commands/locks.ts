@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { lockStatus, type HolderInfo, type LockStatus } from '@memhub/lock';
+import type { HolderInfo, LockStatus } from '@memhub/lock';
 import { withHelp } from '../command-help.js';
 import { Output } from '../output.js';
 import { addJsonOption, addStoreOptions, assertStoreExists, storeFolder } from '../store-target.js';
@@ -28,7 +28,7 @@ export function locksCommand(): Command {
     assertStoreExists({ dir });
     const output = new Output({ json: options.json === true });
     if (options.watch !== true) {
-      const report = storeLocks(dir);
+      const report = await storeLocks(dir);
       if (output.json) output.data(report);
       else printLocks(output, dir, report);
       return;
@@ -38,7 +38,8 @@ export function locksCommand(): Command {
 }
 
 /** The state of every lock file of the store: the write lock, the write leader's lease, the presence lock (shared by every open store), then each layer's. Takes no lock. */
-export function storeLocks(dir: string): StoreLockReport[] {
+export async function storeLocks(dir: string): Promise<StoreLockReport[]> {
+  const { lockStatus } = await import('@memhub/lock');
   const files = [join(dir, WRITE_LOCK_FILE), join(dir, LEADER_LOCK_FILE), join(dir, PRESENCE_LOCK_FILE), ...layerFiles(dir).flatMap((layer) => (layer.lockFile === undefined ? [] : [layer.lockFile]))];
   return files.map((path) => ({ file: relative(dir, path), ...lockStatus(path) }));
 }
@@ -51,7 +52,7 @@ async function watch(output: Output, dir: string): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     while (!stop.signal.aborted) {
-      const report = storeLocks(dir);
+      const report = await storeLocks(dir);
       if (output.json) output.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), locks: report })}\n`);
       else {
         // Clear and redraw on a terminal; elsewhere (a file, a pipe) each refresh follows the last.

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { rebuildFromMirror, StoreRebuildRefusedError } from '@memhub/store';
 import { withHelp } from '../command-help.js';
 import { CommandFailedError } from '../errors.js';
 import { formatCount } from '../format.js';
@@ -18,6 +17,7 @@ export function rebuildCommand(): Command {
   withHelp(command, ['memhub rebuild --dir ./memory', 'memhub rebuild --dir ./memory --force']);
   return command.action(async (options: { force?: boolean; json?: boolean }, self: Command) => {
     const dir = storeFolder(self, 'rebuild');
+    const { rebuildFromMirror, StoreRebuildRefusedError } = await import('@memhub/store');
     const report = await rebuildFromMirror(dir, { force: options.force === true }).catch((error: unknown) => {
       // The library's message names its option ({ force: true }); here the flag is --force.
       if (error instanceof StoreRebuildRefusedError && error.reason === 'healthy') {

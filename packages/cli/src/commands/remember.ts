@@ -1,6 +1,6 @@
 import { text } from 'node:stream/consumers';
 import { Command } from 'commander';
-import { checkRememberInput, type RememberInput } from '@memhub/store';
+import type { RememberInput } from '@memhub/store';
 import { withHelp } from '../command-help.js';
 import { UsageError } from '../errors.js';
 import { Output } from '../output.js';
@@ -47,6 +47,7 @@ export function rememberCommand(): Command {
       ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
     };
     // Checked before the store is opened, so that a bad field creates no store either (exit 2).
+    const { checkRememberInput } = await import('@memhub/store');
     checkRememberInput(input);
     const store = await openTargetStore(target, { mustExist: false, debug: options.debug === true });
     try {
