@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   openStore,
   StoreAccessError,
@@ -124,7 +125,7 @@ describe('faults of the environment', () => {
       try { await openStore({ dir: ${JSON.stringify(join(locked, 'store'))} }); console.log('opened'); }
       catch (error) { console.log(JSON.stringify({ name: error.constructor.name, code: error.code, message: error.message })); }
     `;
-    const output = execFileSync(process.execPath, ['--conditions=@memhub/source', '--import', 'tsx', '--input-type=module', '-e', script], {
+    const { stdout: output } = await promisify(execFile)(process.execPath, ['--conditions=@memhub/source', '--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: join(import.meta.dirname, '..'),
       encoding: 'utf8',
       ...(asNobody ? { uid: 65534, gid: 65534 } : {}),

@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 /**
@@ -42,7 +43,7 @@ interface Outcome {
   readonly message: string;
 }
 
-function runWithoutPg(): { outcome: Outcome; requests: string[] } {
+async function runWithoutPg(): Promise<{ outcome: Outcome; requests: string[] }> {
   const hook = join(dir, 'no-pg-hook.mjs');
   const register = join(dir, 'register-no-pg.mjs');
   const log = join(dir, 'pg-requests.log');
@@ -60,7 +61,7 @@ function runWithoutPg(): { outcome: Outcome; requests: string[] } {
     try { await openStore({ url: 'postgres://postgres@127.0.0.1:1/none' }); } catch (caught) { error = caught; }
     console.log(JSON.stringify({ pgRequestedBySqlite, found: found.length, name: error?.constructor.name, code: error?.code, packageName: error?.packageName, message: error?.message }));
   `;
-  const output = execFileSync(process.execPath, ['--conditions=@memhub/source', '--import', 'tsx', '--import', register, '--input-type=module', '-e', script], {
+  const { stdout: output } = await promisify(execFile)(process.execPath, ['--conditions=@memhub/source', '--import', 'tsx', '--import', register, '--input-type=module', '-e', script], {
     cwd: join(import.meta.dirname, '..'),
     env: { ...process.env, MEMHUB_TEST_PG_LOG: log },
     encoding: 'utf8',
@@ -75,8 +76,8 @@ function runWithoutPg(): { outcome: Outcome; requests: string[] } {
 }
 
 describe('pg is optional', () => {
-  it('a program with SQLite stores only never loads pg; a store on PostgreSQL without pg is StoreDependencyError naming it', () => {
-    const { outcome, requests } = runWithoutPg();
+  it('a program with SQLite stores only never loads pg; a store on PostgreSQL without pg is StoreDependencyError naming it', async () => {
+    const { outcome, requests } = await runWithoutPg();
     expect(outcome.pgRequestedBySqlite, 'pg was imported while only a SQLite store was used').toBe(false);
     expect(outcome.found).toBe(1);
     // The hook took part: the PostgreSQL engine asked for pg, and was told it is not installed.

@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../src/index.js';
@@ -77,21 +78,23 @@ describe('verify and repair', () => {
       chmodSync(join(dir, 'source'), 0o755);
       chownSync(store, 65534, 65534);
     }
-    const run = (script: string): string =>
-      execFileSync(process.execPath, ['--conditions=@memhub/source', '--import', 'tsx', '--input-type=module', '-e', script], {
+    const run = async (script: string): Promise<string> =>
+      (
+        await promisify(execFile)(process.execPath, ['--conditions=@memhub/source', '--import', 'tsx', '--input-type=module', '-e', script], {
         cwd: join(import.meta.dirname, '..'),
         encoding: 'utf8',
         timeout: 30_000,
         ...(asNobody ? { uid: 65534, gid: 65534 } : {}),
-      });
-    run(`
+      })
+      ).stdout;
+    await run(`
       import { openStore } from '@memhub/store';
       const store = await openStore({ dir: ${JSON.stringify(store)} });
       await store.rememberMany(Array.from({ length: 50 }, (_, index) => ({ content: 'kept ' + index, tags: ['t' + (index % 3)] })));
       await store.close();
     `);
     chmodSync(join(store, 'memory.db'), 0o444);
-    const output = run(`
+    const output = await run(`
       import { openStore } from '@memhub/store';
       const store = await openStore({ dir: ${JSON.stringify(store)} });
       const report = await store.verify();

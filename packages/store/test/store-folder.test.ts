@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let dir: string;
@@ -39,7 +40,7 @@ interface Outcome {
  * Opens a store at each folder in turn in one child process (as `uid` when given), which the test
  * kills after 20 s: a store folder that made openStore spin for ever must fail the test, not hang it.
  */
-function openEachInChild(storeDirs: readonly string[], uid?: number): Outcome[] {
+async function openEachInChild(storeDirs: readonly string[], uid?: number): Promise<Outcome[]> {
   const script = `
     import { openStore } from '@memhub/store';
     for (const dir of ${JSON.stringify(storeDirs)}) {
@@ -48,7 +49,9 @@ function openEachInChild(storeDirs: readonly string[], uid?: number): Outcome[] 
       catch (error) { console.log(JSON.stringify({ name: error.constructor.name, code: error.code, message: error.message, ms: performance.now() - started })); }
     }
   `;
-  const output = execFileSync(process.execPath, ['--conditions=@memhub/source', '--import', 'tsx', '--input-type=module', '-e', script], {
+  // Asynchronously: a child run with tsx on a busy machine takes seconds, and this worker's event
+  // loop must go on meanwhile (vitest's calls to it time out after 60 s).
+  const { stdout: output } = await promisify(execFile)(process.execPath, ['--conditions=@memhub/source', '--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: join(import.meta.dirname, '..'),
     encoding: 'utf8',
     timeout: 20_000,
@@ -65,7 +68,7 @@ function openEachInChild(storeDirs: readonly string[], uid?: number): Outcome[] 
 describe('a store folder that cannot be used fails at once with a typed error naming it', () => {
   const cases = new Map<string, Outcome>();
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a folder');
     symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
@@ -76,7 +79,7 @@ describe('a store folder that cannot be used fails at once with a typed error na
       dangling: join(dir, 'dangling'),
       ...(readOnlyMount === undefined ? {} : { readOnlyNew: join(readOnlyMount, 'new', 'store'), readOnlyExisting: join(readOnlyMount, 'existing') }),
     };
-    const outcomes = openEachInChild(Object.values(folders));
+    const outcomes = await openEachInChild(Object.values(folders));
     Object.keys(folders).forEach((name, index) => cases.set(name, outcomes[index] as Outcome));
   });
 
@@ -117,12 +120,12 @@ describe('a store folder that cannot be used fails at once with a typed error na
     }
   });
 
-  it('a folder this process may not write (run as nobody when the test runs as root)', () => {
+  it('a folder this process may not write (run as nobody when the test runs as root)', async () => {
     // The test folder is reachable by everyone; the folder in it may not be written to.
     chmodSync(dir, 0o755);
     const locked = join(dir, 'locked');
     mkdirSync(locked, { mode: 0o555 });
-    const [outcome] = openEachInChild([join(locked, 'store')], process.getuid?.() === 0 ? 65534 : undefined);
+    const [outcome] = await openEachInChild([join(locked, 'store')], process.getuid?.() === 0 ? 65534 : undefined);
     expect(outcome).toMatchObject({ name: 'StoreAccessError', code: 'ERR_MEMHUB_ACCESS' });
     expect(outcome?.message).toContain('may not create folders there');
   });
