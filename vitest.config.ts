@@ -12,8 +12,8 @@ const HEAVY_TESTS = ['packages/store/test/postgres/**/*.test.ts', 'test/torture/
  * a user.
  */
 const BUILT_TESTS = ['packages/cli/test/**/*.test.ts', 'test/package-exports.test.ts'];
-/** The examples, run as their scripts run them, all at once: a dozen processes. */
-const EXAMPLE_TESTS = ['test/examples.test.ts'];
+/** The examples, run as their scripts run them, all at once: a dozen processes; and `pnpm -s memhub`. */
+const EXAMPLE_TESTS = ['test/examples.test.ts', 'test/workspace-memhub.test.ts'];
 
 export default defineConfig({
   resolve: {
