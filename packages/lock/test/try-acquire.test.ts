@@ -1,9 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { openLock } from '../src/index.js';
 import { useScratch } from './support/scratch.js';
 
 const scratch = useScratch('memhub-lock-try-');
+
+async function waitUntilStopped(pid: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'T') {
+    if (Date.now() > deadline) throw new Error(`pid ${pid} never stopped`);
+    await sleep(1);
+  }
+}
 
 describe('tryAcquire', () => {
   it('takes a free lock at once, and with yieldToStarved leaves it to a waiter of another process that has waited past the fairness threshold', async () => {
@@ -62,16 +71,35 @@ describe('starvationMs', () => {
   it('sets how long a waiter of another process must have waited before a caller at hand leaves it the free lock', async () => {
     const path = scratch.path('patient.lock');
     const patient = openLock(path, { starvationMs: 60_000 });
-    const held = patient.tryAcquire();
+    let held = patient.tryAcquire();
     expect(held).not.toBeNull();
     const waiter = scratch.spawn('repeated-acquirer.ts', [path, '1', '60000']);
     await waiter.waitForLine('started');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The waiter is stopped while its note is fresh and says it has waited past the default
+    // threshold (20 ms), far less than this lock's minute; stopped, it cannot take the lock this
+    // process frees, so a try that finds it taken is a yield. A note counts as a live waiter for
+    // 100 ms after its refresh: a try made later (this process descheduled that long) proves
+    // nothing, and is made again.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('never tried the lock while the waiter\'s note was live');
+      const note = /\{.*\}/.exec(readFileSync(path).subarray(512, 576).toString('latin1'))?.[0];
+      const { s: since = 0, r: refreshed = 0 } = note === undefined ? {} : (JSON.parse(note) as { s?: number; r?: number });
+      if (!(Date.now() - refreshed < 40 && Date.now() - since > 30)) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        continue;
+      }
+      waiter.kill('SIGSTOP');
+      await waitUntilStopped(waiter.pid);
+      held?.release();
+      const again = patient.tryAcquire({ yieldToStarved: true });
+      const triedAt = Date.now();
+      expect(again, 'left the free lock to a waiter that had waited far less than starvationMs').not.toBeNull();
+      held = again;
+      waiter.kill('SIGCONT');
+      if (triedAt - refreshed < 100) break;
+    }
     held?.release();
-    // The waiter has waited far less than a minute: this caller takes the free lock at once.
-    const again = patient.tryAcquire({ yieldToStarved: true });
-    expect(again).not.toBeNull();
-    again?.release();
     await waiter.waitForLine('done 1');
     patient.close();
   });
