@@ -9,7 +9,7 @@ const run = promisify(execFile);
 const temp = useTempFolder('memhub-cli-start-up-');
 
 /** What only a command that opens a store, locks a file or serves MCP needs: never loaded to print help or the version. */
-const HEAVY = ['@memhub/store', '@memhub/lock', 'better-sqlite3', 'fs-ext', 'pg', 'kysely', '@modelcontextprotocol/sdk'];
+const HEAVY = ['@memhub/store', '@memhub/lock', 'better-sqlite3', 'koffi', 'pg', 'kysely', '@modelcontextprotocol/sdk'];
 
 /** A module hook that notes every bare package a process imports (its first path segment or scope/name). */
 const HOOK = `

@@ -1,18 +1,72 @@
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 
-interface FsExtBinding {
-  flockSync(fd: number, flags: number): void;
-  constants: { LOCK_SH: number; LOCK_EX: number; LOCK_NB: number; LOCK_UN: number };
+/**
+ * flock(2), called in the C library through koffi, a Node-API foreign function interface that
+ * ships prebuilt binaries: no compiler is needed to install it, and a Node-API addon is safe to
+ * load in every worker thread (fs-ext, used before, keeps V8 handles in static variables shared
+ * by all threads: without a patch that only this workspace applied, processes using it from
+ * several worker threads crashed). Only non-blocking calls are made: a blocking flock would park
+ * the thread, and waiting is done with timers (lock-file.ts).
+ */
+interface Koffi {
+  load(path: string): { func(signature: string): (...args: number[]) => number };
+  errno(): number;
 }
 
-// fs-ext is a CommonJS native addon. Only its synchronous flock is used, and only with LOCK_NB
-// when waiting is involved: its async flock parks a libuv pool thread for as long as the lock
-// is held elsewhere, and four such waiters freeze every fs, dns and crypto call of the process.
-const fsExt = createRequire(import.meta.url)('fs-ext') as FsExtBinding;
-const { LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN } = fsExt.constants;
+const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+
+/** flock(2)'s operation bits: the same values on Linux and macOS. */
+const LOCK_SH = 1;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
 
 export const FLOCK_EXCLUSIVE_NOWAIT = LOCK_EX | LOCK_NB;
 export const FLOCK_SHARED_NOWAIT = LOCK_SH | LOCK_NB;
+
+/** The C library's names, most likely first: glibc, musl (Alpine), macOS. */
+function libcCandidates(): string[] {
+  if (process.platform === 'darwin') return ['libSystem.B.dylib', '/usr/lib/libSystem.B.dylib'];
+  const arch = { x64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ia32: 'i386', riscv64: 'riscv64' }[process.arch as string] ?? process.arch;
+  return ['libc.so.6', `libc.musl-${arch}.so.1`, 'libc.so'];
+}
+
+function loadFlock(): (fd: number, operation: number) => number {
+  const failures: string[] = [];
+  for (const name of libcCandidates()) {
+    try {
+      return koffi.load(name).func('int flock(int fd, int operation)') as (fd: number, operation: number) => number;
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).message}`);
+    }
+  }
+  throw new Error(`flock(2) is not available on ${process.platform} (no C library with it: ${failures.join('; ')})`);
+}
+
+const flock = loadFlock();
+
+/** errno's name (EAGAIN, EBADF, ...) for an Error's `code`, as Node's own system errors carry it. */
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, value]) => [value, name]));
+const WOULD_BLOCK = new Set([constants.errno.EAGAIN, constants.errno.EWOULDBLOCK]);
+
+function systemError(errno: number, operation: number): NodeJS.ErrnoException {
+  const code = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+  const error: NodeJS.ErrnoException = new Error(`${code}: flock(operation ${operation}) failed`);
+  error.code = code;
+  error.errno = errno;
+  error.syscall = 'flock';
+  return error;
+}
+
+/** One flock(2) call, retried when a signal interrupted it; throws the system error it failed with. */
+function call(fd: number, operation: number): void {
+  for (;;) {
+    if (flock(fd, operation) === 0) return;
+    const errno = koffi.errno();
+    if (errno !== constants.errno.EINTR) throw systemError(errno, operation);
+  }
+}
 
 /**
  * One non-blocking flock(2) attempt. Returns false when another open file description holds a
@@ -20,16 +74,15 @@ export const FLOCK_SHARED_NOWAIT = LOCK_SH | LOCK_NB;
  */
 export function tryFlock(fd: number, operation: number): boolean {
   try {
-    fsExt.flockSync(fd, operation);
+    call(fd, operation);
     return true;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return false;
+    if (WOULD_BLOCK.has((error as NodeJS.ErrnoException).errno ?? -1)) return false;
     throw error;
   }
 }
 
 /** Drops this open file description's flock. */
 export function unflock(fd: number): void {
-  fsExt.flockSync(fd, LOCK_UN);
+  call(fd, LOCK_UN);
 }

@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
  * that tsx itself transforms TypeScript with, from the same sources with the same `@memhub/source`
  * condition: the code under test is the code tsx would have run. Packages from node_modules stay
  * outside the bundle, imported from where they are installed, and each bundled module keeps its
- * own `import.meta.url`, so that what it finds next to itself (fs-ext, for the lock) it still finds.
+ * own `import.meta.url`, so that what it finds next to itself (koffi, for the lock) it still finds.
  *
  * test/support/bundle-fixtures-global-setup.ts bundles every fixture once per test run, into a
  * temp folder it names in FIXTURE_BUNDLES_VARIABLE. Without it (a test run without that setup) or
