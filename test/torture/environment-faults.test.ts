@@ -14,6 +14,7 @@ import {
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mountSmallFilesystem, type SmallFilesystem } from './support/small-filesystem.js';
+import { asStored } from '../../packages/store/test/support/stored-record.js';
 
 let dir: string;
 const cleanups: (() => void)[] = [];
@@ -70,7 +71,7 @@ describe('faults of the environment', () => {
       let failure: unknown;
       for (let index = 0; index < 5_000 && failure === undefined; index += 1) {
         try {
-          acknowledged.push(await store.remember({ content: `record ${index} ${'x'.repeat(8_000)}`, tags: ['full'] }));
+          acknowledged.push(asStored(await store.remember({ content: `record ${index} ${'x'.repeat(8_000)}`, tags: ['full'] })));
         } catch (error) {
           failure = error;
         }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe } from 'vitest';
-import type { MemoryRecord, RepairReport, VerifyReport } from '@memhub/store';
+import type { MemoryRecord, RememberedRecord, RepairReport, VerifyReport } from '@memhub/store';
 import type { StatsReport, StoreLockReport } from '../src/index.js';
 import { FixtureProcess } from '../../lock/test/support/processes.js';
 import { cleanEnvironment, cliTestWithTempFolder, type TempFolder, memhubArgs, memhubJson, recordCount, REPO_ROOT, runMemhub } from './support/memhub-process.js';
@@ -21,7 +21,7 @@ const storeIn = (temp: TempFolder) => ['--dir', temp.file('store')];
 describe.concurrent('every command works from a shell, and --json prints what it did', { timeout: 180_000 }, () => {
   test('remember, recall, get, forget: the record written is the record read back', async ({ temp, expect }) => {
     const at = () => storeIn(temp);
-    const remembered = await memhubJson<MemoryRecord>([
+    const { created, ...remembered } = await memhubJson<RememberedRecord>([
       'remember',
       'The deploy needs Node 20',
       '--tag',
@@ -36,6 +36,7 @@ describe.concurrent('every command works from a shell, and --json prints what it
       '{"source":"runbook"}',
       ...at(),
     ]);
+    expect(created).toBe(true);
     expect(remembered).toMatchObject({
       content: 'The deploy needs Node 20',
       tags: ['deploy', 'node'],
@@ -47,9 +48,12 @@ describe.concurrent('every command works from a shell, and --json prints what it
     const fromStdin = await memhubJson<MemoryRecord>(['remember', '--stdin', '--tag', 'stdin', ...at()], { input: 'read from stdin\n' });
     expect(fromStdin.content).toBe('read from stdin');
 
-    // The same key again writes nothing and returns the first record.
-    const again = await memhubJson<MemoryRecord>(['remember', 'something else', '--key', 'runbook-42', ...at()]);
-    expect(again.id).toBe(remembered.id);
+    // The same key again writes nothing, returns the first record and says so.
+    const again = await memhubJson<RememberedRecord>(['remember', 'something else', '--key', 'runbook-42', ...at()]);
+    expect(again).toEqual({ ...remembered, created: false });
+    const againSaid = await runMemhub(['remember', 'something else', '--key', 'runbook-42', ...at()]);
+    expect(againSaid.code).toBe(0);
+    expect(againSaid.stdout).toMatch(new RegExp(`^already remembered as ${remembered.id}; nothing written \\(key "runbook-42", layer application, seq 1\\)\n$`));
     expect(await recordCount(temp.file('store'))).toBe(2);
 
     const found = await memhubJson<MemoryRecord[]>(['recall', 'deploy node', '--tag', 'deploy', '--context-path', '/projects', '--limit', '5', ...at()]);
@@ -182,7 +186,7 @@ describe.concurrent('every command works from a shell, and --json prints what it
 
   test('rebuild recreates memory.db from the layer files; a healthy database needs --force', async ({ temp, expect }) => {
     const at = () => storeIn(temp);
-    const record = await memhubJson<MemoryRecord>(['remember', 'survives the rebuild', '--tag', 'r', ...at()]);
+    const { created: _created, ...record } = await memhubJson<RememberedRecord>(['remember', 'survives the rebuild', '--tag', 'r', ...at()]);
     const refused = await runMemhub(['rebuild', ...at()]);
     expect(refused.code).toBe(1);
     // One line that names the flag; an expected refusal suggests no stack trace.

@@ -2,7 +2,7 @@ export { openStore } from './open-store.js';
 export { Store, type StoreStats, type ImportReport, type ImportRejection, type ImportOptions } from './store.js';
 export type { VerifyReport, VerifyProblem, LayerVerifyReport, RepairReport } from './verify-report.js';
 export type { StoreOptions } from './store-options.js';
-export type { MemoryRecord } from './memory-record.js';
+export type { MemoryRecord, RememberedRecord } from './memory-record.js';
 export type { RememberInput } from './validate-record.js';
 export type { RecallQuery } from './validate-recall.js';
 export type { ArchiveSelector } from './validate-archive.js';

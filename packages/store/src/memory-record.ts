@@ -14,3 +14,12 @@ export interface MemoryRecord {
   /** The idempotency key it was remembered with, if any. */
   readonly key: string | null;
 }
+
+/**
+ * What remember() and rememberMany() resolve with: the record, and whether this call wrote it.
+ * `created: false` means its idempotency key was in the store already: the record is the one
+ * first stored under the key (its content may differ from what was passed), and nothing was written.
+ */
+export interface RememberedRecord extends MemoryRecord {
+  readonly created: boolean;
+}

@@ -3,7 +3,7 @@ import type { LayerMirrorStats } from './mirror/jsonl-mirror.js';
 import type { EngineStats, StoreEngine } from './engine/store-engine.js';
 import { StoreClosedError, StoreError, StoreValidationError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
-import type { MemoryRecord } from './memory-record.js';
+import type { MemoryRecord, RememberedRecord } from './memory-record.js';
 import { describeValue } from './metadata-json.js';
 import { ndjsonLines } from './ndjson-lines.js';
 import { BATCH_CONTENT_CHARS } from './page-sizer.js';
@@ -111,18 +111,22 @@ export class Store {
   }
 
   /**
-   * Stores one memory and resolves with the stored record. With a `key` already in the store,
-   * resolves with the record first stored under it and writes nothing.
+   * Stores one memory and resolves with the stored record and `created: true`. With a `key`
+   * already in the store, resolves with the record first stored under it and `created: false`,
+   * and writes nothing.
    */
-  async remember(input: RememberInput): Promise<MemoryRecord> {
+  async remember(input: RememberInput): Promise<RememberedRecord> {
     this.#assertOpen();
     const valid = validateRecordInput(input, this.#limits);
     const [record] = await this.#writes.submit([{ kind: 'remember', input: valid }]);
-    return record as MemoryRecord;
+    return record as RememberedRecord;
   }
 
-  /** Stores several memories in one transaction: all of them, or (on bad input) none. */
-  async rememberMany(inputs: readonly RememberInput[]): Promise<MemoryRecord[]> {
+  /**
+   * Stores several memories in one transaction: all of them, or (on bad input) none. Each result
+   * says, as remember()'s does, whether it was written or its key was known (`created`).
+   */
+  async rememberMany(inputs: readonly RememberInput[]): Promise<RememberedRecord[]> {
     this.#assertOpen();
     if (!Array.isArray(inputs)) throw new StoreValidationError('items', 'expected an array of records');
     // By index, not map: map passes over the holes of a sparse array, which would drop them unseen.
@@ -131,7 +135,7 @@ export class Store {
       operations.push({ kind: 'remember', input: validateRecordInput(inputs[index], this.#limits, `items[${index}].`) });
     }
     if (operations.length === 0) return [];
-    return (await this.#writes.submit(operations)) as MemoryRecord[];
+    return (await this.#writes.submit(operations)) as RememberedRecord[];
   }
 
   /**

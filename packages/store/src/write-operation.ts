@@ -1,4 +1,4 @@
-import type { MemoryRecord } from './memory-record.js';
+import type { MemoryRecord, RememberedRecord } from './memory-record.js';
 import type { ValidArchiveSelector } from './validate-archive.js';
 import type { ValidImportedRecord } from './validate-import.js';
 import type { ValidRecordInput } from './validate-record.js';
@@ -16,8 +16,9 @@ export type WriteOperation =
   | { readonly kind: 'import'; readonly record: ValidImportedRecord };
 
 /**
- * What each operation gives back: remember, the record (the first one for a known key); forget,
+ * What each operation gives back: remember, the record and whether it was written (the first one
+ * for a known key, `created: false`); forget,
  * whether it existed; archive, how many moved; add-recall-counts, nothing; import, the record
  * written, or null when its id or key was in the store already.
  */
-export type WriteResult = MemoryRecord | boolean | number | null | undefined;
+export type WriteResult = RememberedRecord | MemoryRecord | boolean | number | null | undefined;

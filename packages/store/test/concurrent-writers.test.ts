@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CURRENT_SCHEMA_VERSION } from '../src/engine/sqlite/sqlite-schema.js';
 import { openStore } from '../src/index.js';
 import { startStoreFixture, type FixtureProcess } from './support/processes.js';
+import { asStored } from './support/stored-record.js';
 
 let dir: string;
 const children: FixtureProcess[] = [];
@@ -91,7 +92,7 @@ describe('group commit in one process', () => {
     expect(records.map((record) => record.content)).toEqual(Array.from({ length: 200 }, (_, index) => `note ${index}`));
     expect(new Set(records.map((record) => record.seq)).size).toBe(200);
     expect(records[0]?.tags).toEqual(['Group', 'group', 'x']);
-    expect(await store.get(records[17]!.id)).toEqual(records[17]);
+    expect(await store.get(records[17]!.id)).toEqual(asStored(records[17]!));
     expect((await store.stats()).records).toBe(200);
     await store.close();
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, StoreSymlinkError, type Store, type StoreLogger } from '../src/index.js';
 import { databaseLayer, readLayerFile, replayLayerFile } from './support/mirror-files.js';
+import { asStored } from './support/stored-record.js';
 
 let base: string;
 let dir: string;
@@ -36,7 +37,7 @@ const layersPath = (name: string, storeDir = dir) => join(storeDir, 'layers', na
 describe('the layer index names its layer file by content, not by inode', () => {
   it('a store copied with cp -a opens, verifies clean, and reads a record through the copied index with one line read', async () => {
     const store = await open();
-    const records = await store.rememberMany(Array.from({ length: 300 }, (_, index) => ({ content: `copied memory ${index}` })));
+    const records = (await store.rememberMany(Array.from({ length: 300 }, (_, index) => ({ content: `copied memory ${index}` })))).map(asStored);
     await close(store);
     const copy = join(base, 'copy');
     execFileSync('cp', ['-a', dir, copy]);
@@ -57,7 +58,7 @@ describe('the layer index names its layer file by content, not by inode', () => 
 
   it('an index whose layer file was rewritten in place with other content of the same size is stale; repair() rebuilds it', async () => {
     const store = await open();
-    const records = await store.rememberMany(Array.from({ length: 50 }, (_, index) => ({ content: `alpha memory ${index}` })));
+    const records = (await store.rememberMany(Array.from({ length: 50 }, (_, index) => ({ content: `alpha memory ${index}` })))).map(asStored);
     await close(store);
     const path = layersPath('application.jsonl');
     const before = statSync(path);
@@ -79,7 +80,7 @@ describe('the layer index names its layer file by content, not by inode', () => 
 
   it('an index of the previous format (MHIDX001, named by inode) covers nothing for verify(), and the next update rewrites it in the current one', async () => {
     const store = await open();
-    const records = await store.rememberMany(Array.from({ length: 10 }, (_, index) => ({ content: `old format ${index}` })));
+    const records = (await store.rememberMany(Array.from({ length: 10 }, (_, index) => ({ content: `old format ${index}` })))).map(asStored);
     await close(store);
     const index = readFileSync(layersPath('application.idx'));
     expect(index.subarray(0, 8).toString()).toBe('MHIDX002');
@@ -157,7 +158,7 @@ describe('symlinks in layers/ are refused, never written through', () => {
       const targetBytes = readFileSync(target);
 
       const written = [];
-      for (let index = 0; index < 3; index += 1) written.push(await store.remember({ content: `after the link ${index}` }));
+      for (let index = 0; index < 3; index += 1) written.push(asStored(await store.remember({ content: `after the link ${index}` })));
       for (const record of written) expect(await store.get(record.id)).toEqual(record);
       // The index is not touched by an append (it is updated in batches): only the file and its lock are.
       const symlinkWarnings = () => logger.warnings.filter((warning) => String(warning.details['error']).includes('ERR_MEMHUB_SYMLINK') || String(warning.details['error']).includes('StoreSymlinkError'));
@@ -183,7 +184,7 @@ describe('symlinks in layers/ are refused, never written through', () => {
     mkdirSync(dir);
     symlinkSync(real, join(dir, 'layers'));
     const store = await open();
-    const records = await store.rememberMany([{ content: 'through the folder link' }, { content: 'a note', layer: 'notes' }]);
+    const records = (await store.rememberMany([{ content: 'through the folder link' }, { content: 'a note', layer: 'notes' }])).map(asStored);
     expect((await store.verify()).problems).toEqual([]);
     expect(await store.readFromMirror('application', records[0]!.id)).toEqual({ record: records[0], linesRead: 1 });
     expect(readLayerFile(dir, 'application').map((line) => line.record?.id)).toEqual([records[0]!.id]);

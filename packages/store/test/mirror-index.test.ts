@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type MemoryRecord } from '../src/index.js';
+import { asStored } from './support/stored-record.js';
 
 let dir: string;
 
@@ -26,7 +27,7 @@ describe('the layer index', () => {
         const index = next;
         next += 1;
         const record = await store.remember({ content: `indexed memory number ${index}`, tags: [`t${index % 10}`] });
-        if (index % 4_999 === 0) kept.push(record);
+        if (index % 4_999 === 0) kept.push(asStored(record));
       }
     };
     await Promise.all(Array.from({ length: 64 }, lane));

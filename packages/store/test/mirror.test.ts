@@ -6,6 +6,7 @@ import ndjson from 'ndjson';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, rebuildFromMirror, StoreRebuildRefusedError, type MemoryRecord, type Store } from '../src/index.js';
 import { databaseLayer, readLayerFile, replayLayerFile } from './support/mirror-files.js';
+import { asStored } from './support/stored-record.js';
 
 let dir: string;
 let store: Store | undefined;
@@ -49,7 +50,7 @@ describe('the JSONL mirror of each layer', () => {
     await s.forget(b!.id);
     const lines = readLayerFile(dir, 'application');
     expect(lines.map((line) => line.op)).toEqual(['remember', 'recall-counts']);
-    expect(lines[0]!.record).toEqual(a);
+    expect(lines[0]!.record).toEqual(asStored(a!));
     expect(lines[1]!.counts).toEqual({ [a!.id]: 1 });
     expect(readLayerFile(dir, 'notes').map((line) => [line.op, line.seq])).toEqual([
       ['remember', b!.seq],

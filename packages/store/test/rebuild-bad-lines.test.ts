@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, rebuildFromMirror, type MemoryRecord, type RebuildReport, type SkippedLineKind } from '../src/index.js';
 import { readLayerFile } from './support/mirror-files.js';
 import { startStoreFixture } from './support/processes.js';
+import { asStored } from './support/stored-record.js';
 
 let dir: string;
 /** The seeded records: a, b (application, keys key-a and key-b), c (moved to archive), as the store returned them. */
@@ -18,7 +19,7 @@ beforeEach(async () => {
     { content: 'alpha', tags: ['x'], key: 'key-a' },
     { content: 'beta', contextPath: '/p', key: 'key-b' },
     { content: 'gamma', metadata: { n: 1 } },
-  ])) as [MemoryRecord, MemoryRecord, MemoryRecord];
+  ])).map(asStored) as [MemoryRecord, MemoryRecord, MemoryRecord];
   await store.archive({ ids: [c.id] });
   seeded = { a, b, c: (await store.get(c.id)) as MemoryRecord };
   await store.close();

@@ -18,7 +18,7 @@ interface RememberOptions {
   readonly debug?: boolean;
 }
 
-/** `memhub remember <content>`: stores one memory and prints it. */
+/** `memhub remember <content>`: stores one memory and prints it, or the record its key already named. */
 export function rememberCommand(): Command {
   const command = new Command('remember')
     .description('store one memory')
@@ -27,7 +27,7 @@ export function rememberCommand(): Command {
     .option('-t, --tag <tag>', 'a tag (repeat for more)', collect)
     .option('-c, --context-path <path>', 'where it belongs, an absolute path such as /projects/api (default /)')
     .option('-l, --layer <name>', 'the layer (default application)')
-    .option('-k, --key <key>', 'idempotency key: remembering the same key again writes nothing')
+    .option('-k, --key <key>', 'idempotency key: remembering the same key again writes nothing and says so')
     .option('-m, --metadata <json>', 'a JSON object stored with it', parseJsonObject);
   addJsonOption(addStoreOptions(command));
   withHelp(command, [
@@ -54,7 +54,9 @@ export function rememberCommand(): Command {
       const record = await store.remember(input);
       const output = new Output({ json: options.json === true });
       if (output.json) output.data(record);
-      else output.line(`remembered ${record.id} ${output.colors.dim(`(layer ${record.layer}, seq ${record.seq})`)}`);
+      else if (record.created) output.line(`remembered ${record.id} ${output.colors.dim(`(layer ${record.layer}, seq ${record.seq})`)}`);
+      // The key was in the store: the record stands as it was first remembered, whatever this content.
+      else output.line(`already remembered as ${record.id}; nothing written ${output.colors.dim(`(key ${JSON.stringify(record.key)}, layer ${record.layer}, seq ${record.seq})`)}`);
     } finally {
       await store.close();
     }

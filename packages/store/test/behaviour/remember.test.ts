@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeEachEngine } from '../support/engines.js';
+import { asStored } from '../support/stored-record.js';
 
 describeEachEngine('remember, rememberMany, get', (engine) => {
   it('stores a record and gives it back whole: id, seq, content, tags, contextPath, layer, time, count, metadata, key', async () => {
@@ -14,6 +15,7 @@ describeEachEngine('remember, rememberMany, get', (engine) => {
       key: 'runbook-42',
     });
     expect(record).toMatchObject({
+      created: true,
       seq: 1,
       content: 'The deploy needs Node 20',
       tags: ['deploy', 'node'],
@@ -26,7 +28,8 @@ describeEachEngine('remember, rememberMany, get', (engine) => {
     expect(record.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(Date.parse(record.createdAt)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(record.createdAt)).toBeLessThanOrEqual(Date.now());
-    expect(await store.get(record.id)).toEqual(record);
+    const { created, ...stored } = record;
+    expect(await store.get(record.id)).toEqual(stored);
     expect(await store.get('no-such-id')).toBeNull();
   });
 
@@ -37,7 +40,7 @@ describeEachEngine('remember, rememberMany, get', (engine) => {
     for (const [index, record] of written.entries()) {
       expect(await store.get(record.id)).toMatchObject({ content: contents[index], key: `k\u0000${index}\uFFFF` });
     }
-    expect(await store.remember({ content: 'another', key: 'k\u00001\uFFFF' })).toEqual(written[1]);
+    expect(await store.remember({ content: 'another', key: 'k\u00001\uFFFF' })).toEqual({ ...written[1], created: false });
   });
 
   it('stores a content at the size limit made of distinct words, and finds it by its first words', async () => {
@@ -63,15 +66,18 @@ describeEachEngine('remember, rememberMany, get', (engine) => {
     expect((await store.stats()).records).toBe(2);
   });
 
-  it('an idempotency key already in the store gives the first record and writes nothing, also twice in one batch', async () => {
+  it('an idempotency key already in the store gives the first record, says created: false and writes nothing, also twice in one batch', async () => {
     const store = await engine.open();
     const first = await store.remember({ content: 'first', key: 'once' });
-    expect(await store.remember({ content: 'second', key: 'once' })).toEqual(first);
+    expect(first.created).toBe(true);
+    expect(await store.remember({ content: 'second', key: 'once' })).toEqual({ ...first, created: false });
     const [a, b, c] = await store.rememberMany([{ content: 'x', key: 'twice' }, { content: 'y', key: 'twice' }, { content: 'z', key: 'once' }]);
-    expect(b).toEqual(a);
-    expect(c).toEqual(first);
+    expect(a?.created).toBe(true);
+    expect(b).toEqual({ ...a, created: false });
+    expect(c).toEqual({ ...first, created: false });
     const together = await Promise.all([store.remember({ content: 'p', key: 'race' }), store.remember({ content: 'q', key: 'race' })]);
-    expect(together[1]).toEqual(together[0]);
+    expect(together.map((record) => record.created)).toEqual([true, false]);
+    expect(together[1]).toEqual({ ...together[0], created: false });
     expect((await store.stats()).records).toBe(3);
   });
 
@@ -81,7 +87,7 @@ describeEachEngine('remember, rememberMany, get', (engine) => {
     expect(records.map((record) => record.content)).toEqual(Array.from({ length: 200 }, (_, index) => `note ${index}`));
     expect(new Set(records.map((record) => record.seq)).size).toBe(200);
     expect(records[0]?.tags).toEqual(['Group', 'group', 'x']);
-    expect(await store.get(records[17]!.id)).toEqual(records[17]);
+    expect(await store.get(records[17]!.id)).toEqual(asStored(records[17]!));
     expect((await store.stats()).records).toBe(200);
   });
 
@@ -90,7 +96,7 @@ describeEachEngine('remember, rememberMany, get', (engine) => {
     const records = await store.rememberMany(Array.from({ length: 2500 }, (_, index) => ({ content: `bulk ${index}`, tags: [`t${index % 3}`] })));
     expect(records.map((record) => record.seq)).toEqual(records.map((_, index) => records[0]!.seq + index));
     expect((await store.stats()).records).toBe(2500);
-    expect(await store.get(records[2499]!.id)).toEqual(records[2499]);
+    expect(await store.get(records[2499]!.id)).toEqual(asStored(records[2499]!));
   });
 
   it('reports what it holds in stats(), per layer, with the engine and a location', async () => {

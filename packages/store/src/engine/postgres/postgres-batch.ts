@@ -73,8 +73,8 @@ export class PostgresBatch {
       const storedKey = input.key === null ? null : toStoredText(input.key);
       if (operation.kind === 'remember') {
         const existing = storedKey === null ? undefined : byKey.get(storedKey);
-        if (existing !== undefined) return existing;
-        return this.#add(rows, input, storedKey, byKey, newRecordId(), Date.now(), 0);
+        if (existing !== undefined) return { ...existing, created: false };
+        return { ...this.#add(rows, input, storedKey, byKey, newRecordId(), Date.now(), 0), created: true };
       }
       const { record } = operation;
       if (takenIds.has(record.id) || (storedKey !== null && byKey.has(storedKey))) return null;

@@ -157,11 +157,11 @@ export async function resultsOfHanded(
         if (result !== null && typeof result === 'object' && 'existing' in result) {
           const record = await existing(result.existing);
           if (record === undefined) throw new Error(`record ${result.existing} was forgotten before its key could be answered`);
-          results.push(record);
+          results.push({ ...record, created: false });
           break;
         }
         const made = prepared[index] as PreparedRecord;
-        results.push(newRecord(operation.input, made.id, made.createdAtIso, (result as { seq: number }).seq, 0));
+        results.push({ ...newRecord(operation.input, made.id, made.createdAtIso, (result as { seq: number }).seq, 0), created: true });
         break;
       }
       case 'import':

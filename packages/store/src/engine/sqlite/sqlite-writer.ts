@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { StoreChange, StoredRecord } from '../../changes/store-change.js';
-import type { MemoryRecord } from '../../memory-record.js';
+import type { MemoryRecord, RememberedRecord } from '../../memory-record.js';
 import { recordJsonTail } from '../../mirror/mirror-line.js';
 import { newRecordId } from '../../record-id.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
@@ -244,12 +244,12 @@ export class SqliteWriter {
     }
   }
 
-  #remember(input: ValidRecordInput, prepared: PreparedRecord): MemoryRecord {
+  #remember(input: ValidRecordInput, prepared: PreparedRecord): RememberedRecord {
     if (input.key !== null) {
       const existing = this.#statements.recordByKey.get(input.key);
-      if (existing !== undefined) return recordFromRow(existing);
+      if (existing !== undefined) return { ...recordFromRow(existing), created: false };
     }
-    return this.#insert(input, prepared, 0);
+    return { ...this.#insert(input, prepared, 0), created: true };
   }
 
   /** An exported record, kept as it was, unless its id or key is here already. */
