@@ -1,9 +1,13 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { JsonSchemaType } from '@modelcontextprotocol/sdk/validation';
+import { McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type MemoryRecord } from '@memhub/store';
-import { cleanEnvironment, memhubArgs, REPO_ROOT, useTempFolder } from './support/memhub-process.js';
+import { cleanEnvironment, memhubArgs, REPO_ROOT, runMemhub, useTempFolder } from './support/memhub-process.js';
 
 const temp = useTempFolder('memhub-cli-mcp-');
 const clients: Client[] = [];
@@ -12,11 +16,11 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close()));
 });
 
-/** Starts `memhub mcp --dir <dir>` and connects the SDK's own client to it over stdio. */
-async function connect(dir: string, name: string): Promise<{ client: Client; stderr: () => string }> {
+/** Starts `memhub mcp --dir <dir> [options]` and connects the SDK's own client to it over stdio. */
+async function connect(dir: string, name: string, options: readonly string[] = []): Promise<{ client: Client; stderr: () => string }> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: memhubArgs(['mcp', '--dir', dir]),
+    args: memhubArgs(['mcp', '--dir', dir, ...options]),
     cwd: REPO_ROOT,
     env: cleanEnvironment() as Record<string, string>,
     stderr: 'pipe',
@@ -116,7 +120,7 @@ describe('memhub mcp: one MCP server per agent session, all on one store', { tim
     const dir = temp.file('store');
     const { client } = await connect(dir, 'careless-agent');
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(['forget', 'recall', 'remember', 'stats']);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'recall', 'remember', 'stats']);
     const remember = tools.find((tool) => tool.name === 'remember')!;
     expect(remember.inputSchema.required).toEqual(['content']);
     expect(Object.keys(remember.inputSchema.properties ?? {}).sort()).toEqual(['content', 'contextPath', 'key', 'layer', 'metadata', 'tags']);
@@ -137,5 +141,246 @@ describe('memhub mcp: one MCP server per agent session, all on one store', { tim
     expect(json<MemoryRecord>(await call(client, 'remember', { content: 'same key', key: 'k' })).id).toBe(record.id);
     expect(json(await call(client, 'forget', { id: record.id }))).toEqual({ id: record.id, forgotten: true });
     expect(json(await call(client, 'forget', { id: record.id }))).toEqual({ id: record.id, forgotten: false });
+  });
+});
+
+/** The structured answer of a tool; fails the test on an error result or a missing structuredContent. */
+function structured<T>(result: CallToolResult): T {
+  if (result.isError === true) throw new Error(`tool error: ${JSON.stringify(result.content)}`);
+  if (result.structuredContent === undefined) throw new Error(`no structuredContent: ${JSON.stringify(result)}`);
+  return result.structuredContent as T;
+}
+
+/**
+ * Checks a tool's structured answer against the outputSchema the server listed, with the SDK's own
+ * JSON Schema validator (the client checks too, once it has listed the tools; this says so in the test).
+ */
+function expectMatchesOutputSchema(tools: readonly Tool[], name: string, result: CallToolResult): void {
+  const tool = tools.find((candidate) => candidate.name === name);
+  if (tool?.outputSchema === undefined) throw new Error(`${name} lists no outputSchema`);
+  const check = new AjvJsonSchemaValidator().getValidator(tool.outputSchema as JsonSchemaType)(result.structuredContent);
+  expect(check.errorMessage, name).toBeUndefined();
+  expect(check.valid, name).toBe(true);
+}
+
+/** Writes records straight into a store, before a server is started on it. */
+async function seed(dir: string, inputs: Parameters<Awaited<ReturnType<typeof openStore>>['rememberMany']>[0]): Promise<MemoryRecord[]> {
+  const store = await openStore({ dir });
+  try {
+    return await store.rememberMany(inputs);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The error a resource read was refused with, as the client's McpError. */
+async function readError(client: Client, uri: string): Promise<McpError> {
+  try {
+    await client.readResource({ uri });
+  } catch (error) {
+    if (error instanceof McpError) return error;
+    throw error;
+  }
+  throw new Error(`reading ${uri} succeeded`);
+}
+
+describe('memhub mcp: six tools with precise schemas, structured answers, resources, --read-only', { timeout: 120_000 }, () => {
+  it('lists remember, recall, get, forget, archive and stats with the store\'s limits in their schemas, an outputSchema each, and instructions', async () => {
+    const { client } = await connect(temp.file('store'), 'schema-reader');
+    const { tools } = await client.listTools();
+    const tool = (name: string) => tools.find((candidate) => candidate.name === name)!;
+    expect(tools.map((candidate) => candidate.name).sort()).toEqual(['archive', 'forget', 'get', 'recall', 'remember', 'stats']);
+    for (const each of tools) {
+      expect(each.inputSchema.additionalProperties, each.name).toBe(false);
+      expect(each.outputSchema?.type, each.name).toBe('object');
+    }
+
+    const recall = tool('recall').inputSchema.properties!;
+    expect(recall['limit']).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000 });
+    expect(recall['layer']).toMatchObject({ type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
+    expect(recall['query']).toMatchObject({ type: 'string', maxLength: 2000 });
+    expect(JSON.stringify(recall['since'])).toMatch(/30m, 12h, 7d/);
+    const remember = tool('remember').inputSchema.properties!;
+    expect(remember['content']).toMatchObject({ type: 'string', minLength: 1, maxLength: 1024 * 1024 });
+    expect(remember['key']).toMatchObject({ type: 'string', minLength: 1, maxLength: 512 });
+    expect(remember['contextPath']).toMatchObject({ type: 'string', pattern: '^/', maxLength: 4096 });
+    expect(remember['tags']).toMatchObject({ type: 'array', maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 200 } });
+    expect((remember['layer'] as { description: string }).description).toMatch(/Any layer name may be used.*application is the default.*archive/);
+    expect(tool('archive').inputSchema).toMatchObject({ minProperties: 1, maxProperties: 1 });
+    expect(Object.keys(tool('archive').inputSchema.properties ?? {}).sort()).toEqual(['ids', 'olderThan', 'recallCountBelow']);
+    expect(tool('get').inputSchema.required).toEqual(['id']);
+
+    expect(tool('remember').outputSchema?.properties?.['created']).toMatchObject({ type: 'boolean' });
+    expect(tool('remember').outputSchema?.required).toContain('created');
+    expect(tool('recall').outputSchema?.required).toEqual(['records']);
+    expect(tool('get').outputSchema?.required).toEqual(['record']);
+    expect(tool('archive').outputSchema?.required).toEqual(['moved']);
+    expect(Object.keys(tool('forget').outputSchema?.properties ?? {}).sort()).toEqual(['forgotten', 'id']);
+    for (const name of ['recall', 'get', 'stats']) expect(tool(name).annotations?.readOnlyHint, name).toBe(true);
+    expect(tool('forget').annotations?.destructiveHint).toBe(true);
+
+    const instructions = client.getInstructions() ?? '';
+    expect(instructions).toMatch(/shared by several agents/);
+    expect(instructions).toMatch(/Recall before you start a task/);
+    expect(instructions).toMatch(/Remember .*decisions.*preferences.*outcomes/s);
+    expect(instructions).toMatch(/key/);
+  });
+
+  it('every tool works and answers with structuredContent that validates against its outputSchema; since accepts an age such as 7d', async () => {
+    const { client } = await connect(temp.file('store'), 'structured-agent');
+    // Listed first: the client then checks each answer against its tool's outputSchema as well.
+    const { tools } = await client.listTools();
+
+    const first = await call(client, 'remember', { content: 'we chose SQLite for the store', tags: ['decision'], contextPath: '/projects/memhub', key: 'decision:engine' });
+    expectMatchesOutputSchema(tools, 'remember', first);
+    const record = structured<MemoryRecord & { created: boolean }>(first);
+    expect(record).toMatchObject({ content: 'we chose SQLite for the store', tags: ['decision'], contextPath: '/projects/memhub', layer: 'application', key: 'decision:engine', created: true });
+    expect(json<MemoryRecord & { created: boolean }>(first)).toEqual(record);
+    const again = await call(client, 'remember', { content: 'a second wording of the same decision', key: 'decision:engine' });
+    expectMatchesOutputSchema(tools, 'remember', again);
+    expect(structured<{ id: string; created: boolean; content: string }>(again)).toMatchObject({ id: record.id, created: false, content: 'we chose SQLite for the store' });
+    const note = structured<MemoryRecord>(await call(client, 'remember', { content: 'the user prefers short answers', layer: 'preferences', metadata: { source: 'chat' } }));
+
+    const recent = await call(client, 'recall', { since: '7d', limit: 10 });
+    expectMatchesOutputSchema(tools, 'recall', recent);
+    const { records } = structured<{ records: MemoryRecord[] }>(recent);
+    expect(records.map((found) => found.id)).toEqual([note.id, record.id]);
+    expect(json<MemoryRecord[]>(recent)).toEqual(records);
+    expect(structured<{ records: MemoryRecord[] }>(await call(client, 'recall', { until: '7d' })).records).toEqual([]);
+    expect(structured<{ records: MemoryRecord[] }>(await call(client, 'recall', { since: Date.now() - 60_000, layer: 'preferences' })).records.map((found) => found.id)).toEqual([note.id]);
+    expect(structured<{ records: MemoryRecord[] }>(await call(client, 'recall', { query: 'SQLite', tags: ['decision'] })).records.map((found) => found.id)).toEqual([record.id]);
+
+    const got = await call(client, 'get', { id: record.id });
+    expectMatchesOutputSchema(tools, 'get', got);
+    expect(structured<{ record: MemoryRecord }>(got).record).toMatchObject({ id: record.id, content: record.content });
+    const missing = await call(client, 'get', { id: '00000000-0000-7000-8000-000000000000' });
+    expectMatchesOutputSchema(tools, 'get', missing);
+    expect(missing.isError).toBeFalsy();
+    expect(structured(missing)).toEqual({ record: null });
+
+    const archived = await call(client, 'archive', { ids: [record.id, '00000000-0000-7000-8000-000000000000'] });
+    expectMatchesOutputSchema(tools, 'archive', archived);
+    expect(structured(archived)).toEqual({ moved: 1 });
+    // Only the application layer is archived from: the preference stays where it is.
+    expect(structured(await call(client, 'archive', { olderThan: '0s' }))).toEqual({ moved: 0 });
+    expect(structured(await call(client, 'archive', { recallCountBelow: 1000 }))).toEqual({ moved: 0 });
+    expect(structured<{ record: MemoryRecord }>(await call(client, 'get', { id: record.id })).record.layer).toBe('archive');
+
+    const forgotten = await call(client, 'forget', { id: note.id });
+    expectMatchesOutputSchema(tools, 'forget', forgotten);
+    expect(structured(forgotten)).toEqual({ id: note.id, forgotten: true });
+    expect(structured(await call(client, 'forget', { id: note.id }))).toEqual({ id: note.id, forgotten: false });
+
+    const stats = await call(client, 'stats', {});
+    expectMatchesOutputSchema(tools, 'stats', stats);
+    expect(structured(stats)).toMatchObject({ engine: 'sqlite', records: 1, recordsByLayer: { archive: 1 } });
+  });
+
+  it('refuses bad input with a reason the model can read: limit 1e9, a fraction, an unknown field, a bad time, two archive criteria; a line that is not JSON gets a JSON-RPC error', async () => {
+    const { client } = await connect(temp.file('store'), 'sloppy-agent');
+    expect(errorText(await call(client, 'recall', { limit: 1e9 }))).toBe('Invalid limit: expected an integer from 1 to 1000');
+    expect(errorText(await call(client, 'recall', { limit: 2.5 }))).toMatch(/Input validation error: .*limit/s);
+    expect(errorText(await call(client, 'recall', { limit: '10' }))).toMatch(/Input validation error: .*limit/s);
+    expect(errorText(await call(client, 'recall', { since: '7 days ago, roughly' }))).toMatch(/^Invalid since: expected an ISO 8601 time .* or an age such as 30m, 12h, 7d$/);
+    expect(errorText(await call(client, 'recall', { until: 'yesterday' }))).toMatch(/^Invalid until: /);
+    expect(errorText(await call(client, 'recall', { sort: 'newest' }))).toMatch(/Input validation error: .*sort/s);
+    expect(errorText(await call(client, 'get', { id: 'x', layer: 'application' }))).toMatch(/Input validation error: .*layer/s);
+    expect(errorText(await call(client, 'get', {}))).toMatch(/Input validation error: .*id/s);
+    expect(errorText(await call(client, 'archive', {}))).toMatch(/^Invalid selector: expected exactly one of ids, olderThan, recallCountBelow; got none/);
+    expect(errorText(await call(client, 'archive', { olderThan: '30d', recallCountBelow: 1 }))).toMatch(/^Invalid selector: expected exactly one/);
+    expect(errorText(await call(client, 'archive', { olderThan: 'last week' }))).toMatch(/^Invalid olderThan: /);
+    expect(errorText(await call(client, 'archive', { recallCountBelow: -1 }))).toMatch(/^Invalid recallCountBelow: /);
+    expect(errorText(await call(client, 'remember', { content: 'x', tags: Array.from({ length: 65 }, (_, index) => `t${index}`) }))).toMatch(/^Invalid tags: has 65 tags/);
+    expect(errorText(await call(client, 'stats', { verbose: true }))).toMatch(/Input validation error: .*verbose/s);
+    expect(structured<{ records: number }>(await call(client, 'stats', {})).records).toBe(0);
+
+    // Below the SDK's client, straight on the server's stdin: every line gets an answer, and the server goes on.
+    const server = spawn(process.execPath, memhubArgs(['mcp', '--dir', temp.file('store')]), { cwd: REPO_ROOT, env: cleanEnvironment(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const lines = createInterface({ input: server.stdout })[Symbol.asyncIterator]();
+    const answerTo = async (line: string): Promise<Record<string, unknown>> => {
+      server.stdin.write(`${line}\n`);
+      // A line the server does not answer would leave the test waiting for its timeout: fail sooner, and say which.
+      let timer: NodeJS.Timeout | undefined;
+      const unanswered = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer to ${line} in 10 s; stderr: ${stderr}`)), 10_000);
+      });
+      const next = await Promise.race([lines.next(), unanswered]).finally(() => clearTimeout(timer));
+      if (next.done === true) throw new Error(`the server closed stdout; stderr: ${stderr}`);
+      return JSON.parse(next.value) as Record<string, unknown>;
+    };
+    const exited = new Promise<number | null>((resolve) => server.on('close', resolve));
+    expect(await answerTo('this is not JSON')).toMatchObject({ jsonrpc: '2.0', error: { code: -32700, message: expect.stringMatching(/^Parse error: the line is not JSON/) } });
+    expect(await answerTo('{"jsonrpc":"2.0","id":7,"method":42}')).toMatchObject({ jsonrpc: '2.0', id: 7, error: { code: -32600, message: expect.stringMatching(/^Invalid Request: /) } });
+    expect(await answerTo('[1, 2, 3]')).toMatchObject({ jsonrpc: '2.0', error: { code: -32600 } });
+    expect(await answerTo('{"jsonrpc":"2.0","id":8,"method":"ping"}')).toEqual({ jsonrpc: '2.0', id: 8, result: {} });
+    server.stdin.end();
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/Parse error: the line is not JSON/);
+  });
+
+  it('resources: one per layer the store has, a layer\'s 100 newest records, a record by id (without counting a recall), and not-found errors', async () => {
+    const dir = temp.file('store');
+    const notes = await seed(dir, Array.from({ length: 105 }, (_, index) => ({ content: `note ${index}`, layer: 'notes' })));
+    const [decision] = await seed(dir, [{ content: 'we deploy on Tuesdays', tags: ['decision'] }]);
+    const { client } = await connect(dir, 'browsing-client');
+
+    const { resources } = await client.listResources();
+    expect(resources.map((resource) => resource.uri)).toEqual(['memhub://layers/application', 'memhub://layers/notes']);
+    expect(resources[1]).toMatchObject({ mimeType: 'application/json', description: expect.stringMatching(/^105 records; reading shows the 100 newest/) });
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates.map((template) => template.uriTemplate).sort()).toEqual(['memhub://layers/{layer}', 'memhub://records/{id}']);
+    expect(resourceTemplates.find((template) => template.name === 'layer')?.description).toMatch(/100 newest records/);
+
+    const layer = await client.readResource({ uri: 'memhub://layers/notes' });
+    expect(layer.contents[0]).toMatchObject({ uri: 'memhub://layers/notes', mimeType: 'application/json' });
+    const shown = JSON.parse((layer.contents[0] as { text: string }).text) as { layer: string; newest: number; records: MemoryRecord[] };
+    expect(shown.layer).toBe('notes');
+    expect(shown.newest).toBe(100);
+    expect(shown.records.map((found) => found.content)).toEqual(notes.slice(5).reverse().map((note) => note.content));
+    const empty = await client.readResource({ uri: 'memhub://layers/nothing-here' });
+    expect(JSON.parse((empty.contents[0] as { text: string }).text)).toEqual({ layer: 'nothing-here', newest: 100, records: [] });
+
+    const one = await client.readResource({ uri: `memhub://records/${decision!.id}` });
+    const read = JSON.parse((one.contents[0] as { text: string }).text) as MemoryRecord;
+    expect(read).toMatchObject({ id: decision!.id, content: 'we deploy on Tuesdays', tags: ['decision'], recallCount: 0 });
+    await client.readResource({ uri: `memhub://records/${decision!.id}` });
+    expect(structured<{ record: MemoryRecord }>(await call(client, 'get', { id: decision!.id })).record.recallCount).toBe(0);
+
+    const missing = await readError(client, 'memhub://records/00000000-0000-7000-8000-000000000000');
+    expect(missing.code).toBe(-32002);
+    expect(missing.message).toMatch(/Resource not found: no record has id 00000000-0000-7000-8000-000000000000/);
+    const badLayer = await readError(client, 'memhub://layers/Not_A_Layer');
+    expect(badLayer.code).toBe(-32602);
+    expect(badLayer.message).toMatch(/Invalid layer: "Not_A_Layer" is not a layer name/);
+  });
+
+  it('--read-only offers recall, get and stats and the resources, refuses remember, and needs an existing store', async () => {
+    const dir = temp.file('store');
+    const [record] = await seed(dir, [{ content: 'read me, do not change me' }]);
+    const { client } = await connect(dir, 'read-only-agent', ['--read-only']);
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['get', 'recall', 'stats']);
+    expect(client.getInstructions()).toMatch(/read-only/);
+
+    const refused = await call(client, 'remember', { content: 'sneaking a write in' });
+    expect(errorText(refused)).toMatch(/Tool remember not found/);
+    expect(errorText(await call(client, 'forget', { id: record!.id }))).toMatch(/Tool forget not found/);
+    expect(errorText(await call(client, 'archive', { ids: [record!.id] }))).toMatch(/Tool archive not found/);
+    expect(structured<{ records: MemoryRecord[] }>(await call(client, 'recall', {})).records.map((found) => found.id)).toEqual([record!.id]);
+    expect(structured<{ record: MemoryRecord }>(await call(client, 'get', { id: record!.id })).record.layer).toBe('application');
+    expect(structured<{ records: number }>(await call(client, 'stats', {})).records).toBe(1);
+    expect((await client.listResources()).resources.map((resource) => resource.uri)).toEqual(['memhub://layers/application']);
+
+    const noStore = await runMemhub(['mcp', '--read-only', '--dir', temp.file('no-store-here')]);
+    expect(noStore.code).toBe(1);
+    expect(noStore.stderr).toMatch(/no memhub store in /);
+
+    const help = await runMemhub(['mcp', '--help']);
+    // Commander wraps the help to the terminal's width.
+    const helpText = help.stdout.replace(/\s+/g, ' ');
+    expect(helpText).toMatch(/tools remember, forget, archive, recall, get, stats; resources memhub:\/\/layers\/\{layer\}/);
+    expect(helpText).toMatch(/--read-only offer only the tools that change no record \(recall, get, stats\) and the resources/);
   });
 });

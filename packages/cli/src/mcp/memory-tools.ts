@@ -1,120 +1,172 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { StoreError, type RecallQuery, type RememberInput, type Store } from '@memhub/store';
-import { z } from 'zod';
+import type { ArchiveSelector, RecallQuery, RememberInput, Store } from '@memhub/store';
+import { answer, type ServerLog } from './tool-answer.js';
+import {
+  archiveArguments,
+  forgetArguments,
+  getArguments,
+  recallArguments,
+  rememberArguments,
+  statsArguments,
+  type ArchiveArguments,
+  type RecallArguments,
+} from './tool-arguments.js';
+import {
+  archiveResult,
+  forgetResult,
+  getResult,
+  recallResult,
+  recordAnswer,
+  rememberAnswer,
+  rememberResult,
+  statsAnswer,
+  statsResult,
+} from './tool-results.js';
+import { storeTime } from './tool-time.js';
+import { ARCHIVE_LAYER, DEFAULT_LAYER } from './store-limits.js';
+
+export interface MemoryToolOptions {
+  /** Register only the tools that change no record (recall, get, stats): see READ_TOOLS. */
+  readonly readOnly?: boolean;
+}
 
 /**
- * The tool arguments' types as JSON Schema shows them to the model. The store's own rules
- * (non-empty content, layer names, absolute context paths, limits) are checked by the store,
- * one set of rules for every way in; its StoreValidationError names the field, and comes back
- * as an error result the model can read and correct.
- */
-const rememberArguments = z.strictObject({
-  content: z.string().describe('The memory, as text.'),
-  tags: z.array(z.string()).optional().describe('Tags to find it by later, e.g. ["deploy", "decision"].'),
-  contextPath: z.string().optional().describe('Where it belongs, an absolute path such as /projects/api (default /).'),
-  layer: z.string().optional().describe('The layer: application (working memory, the default) or archive; names are a-z, 0-9, _ and -.'),
-  metadata: z.record(z.string(), z.unknown()).optional().describe('Any JSON object stored with it.'),
-  key: z.string().optional().describe('Idempotency key: remembering the same key again returns the first record and writes nothing.'),
-});
-
-const time = z.union([z.string(), z.number()]);
-
-const recallArguments = z.strictObject({
-  query: z.string().optional().describe('Words to search for (full text, best match first). Plain words, no query syntax.'),
-  tags: z.array(z.string()).optional().describe('Only records with all of these tags.'),
-  contextPath: z.string().optional().describe('Only records at this path or below it.'),
-  layer: z.string().optional().describe('Only this layer.'),
-  since: time.optional().describe('Created at or after: an ISO 8601 time or epoch milliseconds.'),
-  until: time.optional().describe('Created before: an ISO 8601 time or epoch milliseconds.'),
-  limit: z.number().int().optional().describe('At most this many records, 1 to 1000 (default 10).'),
-});
-
-const forgetArguments = z.strictObject({ id: z.string().describe('The id of the record to delete.') });
-
-const statsArguments = z.strictObject({});
-
-/**
- * Registers memhub's tools on an MCP server: `remember`, `recall`, `forget` and `stats`, all on
- * one open store. Results are JSON text. A bad argument or a refused input is an error result
- * (`isError: true`) with the reason; the server itself keeps running.
+ * Registers memhub's tools on an MCP server, all on one open store: `recall`, `get` and `stats`,
+ * and unless `readOnly`, `remember`, `forget` and `archive`. Each answers with JSON text and with
+ * `structuredContent`, the same value as an object (recall's list as `{ records }`; see
+ * tool-results.ts). A bad argument or a refused input is an error result (`isError: true`) with
+ * the reason; the server itself keeps running.
  *
  * ```ts
  * const server = new McpServer({ name: 'memhub', version: '0.1.0' });
- * registerMemoryTools(server, await openStore({ dir: './memory' }));
+ * registerMemoryTools(server, await openStore({ dir: './memory' }), (message) => console.error(message));
  * await server.connect(new StdioServerTransport());
  * ```
  */
-export function registerMemoryTools(server: McpServer, store: Store, log: (message: string) => void): void {
+export function registerMemoryTools(server: McpServer, store: Store, log: ServerLog, options: MemoryToolOptions = {}): void {
+  if (options.readOnly !== true) registerChangeTools(server, store, log);
+  registerReadTools(server, store, log);
+}
+
+function registerChangeTools(server: McpServer, store: Store, log: ServerLog): void {
   server.registerTool(
     'remember',
     {
       title: 'Remember',
-      description: 'Store a memory (a note, a fact, a decision) so that this or another agent can recall it later. Returns the stored record with its id.',
-      inputSchema: rememberArguments,
-    },
-    (input) => answer(log, 'remember', () => store.remember(dropUndefined<RememberInput>(input))),
-  );
-  server.registerTool(
-    'recall',
-    {
-      title: 'Recall',
       description:
-        'Find memories by words (best match first), tags, context path, layer and time; the newest first when no words are given. Returns an array of records.',
-      inputSchema: recallArguments,
-      annotations: { readOnlyHint: true },
+        'Store a memory (a decision, a fact learned, a user preference, an outcome) so that this or another agent can recall it later. ' +
+        'Returns the stored record with its id; created is false when the key was already in the store (nothing was written).',
+      inputSchema: rememberArguments,
+      outputSchema: rememberResult,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    (input) => answer(log, 'recall', () => store.recall(dropUndefined<RecallQuery>(input))),
+    (input) => answer(log, 'remember', () => store.remember(definedFields<RememberInput>(input)), rememberAnswer),
   );
   server.registerTool(
     'forget',
     {
       title: 'Forget',
-      description: 'Delete a memory by its id. Returns {"id", "forgotten"}: forgotten is false when no record had that id.',
+      description: 'Delete a memory by its id, for good. Returns {"id", "forgotten"}: forgotten is false when no record had that id.',
       inputSchema: forgetArguments,
-      annotations: { destructiveHint: true, idempotentHint: true },
+      outputSchema: forgetResult,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    (input) => answer(log, 'forget', async () => ({ id: input.id, forgotten: await store.forget(input.id) })),
+    (input) => answer(log, 'forget', async () => ({ id: input.id, forgotten: await store.forget(input.id) }), (result) => result),
+  );
+  server.registerTool(
+    'archive',
+    {
+      title: 'Archive',
+      description:
+        `Move memories out of working memory: from the ${DEFAULT_LAYER} layer to ${ARCHIVE_LAYER}, where recall still finds them with layer "${ARCHIVE_LAYER}" or no layer. ` +
+        'Give exactly one of ids, olderThan or recallCountBelow. Records of other layers are not moved. Returns {"moved"}: how many moved.',
+      inputSchema: archiveArguments,
+      outputSchema: archiveResult,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    (input) =>
+      answer(
+        log,
+        'archive',
+        async () => ({ moved: await store.archive(archiveSelector(input)) }),
+        (result) => result,
+      ),
+  );
+}
+
+function registerReadTools(server: McpServer, store: Store, log: ServerLog): void {
+  server.registerTool(
+    'recall',
+    {
+      title: 'Recall',
+      description:
+        'Find memories by words (best match first), tags, context path, layer and time; the newest first when no words are given. ' +
+        'Returns the records (text: a JSON array; structured: {"records"}). Each record found counts one recall.',
+      inputSchema: recallArguments,
+      outputSchema: recallResult,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (input) =>
+      answer(
+        log,
+        'recall',
+        async () => (await store.recall(recallQuery(input))).map(recordAnswer),
+        (records) => ({ records }),
+      ),
+  );
+  server.registerTool(
+    'get',
+    {
+      title: 'Get a memory',
+      description: 'Read one memory by its id (as remember, recall and the records resources give it). Returns {"record"}: null when no record has that id. Does not count a recall.',
+      inputSchema: getArguments,
+      outputSchema: getResult,
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    (input) =>
+      answer(
+        log,
+        'get',
+        async () => {
+          const record = await store.get(input.id);
+          return { record: record === null ? null : recordAnswer(record) };
+        },
+        (result) => result,
+      ),
   );
   server.registerTool(
     'stats',
     {
       title: 'Memory statistics',
-      description: 'How many memories the store holds, per layer, and the total of their recall counts.',
+      description: 'How many memories the store holds, in all and per layer, the total of their recall counts, and the database size.',
       inputSchema: statsArguments,
-      annotations: { readOnlyHint: true },
+      outputSchema: statsResult,
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    () =>
-      answer(log, 'stats', async () => {
-        const stats = await store.stats();
-        return {
-          location: stats.location,
-          engine: stats.engine,
-          records: stats.records,
-          recordsByLayer: stats.recordsByLayer,
-          recallCountTotal: stats.recallCountTotal,
-          databaseBytes: stats.databaseBytes,
-        };
-      }),
+    () => answer(log, 'stats', async () => statsAnswer(await store.stats()), (stats) => stats),
   );
 }
 
-/** Runs a tool's work: its value as JSON text, or an error result that says what was wrong. */
-async function answer(log: (message: string) => void, tool: string, work: () => Promise<unknown>): Promise<CallToolResult> {
-  try {
-    return { content: [{ type: 'text', text: JSON.stringify(await work()) }] };
-  } catch (error) {
-    // Refused input (StoreValidationError) and other store errors are the caller's to read;
-    // anything else is also logged on stderr for whoever runs the server.
-    if (!(error instanceof StoreError)) log(`${tool} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return { isError: true, content: [{ type: 'text', text: error instanceof Error ? error.message : String(error) }] };
-  }
+/** The recall arguments as the store takes them: times read in the command line's syntax. */
+function recallQuery(input: RecallArguments): RecallQuery {
+  const { since, until, ...filters } = input;
+  return definedFields<RecallQuery>({
+    ...filters,
+    since: since === undefined ? undefined : storeTime(since, 'since'),
+    until: until === undefined ? undefined : storeTime(until, 'until'),
+  });
+}
+
+/** The archive arguments as the store's selector; which one was given, and that only one was, the store checks. */
+function archiveSelector(input: ArchiveArguments): ArchiveSelector {
+  const { olderThan, ...criteria } = input;
+  return definedFields<ArchiveSelector>({ ...criteria, olderThan: olderThan === undefined ? undefined : storeTime(olderThan, 'olderThan') });
 }
 
 /**
  * Optional arguments arrive as absent or, from some clients, as undefined after parsing; the store
  * checks that every field it is given is one it knows and has a value, so the absent ones are left out.
  */
-function dropUndefined<T>(input: object): T {
+function definedFields<T>(input: object): T {
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as T;
 }

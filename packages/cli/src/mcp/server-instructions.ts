@@ -1,0 +1,22 @@
+/**
+ * The server's `instructions`, which a client passes on to its model: when to use the memory, not
+ * how each tool works (their descriptions and schemas say that).
+ */
+export function serverInstructions(readOnly: boolean): string {
+  const shared =
+    'memhub is a long-term memory shared by several agents: every agent connected to this store reads what the others remember, ' +
+    'and they write to it at the same time.';
+  const recall =
+    'Recall before you start a task (search with a few words of the task, or by tags or context path), and whenever the user refers to ' +
+    'earlier work, a past decision or something "we" did or agreed. Do not assume a memory is current: check its createdAt.';
+  if (readOnly) {
+    return `${shared} This server is read-only: it offers recall, get and stats, and nothing can be remembered, forgotten or archived through it. ${recall}`;
+  }
+  const remember =
+    'Remember what would help later, this session or another agent: decisions and why they were taken, facts learned about the ' +
+    'project or its systems, the user\'s preferences, and the outcomes of tasks (what worked, what failed). Write each memory so that it ' +
+    'makes sense on its own, add tags and a context path (such as /projects/api) to find it by, and give a key (e.g. "decision:db-engine") ' +
+    'when the same fact may be remembered again: a known key returns the stored record instead of a duplicate. ' +
+    'Do not store secrets. Forget memories that turned out wrong; archive ones that are no longer current.';
+  return `${shared} ${recall} ${remember}`;
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import {
+  ARCHIVE_LAYER,
+  DEFAULT_LAYER,
+  DEFAULT_RECALL_LIMIT,
+  LAYER_PATTERN,
+  MAX_ARCHIVE_IDS,
+  MAX_CONTENT_BYTES,
+  MAX_CONTEXT_PATH_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_KEY_LENGTH,
+  MAX_QUERY_LENGTH,
+  MAX_RECALL_LIMIT,
+  MAX_TAG_LENGTH,
+  MAX_TAGS,
+  METADATA_MAX_BYTES,
+  METADATA_MAX_DEPTH,
+} from './store-limits.js';
+
+/**
+ * What each tool takes, as zod schemas the SDK checks every call against and shows to the model
+ * as JSON Schema. Objects are strict: an unknown argument is refused, not dropped.
+ *
+ * Two kinds of rule, kept apart on purpose:
+ * - the argument's type and shape, and rules the store has no check for (a time string's length,
+ *   an id's), are checked by zod: a call that breaks one is refused with "Input validation error";
+ * - the store's own rules (lengths, counts, the layer pattern, the recall limit) are declared in the
+ *   JSON Schema with `storeRule` and checked by the store, one set of rules for every way in: its
+ *   StoreValidationError names the field and says why (`Invalid limit: expected an integer from 1
+ *   to 1000`), and comes back as an error result the model can read and correct.
+ */
+
+/** JSON Schema keywords that show the model a rule the store checks (see above). */
+function storeRule<T extends z.ZodType>(schema: T, keywords: Record<string, number | string>): T {
+  return schema.meta(keywords);
+}
+
+/** The largest time a JavaScript Date holds, in epoch milliseconds. */
+const MAX_EPOCH_MS = 8_640_000_000_000_000;
+
+/** A point in time, in the syntax of the command line's `--since`. */
+function timeArgument(description: string) {
+  return z
+    .union([
+      z.string().max(64).describe('An ISO 8601 time (2025-06-01, 2025-06-01T12:00:00Z), epoch milliseconds as digits, or an age: 90s, 30m, 12h, 7d, 2w (that long before now).'),
+      z.number().int().min(0).max(MAX_EPOCH_MS).describe('Epoch milliseconds.'),
+    ])
+    .describe(description);
+}
+
+const tag = storeRule(z.string(), { minLength: 1, maxLength: MAX_TAG_LENGTH });
+
+function tagsArgument(description: string) {
+  return storeRule(z.array(tag), { maxItems: MAX_TAGS }).describe(`${description} At most ${MAX_TAGS} tags of 1 to ${MAX_TAG_LENGTH} characters.`);
+}
+
+const contextPath = storeRule(z.string(), { pattern: '^/', maxLength: MAX_CONTEXT_PATH_LENGTH });
+
+const layer = storeRule(z.string(), { pattern: LAYER_PATTERN });
+
+const LAYER_NAMES =
+  `Any layer name may be used (1 to 64 of a-z, 0-9, _ and -, starting with a letter or digit): ` +
+  `${DEFAULT_LAYER} is the default (working memory), ${ARCHIVE_LAYER} is where the archive tool moves records.`;
+
+const recordId = storeRule(z.string().max(MAX_ID_LENGTH), { minLength: 1 });
+
+export const rememberArguments = z.strictObject({
+  content: storeRule(z.string(), { minLength: 1, maxLength: MAX_CONTENT_BYTES }).describe(
+    `The memory, as text: not blank, at most ${MAX_CONTENT_BYTES} bytes as UTF-8 (1 MiB). Write it so that it makes sense on its own, later, to another agent.`,
+  ),
+  tags: tagsArgument('Tags to find it by later, e.g. ["deploy", "decision"].').optional(),
+  contextPath: contextPath.optional().describe(`Where it belongs: an absolute path such as /projects/api (default /), at most ${MAX_CONTEXT_PATH_LENGTH} characters.`),
+  layer: layer.optional().describe(`The layer to store it in (default ${DEFAULT_LAYER}). ${LAYER_NAMES}`),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(`Any JSON object stored with it (at most ${METADATA_MAX_BYTES / 1024} KiB as JSON, nested at most ${METADATA_MAX_DEPTH} deep).`),
+  key: storeRule(z.string(), { minLength: 1, maxLength: MAX_KEY_LENGTH })
+    .optional()
+    .describe('Idempotency key: remembering the same key again returns the record first stored under it (created: false) and writes nothing. Use one to avoid duplicates.'),
+});
+
+export const recallArguments = z.strictObject({
+  query: storeRule(z.string(), { maxLength: MAX_QUERY_LENGTH })
+    .optional()
+    .describe('Words to search for (full text, best match first). Plain words, no query syntax.'),
+  tags: tagsArgument('Only records with all of these tags.').optional(),
+  contextPath: contextPath.optional().describe('Only records at this path or below it: /projects/api matches /projects/api/db, not /projects/apis.'),
+  layer: layer.optional().describe(`Only this layer (default: every layer). ${LAYER_NAMES}`),
+  since: timeArgument('Only records created at or after this time.').optional(),
+  until: timeArgument('Only records created before this time.').optional(),
+  limit: storeRule(z.number().int(), { minimum: 1, maximum: MAX_RECALL_LIMIT })
+    .optional()
+    .describe(`At most this many records, 1 to ${MAX_RECALL_LIMIT} (default ${DEFAULT_RECALL_LIMIT}).`),
+});
+
+export type RecallArguments = z.infer<typeof recallArguments>;
+
+export const getArguments = z.strictObject({ id: recordId.describe('The id of the record.') });
+
+export const forgetArguments = z.strictObject({ id: recordId.describe('The id of the record to delete.') });
+
+/** The store takes exactly one criterion; min/maxProperties show that, and the store checks it. */
+export const archiveArguments = storeRule(
+  z.strictObject({
+    ids: storeRule(z.array(recordId), { maxItems: MAX_ARCHIVE_IDS })
+      .optional()
+      .describe(`These records (at most ${MAX_ARCHIVE_IDS} ids).`),
+    olderThan: timeArgument('The records created before this time: an age such as 30d archives what is older than 30 days.').optional(),
+    recallCountBelow: storeRule(z.number().int(), { minimum: 0 })
+      .optional()
+      .describe('The records recalled fewer times than this (0 or more; 1 archives those never recalled).'),
+  }),
+  { minProperties: 1, maxProperties: 1 },
+);
+
+export type ArchiveArguments = z.infer<typeof archiveArguments>;
+
+export const statsArguments = z.strictObject({});

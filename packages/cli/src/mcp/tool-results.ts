@@ -1,0 +1,83 @@
+import type { MemoryRecord, RememberedRecord, StoreStats } from '@memhub/store';
+import { z } from 'zod';
+
+/**
+ * What each tool answers, as zod schemas: the tools' `outputSchema`, which the SDK checks every
+ * answer against and which a client can check too. An MCP client takes only an object as structured
+ * content, so a list or a record that may be missing is wrapped (`{ records }`, `{ record }`).
+ *
+ * The schemas list each field, and in JSON Schema an object of them allows no other field: the
+ * functions below build the answers field by field, so a field the store adds later does not
+ * make an answer fail its own schema.
+ */
+
+const recordFields = {
+  id: z.string(),
+  seq: z.number().int().describe('Position in the store\'s one write order.'),
+  content: z.string(),
+  tags: z.array(z.string()),
+  contextPath: z.string(),
+  layer: z.string(),
+  createdAt: z.iso.datetime().describe('ISO 8601, UTC.'),
+  recallCount: z.number().int().min(0).describe('How many times recall has found it.'),
+  metadata: z.record(z.string(), z.unknown()),
+  key: z.string().nullable().describe('The idempotency key it was remembered with, or null.'),
+};
+
+const memoryRecord = z.object(recordFields);
+
+export const rememberResult = z.object({
+  ...recordFields,
+  created: z.boolean().describe('false when a record with this key was in the store already: that record is returned, and nothing was written.'),
+});
+
+export const recallResult = z.object({ records: z.array(memoryRecord).describe('Best match first with words, otherwise the newest first.') });
+
+export const getResult = z.object({ record: memoryRecord.nullable().describe('null when no record has that id.') });
+
+export const forgetResult = z.object({ id: z.string(), forgotten: z.boolean().describe('false when no record had that id.') });
+
+export const archiveResult = z.object({ moved: z.number().int().min(0).describe('How many records moved to the archive layer.') });
+
+export const statsResult = z.object({
+  location: z.string().describe('The store folder, or the PostgreSQL server without its password.'),
+  engine: z.enum(['sqlite', 'postgres']),
+  records: z.number().int().min(0),
+  recordsByLayer: z.record(z.string(), z.number().int().min(0)),
+  recallCountTotal: z.number().int().min(0).describe('The sum of every record\'s recall count, as written.'),
+  pendingRecallCounts: z.number().int().min(0).describe('Recall counts of this server not written yet.'),
+  databaseBytes: z.number().int().min(0),
+});
+
+export type RecordAnswer = z.infer<typeof memoryRecord>;
+
+export function recordAnswer(record: MemoryRecord): RecordAnswer {
+  return {
+    id: record.id,
+    seq: record.seq,
+    content: record.content,
+    tags: [...record.tags],
+    contextPath: record.contextPath,
+    layer: record.layer,
+    createdAt: record.createdAt,
+    recallCount: record.recallCount,
+    metadata: { ...record.metadata },
+    key: record.key,
+  };
+}
+
+export function rememberAnswer(record: RememberedRecord): z.infer<typeof rememberResult> {
+  return { ...recordAnswer(record), created: record.created };
+}
+
+export function statsAnswer(stats: StoreStats): z.infer<typeof statsResult> {
+  return {
+    location: stats.location,
+    engine: stats.engine,
+    records: stats.records,
+    recordsByLayer: { ...stats.recordsByLayer },
+    recallCountTotal: stats.recallCountTotal,
+    pendingRecallCounts: stats.pendingRecallCounts,
+    databaseBytes: stats.databaseBytes,
+  };
+}
