@@ -1,5 +1,17 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableConstructor from 'cli-table3';
 import picocolors from 'picocolors';
+
+/**
+ * cli-table3, loaded the first time a table is printed: most commands print none, and loading it
+ * at start-up was a tenth of `memhub --version`'s time. It is CommonJS, so require() loads it
+ * synchronously, where it is needed.
+ */
+let loadedTable: typeof TableConstructor | undefined;
+function tableConstructor(): typeof TableConstructor {
+  loadedTable ??= createRequire(import.meta.url)('cli-table3') as typeof TableConstructor;
+  return loadedTable;
+}
 
 /** picocolors' colour functions: each one a no-op when colour is off. */
 export type Colors = ReturnType<typeof picocolors.createColors>;
@@ -83,6 +95,7 @@ export class Output {
 
   /** An aligned table without borders; the header in bold on a colour terminal. */
   table(head: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): void {
+    const Table = tableConstructor();
     const table = new Table({
       head: head.map((title) => this.colors.bold(title)),
       chars: BORDERLESS,

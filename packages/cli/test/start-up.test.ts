@@ -8,8 +8,11 @@ import { cleanEnvironment, MEMHUB_BIN, useTempFolder } from './support/memhub-pr
 const run = promisify(execFile);
 const temp = useTempFolder('memhub-cli-start-up-');
 
-/** What only a command that opens a store, locks a file or serves MCP needs: never loaded to print help or the version. */
-const HEAVY = ['@memhub/store', '@memhub/lock', 'better-sqlite3', 'koffi', 'pg', 'kysely', '@modelcontextprotocol/sdk'];
+/**
+ * What only a command that opens a store, locks a file, serves MCP, prints a table or a progress
+ * bar needs: never loaded to print help or the version.
+ */
+const HEAVY = ['@memhub/store', '@memhub/lock', 'better-sqlite3', 'koffi', 'pg', 'kysely', '@modelcontextprotocol/sdk', 'zod', 'cli-table3', 'cli-progress'];
 
 /** A module hook that notes every bare package a process imports (its first path segment or scope/name). */
 const HOOK = `
@@ -23,13 +26,28 @@ export async function resolve(specifier, context, next) {
 }
 `;
 
-/** Runs the built bin with the hook and returns the packages it imported. */
+/**
+ * The hook sees import; a package loaded with require() (createRequire, for a lazy synchronous
+ * load) passes by it. Whatever way it came, a CommonJS module is in require's cache: at exit, the
+ * package of each one is noted too.
+ */
+const NOTE_REQUIRED = `
+import { createRequire } from 'node:module';
+import { appendFileSync } from 'node:fs';
+const cache = createRequire(import.meta.url).cache;
+process.on('exit', () => {
+  const names = Object.keys(cache).map((file) => /.*node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(file)?.[1]).filter(Boolean);
+  appendFileSync(process.env.MEMHUB_TEST_IMPORTS, names.map((name) => name + '\\n').join(''));
+});
+`;
+
+/** Runs the built bin with the hook and returns the packages it imported or required. */
 async function packagesImportedBy(args: readonly string[], name: string): Promise<{ packages: Set<string>; stdout: string }> {
   const hook = temp.file('imports-hook.mjs');
   const register = temp.file('register-imports-hook.mjs');
   if (!existsSync(register)) {
     writeFileSync(hook, HOOK);
-    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
+    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n${NOTE_REQUIRED}`);
   }
   const log = temp.file(`${name}.imports`);
   writeFileSync(log, '');
@@ -48,8 +66,9 @@ describe('help and the version answer without loading the store', { timeout: 60_
       expect(packages.has('commander'), `${name}: ${[...packages].join(', ')}`).toBe(true);
       expect(HEAVY.filter((heavy) => packages.has(heavy)), name).toEqual([]);
     }
-    // The control: a command that opens a store imports it.
+    // The controls: a command that opens a store imports it; one that prints a table, cli-table3.
     const { packages } = await packagesImportedBy(['remember', 'the control opens a store', '--json'], 'remember');
     expect(packages.has('@memhub/store')).toBe(true);
+    expect((await packagesImportedBy(['stats'], 'stats')).packages.has('cli-table3')).toBe(true);
   });
 });
