@@ -339,6 +339,11 @@ describe('memhub mcp: six tools with precise schemas, structured answers, resour
     expect(shown.layer).toBe('notes');
     expect(shown.newest).toBe(100);
     expect(shown.records.map((found) => found.content)).toEqual(notes.slice(5).reverse().map((note) => note.content));
+    // Browsing is not recalling: reading the layer twice leaves every count at 0.
+    await client.readResource({ uri: 'memhub://layers/notes' });
+    expect(structured<{ record: MemoryRecord }>(await call(client, 'get', { id: notes[104]!.id })).record.recallCount).toBe(0);
+    expect((await client.readResource({ uri: 'memhub://layers/notes' })).contents[0]).toMatchObject({ text: expect.stringContaining('"recallCount":0') });
+    expect((await client.readResource({ uri: 'memhub://layers/notes' })).contents[0]).toMatchObject({ text: expect.not.stringContaining('"recallCount":1') });
     const empty = await client.readResource({ uri: 'memhub://layers/nothing-here' });
     expect(JSON.parse((empty.contents[0] as { text: string }).text)).toEqual({ layer: 'nothing-here', newest: 100, records: [] });
 

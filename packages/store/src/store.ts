@@ -140,13 +140,20 @@ export class Store {
 
   /**
    * Finds records by words (full-text, best match first), tags (all of them), contextPath prefix,
-   * layer and time, and counts one recall for each record found. Counts are written in batches
-   * (see recallFlushIntervalMs); the records returned already include this recall.
+   * layer and time, and counts one recall for each record found (unless `count: false`). Counts
+   * are written in batches (see recallFlushIntervalMs); the records returned already include this
+   * recall, and any of this process's not yet written.
    */
   async recall(query?: RecallQuery): Promise<MemoryRecord[]> {
     this.#assertOpen();
     const valid = validateRecallQuery(query);
     const found = await this.#engine.recall(valid);
+    if (!valid.count) {
+      return found.map((record) => {
+        const pending = this.#recallCounts.pendingFor(record.seq);
+        return pending === 0 ? record : { ...record, recallCount: record.recallCount + pending };
+      });
+    }
     return found.map((record) => {
       this.#recallCounts.add(record.seq);
       return { ...record, recallCount: record.recallCount + this.#recallCounts.pendingFor(record.seq) };

@@ -17,6 +17,11 @@ export interface RecallQuery {
   readonly until?: Date | number | string;
   /** At most this many records (1 to 1000, default 10). */
   readonly limit?: number;
+  /**
+   * Count this recall in each record's recall count (default true). False reads without counting:
+   * a listing, a browser, an export of the newest are not the memory being used.
+   */
+  readonly count?: boolean;
 }
 
 export interface ValidRecallQuery {
@@ -28,11 +33,12 @@ export interface ValidRecallQuery {
   readonly since: number | undefined;
   readonly until: number | undefined;
   readonly limit: number;
+  readonly count: boolean;
 }
 
 const MAX_LIMIT = 1000;
 const MAX_QUERY_LENGTH = 2000;
-const KNOWN_FIELDS = new Set(['query', 'tags', 'contextPath', 'layer', 'since', 'until', 'limit']);
+const KNOWN_FIELDS = new Set(['query', 'tags', 'contextPath', 'layer', 'since', 'until', 'limit', 'count']);
 
 export function validateRecallQuery(input: unknown): ValidRecallQuery {
   if (input === undefined) input = {};
@@ -51,6 +57,7 @@ export function validateRecallQuery(input: unknown): ValidRecallQuery {
     since: validateTime(given['since'], 'since'),
     until: validateTime(given['until'], 'until'),
     limit: limit(given['limit']),
+    count: count(given['count']),
   };
 }
 
@@ -65,6 +72,12 @@ function queryWords(query: unknown): string[] | undefined {
   const words = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
   if (words.length === 0) throw new StoreValidationError('query', 'has no word to search for');
   return [...new Set(words)];
+}
+
+function count(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') throw new StoreValidationError('count', 'expected true or false');
+  return value;
 }
 
 /** A point in time as epoch milliseconds: from a Date, epoch milliseconds or an ISO 8601 string. */

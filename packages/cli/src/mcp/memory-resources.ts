@@ -44,7 +44,7 @@ export function registerMemoryResources(server: McpServer, store: Store): void {
             uri: layerUri(layer),
             name: `layer ${layer}`,
             title: `Layer ${layer}`,
-            description: `${records} record${records === 1 ? '' : 's'}; reading shows the ${LAYER_RESOURCE_RECORDS} newest, and counts one recall for each.`,
+            description: `${records} record${records === 1 ? '' : 's'}; reading shows the ${LAYER_RESOURCE_RECORDS} newest, without counting a recall.`,
             mimeType: JSON_TYPE,
           })),
       }),
@@ -54,15 +54,14 @@ export function registerMemoryResources(server: McpServer, store: Store): void {
       title: 'A layer of memory',
       description:
         `The ${LAYER_RESOURCE_RECORDS} newest records of a layer (application: working memory; archive: archived), ` +
-        'as JSON {"layer", "newest", "records"}; the recall tool searches all of them. Reading counts one recall for each record shown.',
+        'as JSON {"layer", "newest", "records"}; the recall tool searches all of them. Reading does not count a recall.',
       mimeType: JSON_TYPE,
     },
     async (uri, variables) =>
       read(uri, async () => {
         const layer = variable(variables['layer'], 'layer');
-        // The store has no listing that leaves recall counts alone, short of export(), which reads
-        // every record of the store: recall it is, and each record shown counts one recall.
-        const records = await store.recall({ layer, limit: LAYER_RESOURCE_RECORDS });
+        // Browsing a layer is not using its memories: it leaves their recall counts alone.
+        const records = await store.recall({ layer, limit: LAYER_RESOURCE_RECORDS, count: false });
         return { layer, newest: LAYER_RESOURCE_RECORDS, records: records.map(recordAnswer) };
       }),
   );

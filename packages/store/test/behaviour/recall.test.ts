@@ -78,6 +78,21 @@ describeEachEngine('recall', (engine) => {
     expect((await store.stats()).recallCountTotal).toBe(3);
   });
 
+  it('count: false reads without counting, and shows the counts this process has not written yet', async () => {
+    const place = engine.place();
+    let store = await place.open();
+    const record = await store.remember({ content: 'looked at, not used' });
+    expect((await store.recall({ query: 'looked', count: false }))[0]?.recallCount).toBe(0);
+    expect((await store.recall({ query: 'looked' }))[0]?.recallCount).toBe(1);
+    expect((await store.recall({ query: 'looked', count: false }))[0]?.recallCount).toBe(1);
+    expect((await store.recall({ layer: 'application', count: false })).map((hit) => hit.recallCount)).toEqual([1]);
+    expect((await store.stats()).pendingRecallCounts).toBe(1);
+    await store.close();
+    store = await place.open();
+    expect((await store.get(record.id))?.recallCount).toBe(1);
+    expect((await store.recall({ count: false }))[0]?.recallCount).toBe(1);
+  });
+
   it('includes this recall in every returned count, also when the recall itself starts a flush', async () => {
     const store = await engine.open({ recallFlushPending: 3 });
     await store.rememberMany(Array.from({ length: 10 }, (_, index) => ({ content: `item ${index}` })));
@@ -97,6 +112,7 @@ describeEachEngine('recall', (engine) => {
     [{ limit: 0 }, 'limit'],
     [{ limit: 1.5 }, 'limit'],
     [{ colour: 'red' }, 'colour'],
+    [{ count: 'no' }, 'count'],
   ])('refuses %j with StoreValidationError naming %s', async (query, field) => {
     const store = await engine.open();
     await expect(store.recall(query as never)).rejects.toMatchObject({ field, code: 'ERR_MEMHUB_VALIDATION', constructor: StoreValidationError });
