@@ -36,3 +36,13 @@ export class CommandFailedError extends CliError {
     super('ERR_MEMHUB_COMMAND_FAILED', message, options);
   }
 }
+
+/**
+ * The command was stopped by Ctrl-C (or SIGTERM) before it was done; its message says what was
+ * done and how to finish. Exit code 130.
+ */
+export class CommandInterruptedError extends CliError {
+  constructor(message: string) {
+    super('ERR_MEMHUB_INTERRUPTED', message);
+  }
+}

@@ -111,5 +111,6 @@ const USAGE_CODES = new Set(['ERR_MEMHUB_USAGE', 'ERR_MEMHUB_VALIDATION', 'ERR_L
 /** The exit code an error maps to. */
 export function exitCodeFor(error: unknown): ExitCode {
   const code = memhubCodeOf(error);
+  if (code === 'ERR_MEMHUB_INTERRUPTED') return ExitCode.interrupted;
   return code !== undefined && USAGE_CODES.has(code) ? ExitCode.usage : ExitCode.failure;
 }

@@ -123,6 +123,27 @@ describe.concurrent('every command works from a shell, and --json prints what it
     expect(copied.map((record) => record.id).sort()).toEqual(lines.map((record) => record.id).sort());
   });
 
+  test('export and import show progress on stderr: a plain line every interval when stderr is not a terminal, none in a run shorter than it', async ({ temp, expect }) => {
+    const dir = temp.file('store');
+    const seeded = await runMemhub(['ingest', '-', '--dir', dir, '--json'], {
+      input: Array.from({ length: 3_000 }, (_, index) => JSON.stringify({ content: `progress ${index}` })).join('\n'),
+    });
+    expect(seeded.code, seeded.stderr).toBe(0);
+    const file = temp.file('memory.ndjson');
+    const every = { env: { MEMHUB_PROGRESS_INTERVAL_MS: '1' } };
+    const exported = await runMemhub(['export', file, '--dir', dir], every);
+    expect(exported.code, exported.stderr).toBe(0);
+    // The last line may wait for the end of its interval: the records seen so far, never more than the store had.
+    expect(exported.stderr).toMatch(/^memhub export: [\d,]+ records, [\d,]+ records\/s, \d+% of the records, [\d.]+ s$/m);
+    const imported = await runMemhub(['import', file, '--dir', temp.file('other')], every);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stderr).toMatch(/^memhub import: [\d,]+ records, [\d,]+ records\/s, 0 rejected, \d+% of the input, [\d.]+ s$/m);
+    expect(imported.stdout).toBe('imported 3000, skipped 0 already in the store, rejected 0\n');
+    // The default interval is seconds: a run this short prints no progress line.
+    const quiet = await runMemhub(['import', file, '--dir', temp.file('other')]);
+    expect(quiet.stderr).not.toContain('memhub import:');
+  });
+
   test('import reports each bad line with its number, on stderr and in --rejects, and imports the rest', async ({ temp, expect }) => {
     const at = () => storeIn(temp);
     await memhubJson(['remember', 'kept', ...at()]);

@@ -8,7 +8,10 @@ import { outputPath } from '../input-files.js';
 import { Output } from '../output.js';
 import { addJsonOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
-/** `memhub export [file|-]`: every record as NDJSON, in write order. */
+/** Records between two progress updates: often enough for the bar, cheap beside the lines written. */
+const PROGRESS_EVERY_RECORDS = 500;
+
+/** `memhub export [file|-]`: every record as NDJSON, in write order; progress on stderr. */
 export function exportCommand(): Command {
   const command = new Command('export')
     .summary('write every record as NDJSON to a file or stdout')
@@ -24,14 +27,21 @@ export function exportCommand(): Command {
     const store = await openTargetStore(target, { mustExist: true, debug: options.debug === true });
     let exported = 0;
     try {
+      const { ProgressReporter } = await import('../progress-reporter.js');
+      // The count as export starts: a share and an ETA to go by (writers may add records meanwhile).
+      const total = (await store.stats()).records;
+      const progress = new ProgressReporter(process.stderr, { label: 'export', total, totalName: 'of the records' });
       const counted = async function* () {
         for await (const line of store.export()) {
           exported += 1;
+          if (exported % PROGRESS_EVERY_RECORDS === 0) progress.update({ records: exported, done: exported });
           yield line;
         }
       };
       // Through a pipeline so that a slow reader (a pipe, a disk) holds the export back instead of it piling up in memory.
-      await pipeline(Readable.from(counted()), path === undefined ? process.stdout : createWriteStream(path), path === undefined ? { end: false } : {});
+      await pipeline(Readable.from(counted()), path === undefined ? process.stdout : createWriteStream(path), path === undefined ? { end: false } : {}).finally(() =>
+        progress.stop(),
+      );
     } finally {
       await store.close();
     }

@@ -23,10 +23,27 @@ export function importCommand(): Command {
     const rejects = rejectsPath === undefined ? undefined : new RejectsFile(rejectsPath);
     try {
       const onReject = (rejection: ImportRejection) => {
-        output.note(`line ${rejection.lineNumber}: ${rejection.reason}`);
         rejects?.add({ line: rejection.lineNumber, offset: rejection.offset, reason: rejection.reason });
       };
-      const report = await store.import(source.open(), { onReject });
+      const { ProgressReporter } = await import('../progress-reporter.js');
+      const progress = new ProgressReporter(process.stderr, { label: 'import', total: source.bytes, totalName: 'of the input', countsRejected: true });
+      let bytesRead = 0;
+      // The bytes as they pass, for the share of the input done (the store counts lines, not bytes).
+      const counted = async function* (input: AsyncIterable<Buffer | string>) {
+        for await (const chunk of input) {
+          bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+          yield chunk;
+        }
+      };
+      const report = await store
+        .import(counted(source.open()), {
+          onReject: (rejection) => {
+            progress.log(`line ${rejection.lineNumber}: ${rejection.reason}`);
+            onReject(rejection);
+          },
+          onProgress: (totals) => progress.update({ records: totals.imported + totals.skipped, rejected: totals.rejected, done: bytesRead }),
+        })
+        .finally(() => progress.stop());
       const summary = { imported: report.imported, skipped: report.skipped, rejected: report.rejected, rejectsFile: rejectsPath };
       if (output.json) output.data(summary);
       else {

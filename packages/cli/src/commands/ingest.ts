@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { withHelp } from '../command-help.js';
-import { CommandFailedError } from '../errors.js';
+import { CommandFailedError, CommandInterruptedError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import { formatCount } from '../format.js';
 import { inputSource, outputPath, RejectsFile } from '../input-files.js';
 import { Output } from '../output.js';
@@ -11,6 +12,7 @@ import { addJsonOption, addStoreOptions, openTargetStore, storeTarget } from '..
 interface IngestOptions {
   readonly workers: number;
   readonly batchSize: number;
+  readonly fromLine: number;
   readonly rejects?: string;
   readonly json?: boolean;
   readonly debug?: boolean;
@@ -21,8 +23,10 @@ export interface IngestSummary {
   /** The input file, or `-` for stdin. */
   readonly input: string;
   readonly workers: number;
-  /** Lines read from the input, blank ones included. */
+  /** Lines read from the input, blank ones included (from `fromLine` on). */
   readonly lines: number;
+  /** The first line ingested (1 unless --from-line). */
+  readonly fromLine: number;
   /** Good lines, now in the store: written, or already there under their `key`. */
   readonly ingested: number;
   /** Bad lines (reported on stderr and in the rejects file); the good ones were ingested all the same. */
@@ -36,9 +40,16 @@ export interface IngestSummary {
   readonly seconds: number;
   readonly recordsPerSecond: number;
   readonly rejectsFile: string | null;
-  /** True when every worker finished; false when one failed (exit code 1). */
+  /** True when every line was ingested; false when a worker failed (exit code 1) or the run was interrupted (130). */
   readonly complete: boolean;
   readonly failures: readonly string[];
+  /** Stopped by Ctrl-C or SIGTERM before the end of the input (exit code 130). */
+  readonly interrupted: boolean;
+  /**
+   * Interrupted: the line to finish from (`--from-line`), every line before it ingested and none
+   * after it written. Null when the run was not interrupted, or a worker failed too.
+   */
+  readonly resumeFromLine: number | null;
 }
 
 const DEFAULT_WORKERS = Math.max(1, Math.min(4, availableParallelism()));
@@ -54,12 +65,14 @@ export function ingestCommand(): Command {
     .argument('<file>', 'a JSONL file, or - for stdin')
     .option('-w, --workers <n>', 'worker processes, each writing through the store', integerParser(1, 64), DEFAULT_WORKERS)
     .option('--batch-size <n>', 'lines per write transaction', integerParser(1, 10_000), DEFAULT_BATCH)
+    .option('--from-line <n>', 'start at this line (1-based): what an interrupted ingest says to finish with', integerParser(1), 1)
     .option('--rejects <file>', 'also write each bad line to this file, as JSON lines {"line","reason","text"}');
   addJsonOption(addStoreOptions(command));
   withHelp(
     command,
     ['memhub ingest notes.jsonl --workers 4 --rejects rejects.jsonl', `jq -c '{content: .text, tags: [.kind], key: .id}' export.json | memhub ingest - --json`],
-    'Exit codes: 0 the good lines were ingested (even if some lines were rejected), 1 a worker failed, 2 usage error (nothing written)',
+    'Ctrl-C stops handing out lines, finishes the batches in flight, and prints the summary and the --from-line that finishes the job (a second Ctrl-C stops at once).\n' +
+      'Exit codes: 0 the good lines were ingested (even if some lines were rejected), 1 a worker failed, 2 usage error (nothing written), 130 interrupted',
   );
   return command.action(async (file: string, options: IngestOptions, self: Command) => {
     const target = storeTarget(self);
@@ -69,32 +82,41 @@ export function ingestCommand(): Command {
     // Opened here first: the folder and schema are created once, a bad --dir or --url is a usage
     // error before any worker starts, and the record count before and after goes in the summary.
     // Loaded here: the progress bar library is only needed by this command.
-    const [{ IngestProgressBar }, { runIngest }] = await Promise.all([import('../ingest/ingest-progress.js'), import('../ingest/ingest-run.js')]);
+    const [{ ProgressReporter }, { runIngest }] = await Promise.all([import('../progress-reporter.js'), import('../ingest/ingest-run.js')]);
     const store = await openTargetStore(target, { mustExist: false, debug: options.debug === true });
     const rejects = rejectsPath === undefined ? undefined : new RejectsFile(rejectsPath);
     let summary: IngestSummary;
     try {
       const before = (await store.stats()).records;
       const started = performance.now();
-      const bar = new IngestProgressBar(process.stderr, source.bytes);
+      const bar = new ProgressReporter(process.stderr, { label: 'ingest', total: source.bytes, totalName: 'of the input', countsRejected: true });
+      const interrupt = new InterruptHandler(() =>
+        bar.log('memhub ingest: interrupted; finishing the batches in flight (Ctrl-C again stops at once, leaving them to chance)'),
+      );
       const outcome = await runIngest({
         source,
         target,
         workers: options.workers,
         batchSize: options.batchSize,
+        fromLine: options.fromLine,
+        signal: interrupt.signal,
         onReject: (reject) => {
           bar.log(`line ${reject.line}: ${reject.reason}`);
           rejects?.add({ line: reject.line, reason: reject.reason, text: reject.text });
         },
-        onProgress: (progress) => bar.update(progress),
+        onProgress: (progress) => bar.update({ records: progress.stored, rejected: progress.rejected, done: progress.bytesDone }),
         onWorkerLog: (worker, line) => bar.log(`worker ${worker}: ${line}`),
-      }).finally(() => bar.stop());
+      }).finally(() => {
+        bar.stop();
+        interrupt.dispose();
+      });
       const seconds = (performance.now() - started) / 1000;
       const after = (await store.stats()).records;
       summary = {
         input: source.name,
         workers: options.workers,
         lines: outcome.linesRead,
+        fromLine: options.fromLine,
         ingested: outcome.stored,
         rejected: outcome.rejected,
         blank: outcome.blank,
@@ -104,8 +126,10 @@ export function ingestCommand(): Command {
         seconds: Number(seconds.toFixed(3)),
         recordsPerSecond: Math.round(outcome.stored / Math.max(seconds, 0.001)),
         rejectsFile: rejectsPath ?? null,
-        complete: outcome.failures.length === 0,
+        complete: outcome.failures.length === 0 && !outcome.interrupted,
         failures: outcome.failures,
+        interrupted: outcome.interrupted,
+        resumeFromLine: outcome.resumeFromLine,
       };
     } finally {
       await rejects?.close();
@@ -113,10 +137,55 @@ export function ingestCommand(): Command {
     }
     if (output.json) output.data(summary);
     else printSummary(output, summary);
-    if (!summary.complete) {
+    if (summary.failures.length > 0) {
       throw new CommandFailedError(`ingest incomplete: ${summary.failures.join('; ')}. Run it again: lines with a "key" are not stored twice`);
     }
+    if (summary.interrupted) throw new CommandInterruptedError(howToFinish(file, summary));
   });
+}
+
+/**
+ * What an interrupted ingest tells its user. Every line before resumeFromLine is in the store and
+ * none after it was handed to a worker, so --from-line adds exactly what is missing, keyed lines or
+ * not; running the same command again as it was also works for lines that carry a key.
+ */
+function howToFinish(file: string, summary: IngestSummary): string {
+  const rest = summary.resumeFromLine === null ? '' : ` To finish, run the same command with --from-line ${summary.resumeFromLine}`;
+  const input = file === '-' ? ' (with the same input on stdin)' : '';
+  return `ingest interrupted after ${formatCount(summary.ingested)} lines ingested.${rest}${rest === '' ? '' : input}; or run it again as it was: lines with a "key" are not stored twice.`;
+}
+
+/**
+ * The first Ctrl-C (or SIGTERM) aborts `signal`: the run stops handing out lines and finishes the
+ * batches in flight. A second one exits at once, as a user pressing it twice means.
+ */
+class InterruptHandler {
+  readonly #controller = new AbortController();
+  readonly #onFirst: () => void;
+  readonly #listener = () => {
+    if (!this.#controller.signal.aborted) {
+      this.#controller.abort();
+      this.#onFirst();
+      return;
+    }
+    process.stderr.write('memhub ingest: stopped at once; the batches in flight may or may not have been written (lines with a "key" are safe to ingest again)\n');
+    process.exit(ExitCode.interrupted);
+  };
+
+  constructor(onFirst: () => void) {
+    this.#onFirst = onFirst;
+    process.on('SIGINT', this.#listener);
+    process.on('SIGTERM', this.#listener);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.#listener);
+    process.off('SIGTERM', this.#listener);
+  }
 }
 
 function printSummary(output: Output, summary: IngestSummary): void {

@@ -13,6 +13,11 @@ export interface IngestPlan {
   readonly workers: number;
   /** Lines per batch (one rememberMany, one transaction). */
   readonly batchSize: number;
+  /** The first line to ingest (1-based): the lines before it are read past, to resume an interrupted ingest. */
+  readonly fromLine?: number;
+  /** Aborted: no more lines are handed out, and the batches in flight are finished. */
+  readonly signal?: AbortSignal;
+  /** Every bad line, in line order (whichever worker finds it first). */
   readonly onReject: (reject: RejectMessage) => void;
   readonly onProgress: (progress: IngestProgress) => void;
   /** A worker's stderr (store warnings, a crash's trace), line by line. */
@@ -33,10 +38,17 @@ export interface IngestProgress {
 
 /** How the run went, for the summary. */
 export interface IngestOutcome extends IngestProgress {
-  /** Lines read from the input (finished or not). */
+  /** Lines read from the input (finished or not), from `fromLine` on. */
   readonly linesRead: number;
   /** Why workers failed, one message each; empty when every worker finished. */
   readonly failures: readonly string[];
+  /** The signal stopped the run before the end of the input. */
+  readonly interrupted: boolean;
+  /**
+   * Interrupted with every batch handed out finished: the line to go on from (every line before it
+   * is done, none after it was handed out). Null otherwise.
+   */
+  readonly resumeFromLine: number | null;
 }
 
 /** Batches a worker may have at once: one being written, one waiting, so it never idles. */
@@ -51,6 +63,47 @@ interface WorkerState {
   readonly inFlight: Map<number, { lines: number; bytes: number }>;
   readonly exited: Promise<void>;
   failed: boolean;
+}
+
+/**
+ * Holds each batch's rejected lines until every batch before it is finished, then hands them on
+ * sorted: the workers finish batches in any order, the reader of the report expects line order.
+ * At most the batches in flight are held (two per worker).
+ */
+class RejectsInLineOrder {
+  readonly #onReject: (reject: RejectMessage) => void;
+  readonly #held = new Map<number, RejectMessage[]>();
+  readonly #finished = new Set<number>();
+  #next = 1;
+
+  constructor(onReject: (reject: RejectMessage) => void) {
+    this.#onReject = onReject;
+  }
+
+  add(batch: number, reject: RejectMessage): void {
+    const held = this.#held.get(batch);
+    if (held === undefined) this.#held.set(batch, [reject]);
+    else held.push(reject);
+  }
+
+  finished(batch: number): void {
+    this.#finished.add(batch);
+    while (this.#finished.delete(this.#next)) {
+      this.#release(this.#next);
+      this.#next += 1;
+    }
+  }
+
+  /** At the end: what a failed worker's unfinished batches kept back, and everything after them. */
+  flush(): void {
+    for (const batch of [...this.#held.keys()].sort((left, right) => left - right)) this.#release(batch);
+  }
+
+  #release(batch: number): void {
+    const held = this.#held.get(batch);
+    this.#held.delete(batch);
+    for (const reject of (held ?? []).sort((left, right) => left.line - right.line)) this.#onReject(reject);
+  }
 }
 
 /**
@@ -77,6 +130,8 @@ export async function runIngest(plan: IngestPlan): Promise<IngestOutcome> {
     resolve?.();
   };
   const totals = { linesDone: 0, bytesDone: 0, stored: 0, rejected: 0, blank: 0 };
+  const rejects = new RejectsInLineOrder(plan.onReject);
+  plan.signal?.addEventListener('abort', wakeDispatcher, { once: true });
 
   const workers: WorkerState[] = Array.from({ length: plan.workers }, (_, index) => {
     const child = spawn(process.execPath, [...process.execArgv, workerEntry(), JSON.stringify(plan.target)], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -97,11 +152,14 @@ export async function runIngest(plan: IngestPlan): Promise<IngestOutcome> {
         fail((error as Error).message);
         return;
       }
-      if (message.type === 'reject') plan.onReject(message);
+      // A worker writes one batch at a time, in the order it was given them: a rejected line is of
+      // its oldest batch in flight.
+      if (message.type === 'reject') rejects.add(state.inFlight.keys().next().value ?? 0, message);
       else if (message.type === 'error') fail(message.message);
       else {
         const batch = state.inFlight.get(message.batch);
         state.inFlight.delete(message.batch);
+        rejects.finished(message.batch);
         totals.linesDone += batch?.lines ?? 0;
         totals.bytesDone += batch?.bytes ?? 0;
         totals.stored += message.stored;
@@ -128,7 +186,7 @@ export async function runIngest(plan: IngestPlan): Promise<IngestOutcome> {
   /** The worker to give the next batch to, once one has room; undefined when a worker failed. */
   const nextWorker = async (): Promise<WorkerState | undefined> => {
     for (;;) {
-      if (failures.length > 0) return undefined;
+      if (failures.length > 0 || plan.signal?.aborted === true) return undefined;
       let best: WorkerState | undefined;
       for (const worker of workers) {
         if (worker.inFlight.size < BATCHES_IN_FLIGHT_PER_WORKER && (best === undefined || worker.inFlight.size < best.inFlight.size)) best = worker;
@@ -139,6 +197,9 @@ export async function runIngest(plan: IngestPlan): Promise<IngestOutcome> {
   };
 
   let linesRead = 0;
+  let lineNumber = 0;
+  /** The last line handed to a worker. */
+  let lastLineHandedOut = (plan.fromLine ?? 1) - 1;
   let batchNumber = 0;
   let lines: NumberedLine[] = [];
   let bytes = 0;
@@ -148,29 +209,42 @@ export async function runIngest(plan: IngestPlan): Promise<IngestOutcome> {
     batchNumber += 1;
     worker.inFlight.set(batchNumber, { lines: lines.length, bytes });
     worker.child.stdin!.write(encodeMessage({ batch: batchNumber, lines }));
+    lastLineHandedOut = lines.at(-1)?.[0] ?? lastLineHandedOut;
     lines = [];
     bytes = 0;
     return true;
   };
 
+  /** Every line of the input was handed out (a signal after that interrupts nothing). */
+  let reachedEnd = false;
   const input = plan.source.open();
   try {
-    const reader = createInterface({ input, crlfDelay: Infinity });
+    // The signal closes the reader too, for an input that is slow to come (a pipe): the loop ends.
+    const reader = createInterface({ input, crlfDelay: Infinity, ...(plan.signal === undefined ? {} : { signal: plan.signal }) });
     for await (const text of reader) {
+      lineNumber += 1;
+      if (lineNumber < (plan.fromLine ?? 1)) {
+        // Done by an earlier run: counted as done for the share of the input shown.
+        totals.bytesDone += Buffer.byteLength(text) + 1;
+        continue;
+      }
+      if (plan.signal?.aborted === true) break;
       linesRead += 1;
-      lines.push([linesRead, text]);
+      lines.push([lineNumber, text]);
       bytes += Buffer.byteLength(text) + 1;
       if ((lines.length >= plan.batchSize || bytes >= MAX_BATCH_BYTES) && !(await dispatch())) break;
     }
-    if (lines.length > 0 && failures.length === 0) await dispatch();
+    if (plan.signal?.aborted !== true && failures.length === 0) reachedEnd = lines.length === 0 || (await dispatch());
   } catch (error) {
-    failures.push(`reading ${plan.source.name}: ${(error as Error).message}`);
+    if (plan.signal?.aborted !== true) failures.push(`reading ${plan.source.name}: ${(error as Error).message}`);
   } finally {
     if (input !== process.stdin) input.destroy();
     for (const worker of workers) worker.child.stdin!.end();
   }
   await Promise.all(workers.map((worker) => worker.exited));
-  return { ...totals, linesRead, failures };
+  rejects.flush();
+  const interrupted = plan.signal?.aborted === true && !reachedEnd;
+  return { ...totals, linesRead, failures, interrupted, resumeFromLine: interrupted && failures.length === 0 ? lastLineHandedOut + 1 : null };
 }
 
 /** The worker's module beside this one: `.ts` when running from the sources, `.js` when built. */

@@ -68,6 +68,11 @@ async function writeBatch(store: Store, lines: readonly NumberedLine[]): Promise
 }
 
 async function main(): Promise<void> {
+  // Ctrl-C in a terminal signals the whole process group, this worker included. The parent decides
+  // what an interrupt means: it stops handing out lines and closes stdin, and this worker finishes
+  // the batches it was given, so that everything handed out is written and the run can be resumed
+  // from the first line not handed out.
+  process.on('SIGINT', () => {});
   const target = JSON.parse(process.argv[2] ?? '{}') as StoreTarget;
   const store = await openTargetStore(target, { mustExist: false });
   try {
