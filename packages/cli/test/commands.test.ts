@@ -232,10 +232,24 @@ describe.concurrent('every command works from a shell, and --json prints what it
     for (const lock of locks) {
       expect(lock.state).toBe('free');
       expect(lock.holders).toEqual([]);
-      // The last holder was the remember command, which has exited.
-      expect(lock.lastHolder?.purpose).toMatch(/^memhub /);
-      expect(lock.staleMetadata).toBe(true);
+      // The last holder was the remember command, which closed the store and exited: released, not a dead holder.
+      expect(lock.lastHolder).toMatchObject({ purpose: expect.stringMatching(/^memhub /), alive: false, releasedAt: expect.any(String) });
+      expect(lock.staleMetadata, lock.file).toBe(false);
     }
+    const human = await runMemhub(['locks', ...at()]);
+    expect(human.stdout).toMatch(/^memory\.db\.lock\s+free\s+\d+\s.*last holder closed it at \d{4}-/m);
+    expect(human.stdout).not.toContain('died');
+
+    // A writer killed while holding the write lock: the lock is free (the kernel dropped it), and its holder died.
+    const lockFile = join(temp.file('store'), 'memory.db.lock');
+    const holder = new FixtureProcess(fileURLToPath(new URL('../../lock/test/fixtures/hold-until-told.ts', import.meta.url)), [lockFile, 'killed writer']);
+    await holder.waitForLine('held');
+    holder.kill('SIGKILL');
+    await holder.exited();
+    const [writeLock] = await memhubJson<StoreLockReport[]>(['locks', ...at()]);
+    expect(writeLock).toMatchObject({ state: 'free', staleMetadata: true, lastHolder: { pid: holder.pid, purpose: 'killed writer', alive: false } });
+    expect(writeLock!.lastHolder!.releasedAt).toBeUndefined();
+    expect((await runMemhub(['locks', ...at()])).stdout).toMatch(/^memory\.db\.lock\s+free\s+\d+\s.*killed writer.*last holder died without closing it/m);
   });
 
   test('locks names the holder of a held lock: pid, host, purpose, since', async ({ temp, expect }) => {

@@ -19,6 +19,12 @@ export interface HolderMetadata {
   readonly mode: LockModeName;
   /** ISO 8601 time at which this holder took the lock. */
   readonly since: string;
+  /**
+   * ISO 8601 time at which this holder closed the lock, its last hold over: written when a process
+   * closes its lock (a store's close()), so that a record left by a clean exit is told from one
+   * left by a process that died (no `released`). Absent while the process may still take it again.
+   */
+  readonly released?: string;
 }
 
 /** A holder as reported to people: the metadata, joined with what the kernel and this process know. */
@@ -33,6 +39,8 @@ export interface HolderInfo {
   readonly since?: string | undefined;
   /** Whether that process is alive: undefined when it runs on another host and cannot be checked. */
   readonly alive: boolean | undefined;
+  /** When that holder closed the lock (a clean end), if it did: see HolderMetadata.released. */
+  readonly releasedAt?: string | undefined;
   /** Where the facts came from: the holder's own metadata, the kernel's lock table, or this thread. */
   readonly source: 'metadata' | 'kernel' | 'this-thread';
 }
@@ -89,7 +97,7 @@ export function decodeHolderMetadata(bytes: Buffer): HolderMetadata | undefined 
   try {
     const value: unknown = JSON.parse(text);
     if (!isRecord(value) || value['v'] !== FORMAT_VERSION) return undefined;
-    const { pid, threadId: tid, host, user, purpose, mode, since } = value;
+    const { pid, threadId: tid, host, user, purpose, mode, since, released } = value;
     if (
       typeof pid !== 'number' ||
       typeof tid !== 'number' ||
@@ -97,11 +105,12 @@ export function decodeHolderMetadata(bytes: Buffer): HolderMetadata | undefined 
       typeof user !== 'string' ||
       typeof purpose !== 'string' ||
       (mode !== 'exclusive' && mode !== 'shared') ||
-      typeof since !== 'string'
+      typeof since !== 'string' ||
+      (released !== undefined && typeof released !== 'string')
     ) {
       return undefined;
     }
-    return { pid, threadId: tid, host, user, purpose, mode, since };
+    return { pid, threadId: tid, host, user, purpose, mode, since, ...(released === undefined ? {} : { released }) };
   } catch {
     return undefined;
   }

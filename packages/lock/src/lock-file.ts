@@ -10,6 +10,7 @@ import {
 import { FLOCK_EXCLUSIVE_NOWAIT, FLOCK_SHARED_NOWAIT, tryFlock, unflock } from './flock.js';
 import {
   currentHolderMetadata,
+  type HolderMetadata,
   describeHolders,
   encodeHolderMetadata,
   writeHolderMetadata,
@@ -90,6 +91,8 @@ const WAKE_CHECK_AFTER_HOLD_MS = 1;
 interface PublishedMetadata {
   readonly mode: LockModeName;
   readonly purpose: string;
+  /** The record as written, to mark it released at close. */
+  readonly metadata: HolderMetadata;
   readonly ino: number;
   readonly mtimeMs: number;
   readonly ctimeMs: number;
@@ -423,9 +426,10 @@ export class LockFile {
       return;
     }
     try {
-      writeHolderMetadata(this.#fd, encodeHolderMetadata(currentHolderMetadata(purpose, mode, new Date(now))));
+      const metadata = currentHolderMetadata(purpose, mode, new Date(now));
+      writeHolderMetadata(this.#fd, encodeHolderMetadata(metadata));
       const after = fstatSync(this.#fd);
-      this.#published = { mode, purpose, ino: after.ino, mtimeMs: after.mtimeMs, ctimeMs: after.ctimeMs };
+      this.#published = { mode, purpose, metadata, ino: after.ino, mtimeMs: after.mtimeMs, ctimeMs: after.ctimeMs };
     } catch {
       this.#published = undefined;
     }
@@ -638,9 +642,41 @@ export class LockFile {
     this.#fd = -1;
   }
 
+  /**
+   * At close, marks this thread's record in the lock file released, if it is still the record there,
+   * so that `status()` tells a clean end from a holder that died. Written under a non-blocking
+   * exclusive flock taken for the two system calls: a record is only ever written by its lock's
+   * holder, so a holder that came meanwhile is never overwritten (then this is skipped: its own
+   * record is there). A courtesy, like the record itself: any failure is ignored.
+   */
+  #markRecordReleased(): void {
+    const published = this.#published;
+    if (!this.#writable || published === undefined || this.#fd < 0) return;
+    let locked = false;
+    try {
+      locked = tryFlock(this.#fd, FLOCK_EXCLUSIVE_NOWAIT);
+      if (!locked) return;
+      const now = fstatSync(this.#fd);
+      if (now.ino !== published.ino || now.mtimeMs !== published.mtimeMs || now.ctimeMs !== published.ctimeMs) return;
+      writeHolderMetadata(this.#fd, encodeHolderMetadata({ ...published.metadata, released: new Date().toISOString() }));
+    } catch {
+      // The record stays as it was: status() then reports it stale once this process is gone.
+    } finally {
+      this.#published = undefined;
+      if (locked) {
+        try {
+          unflock(this.#fd);
+        } catch {
+          // The descriptor is closed next, which drops the flock all the same.
+        }
+      }
+    }
+  }
+
   /** Closes the descriptor when no FileLock refers to it and nothing holds or waits. */
   #closeIfUnused(): boolean {
     if (this.#references > 0 || this.#grants.size > 0 || this.#queue.length > 0) return false;
+    this.#markRecordReleased();
     this.#discardDescriptor();
     if (openLockFiles.get(this.realPath) === this) openLockFiles.delete(this.realPath);
     return true;

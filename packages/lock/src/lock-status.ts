@@ -20,9 +20,11 @@ export interface LockStatus {
   /** The record the most recent holder wrote, if any (it stays after a release). */
   readonly lastHolder: HolderInfo | undefined;
   /**
-   * True when that record names a process of this host that no longer exists: a holder that died
-   * (kill -9, crash). Its lock is already free, since the kernel drops a flock with its process;
-   * only the record is left, and the next holder overwrites it.
+   * True when that record names a process of this host that no longer exists and that never closed
+   * the lock: a holder that died (kill -9, a crash) or exited without closing it. Its lock is
+   * already free, since the kernel drops a flock with its process; only the record is left, and the
+   * next holder overwrites it. A holder that closed its lock marks its record released
+   * (`lastHolder.releasedAt`), and its record is not stale.
    */
   readonly staleMetadata: boolean;
 }
@@ -56,7 +58,7 @@ export function readLockStatus(path: string, inThread: readonly InThreadHold[] =
 
   const lastHolder = metadata === undefined ? undefined : holderFromMetadata(metadata);
   const holders = state === 'free' ? [] : describeHolders(state, metadata, kernel, inThread);
-  return { path, state, holders, lastHolder, staleMetadata: lastHolder?.alive === false };
+  return { path, state, holders, lastHolder, staleMetadata: lastHolder?.alive === false && lastHolder.releasedAt === undefined };
 }
 
 function describeHolders(
@@ -115,6 +117,7 @@ function holderFromMetadata(metadata: HolderMetadata): HolderInfo {
     mode: metadata.mode,
     since: metadata.since,
     alive: isHolderAlive(metadata.pid, metadata.host),
+    ...(metadata.released === undefined ? {} : { releasedAt: metadata.released }),
     source: 'metadata',
   };
 }

@@ -85,5 +85,45 @@ describe('kill -9 of the holder', () => {
       staleMetadata: false,
       lastHolder: { pid: process.pid, purpose: 'after the crash', alive: true },
     });
+    expect(lockStatus(lockPath).lastHolder?.releasedAt).toBeUndefined();
+  });
+
+  it('a holder that closes its lock marks its record released: after it exits, the record is not stale, unlike one killed', async () => {
+    const closedPath = scratch.path('closed.lock');
+    const killedPath = scratch.path('killed.lock');
+    const closing = startHolder({ lockPath: closedPath, purpose: 'closes cleanly' });
+    const killed = startHolder({ lockPath: killedPath, purpose: 'killed while holding' });
+    await closing.waitForLine('held');
+    await killed.waitForLine('held');
+    const before = Date.now();
+    // Released, then the lock closed and the process ended: the record says when it was closed.
+    closing.send('release');
+    closing.send('exit');
+    expect(await closing.exited()).toBe(0);
+    killed.kill('SIGKILL');
+    expect(await killed.exited()).toBe('SIGKILL');
+
+    const clean = lockStatus(closedPath);
+    expect(clean).toMatchObject({ state: 'free', staleMetadata: false, lastHolder: { pid: closing.pid, purpose: 'closes cleanly', alive: false } });
+    expect(Date.parse(clean.lastHolder!.releasedAt!)).toBeGreaterThanOrEqual(before);
+    const died = lockStatus(killedPath);
+    expect(died).toMatchObject({ state: 'free', staleMetadata: true, lastHolder: { pid: killed.pid, purpose: 'killed while holding', alive: false } });
+    expect(died.lastHolder!.releasedAt).toBeUndefined();
+  });
+
+  it('closing a lock never overwrites the record of a holder that took it meanwhile', async () => {
+    const lockPath = scratch.path('taken.lock');
+    const first = scratch.lock(lockPath);
+    first.tryAcquire({ purpose: 'first' })!.release();
+    const second = startHolder({ lockPath, purpose: 'second, still holding' });
+    await second.waitForLine('held');
+    first.close();
+    const status = lockStatus(lockPath);
+    expect(status).toMatchObject({ state: 'exclusive', holders: [{ pid: second.pid, purpose: 'second, still holding' }] });
+    expect(status.lastHolder?.releasedAt).toBeUndefined();
+    second.send('release');
+    second.send('exit');
+    expect(await second.exited()).toBe(0);
+    expect(lockStatus(lockPath)).toMatchObject({ staleMetadata: false, lastHolder: { pid: second.pid, releasedAt: expect.any(String) } });
   });
 });

@@ -19,7 +19,9 @@ const WATCH_INTERVAL_MS = 1_000;
 export function locksCommand(): Command {
   const command = new Command('locks')
     .summary('who holds each lock of the store (--watch: live)')
-    .description("each lock file of the store: free or held, in which mode, by whom (pid, host, user, purpose, since); a dead holder's stale record is flagged")
+    .description(
+      'each lock file of the store: free or held, in which mode, by whom (pid, host, user, purpose, since); for a free lock, its last holder, and whether it closed the lock or died without closing it',
+    )
     .option('-w, --watch', 'redraw every second until Ctrl-C');
   addJsonOption(addStoreOptions(command));
   withHelp(command, ['memhub locks', 'memhub locks --watch', 'memhub locks --json | jq \'.[] | select(.state != "free")\'']);
@@ -77,13 +79,22 @@ function printLocks(output: Output, dir: string, report: readonly StoreLockRepor
     if (lock.holders.length === 0) {
       // The record of the last holder stays in the file after its release: shown dimmed, for who held it last.
       const last = lock.lastHolder;
-      const note = lock.staleMetadata ? 'stale record: its process has exited (the lock is free)' : last === undefined ? '' : 'last holder';
-      rows.push([lock.file, green('free'), ...(last === undefined ? ['', '', '', '', ''] : holderColumns(last).map((column) => dim(column))), dim(note)]);
+      rows.push([lock.file, green('free'), ...(last === undefined ? ['', '', '', '', ''] : holderColumns(last).map((column) => dim(column))), lastHolderNote(lock, output)]);
       continue;
     }
     for (const holder of lock.holders) rows.push([lock.file, yellow(lock.state), ...holderColumns(holder), holderNote(holder, dim)]);
   }
   output.table(['lock', 'state', 'pid', 'host', 'user', 'purpose', 'since', ''], rows);
+}
+
+/** What became of a free lock's last holder: still running, closed the lock, or died without closing it. */
+function lastHolderNote(lock: StoreLockReport, output: Output): string {
+  const last = lock.lastHolder;
+  if (last === undefined) return '';
+  if (lock.staleMetadata) return output.colors.yellow('last holder died without closing it (killed or crashed); the kernel freed it');
+  if (last.releasedAt !== undefined) return output.colors.dim(`last holder closed it at ${last.releasedAt}`);
+  if (last.alive === true) return output.colors.dim('last holder (still running)');
+  return output.colors.dim('last holder (on another host: not checked)');
 }
 
 function holderColumns(holder: HolderInfo): string[] {
