@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { expect, it } from 'vitest';
 import { openStore, type MemoryRecord } from '@memhub/store';
 import { describePostgres, dropSchema, freshSchemaName, postgres } from '../../store/test/support/postgres.js';
-import { cleanEnvironment, memhubArgs, memhubJson, useTempFolder } from './support/memhub-process.js';
+import type { StatsReport } from '../src/index.js';
+import { cleanEnvironment, memhubArgs, memhubJson, runMemhub, useTempFolder } from './support/memhub-process.js';
 
 const temp = useTempFolder('memhub-cli-move-');
 
@@ -53,6 +54,16 @@ describePostgres('moving a store from a folder to PostgreSQL', () => {
       expect(onServer).toEqual(await exportedRecords(['--dir', dir]));
       const hits = await memhubJson<MemoryRecord[]>(['recall', 'moving', '--tag', 't1', '--limit', '200', '--url', postgres.url, '--schema', schema]);
       expect(hits).toHaveLength(100);
+
+      // stats shows what a PostgreSQL store has: no files, WAL, checkpoints or lock files of a folder.
+      const stats = await memhubJson<StatsReport>(['stats', '--url', postgres.url, '--schema', schema]);
+      expect(stats).toMatchObject({ engine: 'postgres', records: 300, recordsByLayer: { application: 225, notes: 75 }, locks: [], checkpoints: null });
+      expect(stats.sizes).toMatchObject({ walBytes: null, layers: [] });
+      expect(stats.sizes.databaseBytes).toBeGreaterThan(0);
+      const human = await runMemhub(['stats', '--url', postgres.url, '--schema', schema]);
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stdout).toMatch(/^size\s+[\d.]+ (KiB|MiB) \(the tables of its schema, indexes included\)$/m);
+      expect(human.stdout).not.toMatch(/memory\.db|checkpoints|layers\/|wait p50/);
     } finally {
       await dropSchema(schema);
     }

@@ -15,14 +15,16 @@ export interface StatsReport {
   readonly recordsByLayer: Readonly<Record<string, number>>;
   readonly recallCounts: { readonly total: number; readonly pendingInThisProcess: number };
   readonly sizes: {
+    /** SQLite: memory.db. PostgreSQL: the tables of the store's schema, indexes included. */
     readonly databaseBytes: number;
+    /** SQLite's memory.db-wal; null on PostgreSQL (the server's WAL is not the store's). */
     readonly walBytes: number | null;
-    /** Each layer's JSONL mirror and its index, from the files in `layers/`. */
+    /** Each layer's JSONL mirror and its index, from the files in `layers/`; none on PostgreSQL. */
     readonly layers: readonly Omit<LayerFiles, 'lockFile'>[];
   };
-  /** The store's locks as this process used them while it opened the store and read these figures. */
+  /** The store's lock files as this process used them while it opened the store and read these figures; none on PostgreSQL (an advisory lock on the server). */
   readonly locks: readonly LockMetricsSnapshot[];
-  /** This process's WAL checkpoints (SQLite). */
+  /** This process's WAL checkpoints (SQLite); null on PostgreSQL. */
   readonly checkpoints: CheckpointStats | null;
 }
 
@@ -61,6 +63,7 @@ export function statsCommand(): Command {
   });
 }
 
+/** The figures each engine has: a PostgreSQL store has no files, WAL, checkpoints or lock files of its own to show. */
 function printStats(output: Output, report: StatsReport): void {
   const { bold, dim } = output.colors;
   output.line(`${bold('store')}  ${report.location} ${dim(`(${report.engine})`)}`);
@@ -72,6 +75,19 @@ function printStats(output: Output, report: StatsReport): void {
     ['left', 'right'],
   );
   output.line();
+  if (report.engine === 'postgres') {
+    output.fields([
+      ['size', `${formatBytes(report.sizes.databaseBytes)} ${dim('(the tables of its schema, indexes included)')}`],
+      ['recall counts', `${formatCount(report.recallCounts.total)} in all`],
+      ['writes', dim('serialised by a transaction-scoped advisory lock on the server')],
+    ]);
+    return;
+  }
+  printSqliteFiguresOf(output, report);
+}
+
+function printSqliteFiguresOf(output: Output, report: StatsReport): void {
+  const { dim } = output.colors;
   const files: string[][] = [['memory.db', formatBytes(report.sizes.databaseBytes)]];
   if (report.sizes.walBytes !== null) files.push(['memory.db-wal', formatBytes(report.sizes.walBytes)]);
   for (const layer of report.sizes.layers) {
