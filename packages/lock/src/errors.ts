@@ -26,6 +26,24 @@ export class LockArgumentError extends LockError {
   }
 }
 
+/**
+ * This platform has no flock(2): Windows, or a system whose C library could not be loaded. memhub
+ * relies on flock's semantics (released by the kernel with its process, one lock per open file
+ * description) and does not emulate them.
+ */
+export class UnsupportedPlatformError extends LockError {
+  readonly platform: string;
+
+  constructor(platform: string, detail: string) {
+    super(
+      'ERR_LOCK_UNSUPPORTED_PLATFORM',
+      `memhub's file locks need flock(2), which ${platform} does not have${detail === '' ? '' : ` (${detail})`}. ` +
+        'Linux is supported (and tested), macOS should work (untested); on Windows, run it in WSL.',
+    );
+    this.platform = platform;
+  }
+}
+
 /** The lock file lives on a network or FUSE filesystem where flock(2) cannot be trusted. */
 export class UnsafeFilesystemError extends LockError {
   readonly path: string;

@@ -3,6 +3,7 @@ import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LockArgumentError, LockClosedError, LockUpgradeError, type LockModeName } from './errors.js';
 import { refuseUnsafeFilesystem } from './filesystem-kind.js';
+import { assertFlockAvailable } from './flock.js';
 import { DEFAULT_STARVATION_MS, LockFile, type Grant } from './lock-file.js';
 import { LockHandle } from './lock-handle.js';
 import type { LockMetricsSnapshot } from './lock-metrics.js';
@@ -266,6 +267,7 @@ export function openLock(path: string, options?: OpenLockOptions): FileLock {
   const timeoutMs = validateTimeout(given['timeoutMs'], DEFAULT_TIMEOUT_MS, 'options.timeoutMs');
   const allowUnsafeFilesystem = validateBoolean(given['allowUnsafeFilesystem'], false, 'options.allowUnsafeFilesystem');
   const starvationMs = validateStarvation(given['starvationMs']);
+  assertFlockAvailable();
   const realPath = resolveLockPath(path);
   if (!allowUnsafeFilesystem) refuseUnsafeFilesystem(dirname(realPath), realPath);
   const file = LockFile.attach(realPath);

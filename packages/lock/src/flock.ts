@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import { UnsupportedPlatformError } from './errors.js';
 
 /**
  * flock(2), called in the C library through koffi, a Node-API foreign function interface that
@@ -14,7 +15,6 @@ interface Koffi {
   errno(): number;
 }
 
-const koffi = createRequire(import.meta.url)('koffi') as Koffi;
 
 /** flock(2)'s operation bits: the same values on Linux and macOS. */
 const LOCK_SH = 1;
@@ -32,19 +32,39 @@ function libcCandidates(): string[] {
   return ['libc.so.6', `libc.musl-${arch}.so.1`, 'libc.so'];
 }
 
-function loadFlock(): (fd: number, operation: number) => number {
+interface Binding {
+  readonly koffi: Koffi;
+  readonly flock: (fd: number, operation: number) => number;
+}
+
+let binding: Binding | undefined;
+
+/**
+ * Loads koffi and flock(2) the first time a lock is opened or probed, not when the module is
+ * imported: on a platform without flock, importing memhub still works, and the first lock says why
+ * it cannot be had (UnsupportedPlatformError) instead of the import failing with koffi's message.
+ */
+function flockBinding(): Binding {
+  if (binding !== undefined) return binding;
+  if (process.platform === 'win32') throw new UnsupportedPlatformError('Windows', '');
+  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
   const failures: string[] = [];
   for (const name of libcCandidates()) {
     try {
-      return koffi.load(name).func('int flock(int fd, int operation)') as (fd: number, operation: number) => number;
+      const flock = koffi.load(name).func('int flock(int fd, int operation)') as (fd: number, operation: number) => number;
+      binding = { koffi, flock };
+      return binding;
     } catch (error) {
       failures.push(`${name}: ${(error as Error).message}`);
     }
   }
-  throw new Error(`flock(2) is not available on ${process.platform} (no C library with it: ${failures.join('; ')})`);
+  throw new UnsupportedPlatformError(process.platform, `no C library with flock could be loaded: ${failures.join('; ')}`);
 }
 
-const flock = loadFlock();
+/** Throws UnsupportedPlatformError where flock(2) cannot be called; a lock checks it when it is opened. */
+export function assertFlockAvailable(): void {
+  flockBinding();
+}
 
 /** errno's name (EAGAIN, EBADF, ...) for an Error's `code`, as Node's own system errors carry it. */
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, value]) => [value, name]));
@@ -61,6 +81,7 @@ function systemError(errno: number, operation: number): NodeJS.ErrnoException {
 
 /** One flock(2) call, retried when a signal interrupted it; throws the system error it failed with. */
 function call(fd: number, operation: number): void {
+  const { flock, koffi } = flockBinding();
   for (;;) {
     if (flock(fd, operation) === 0) return;
     const errno = koffi.errno();

@@ -16,5 +16,6 @@ export {
   LockClosedError,
   LockSystemError,
   UnsafeFilesystemError,
+  UnsupportedPlatformError,
   type LockModeName,
 } from './errors.js';
