@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,10 +39,20 @@ interface Outcome {
 /**
  * Opens a store at each folder in turn in one child process (as `uid` when given), which the test
  * kills after 20 s: a store folder that made openStore spin for ever must fail the test, not hang it.
+ * The first outcome is the control: a new store in a good folder, opened (and closed) in the same
+ * child, whose time bounds how long a refusal may take on this machine at this moment.
  */
-async function openEachInChild(storeDirs: readonly string[], uid?: number): Promise<Outcome[]> {
+async function openEachInChild(storeDirs: readonly string[], uid?: number): Promise<{ control: Outcome; outcomes: Outcome[] }> {
+  const control = mkdtempSync(join(tmpdir(), 'memhub-store-folder-control-'));
+  if (uid !== undefined) chmodSync(control, 0o777);
   const script = `
     import { openStore } from '@memhub/store';
+    {
+      const started = performance.now();
+      const store = await openStore({ dir: ${JSON.stringify(join(control, 'store'))} });
+      await store.close();
+      console.log(JSON.stringify({ name: 'opened', message: '', ms: performance.now() - started }));
+    }
     for (const dir of ${JSON.stringify(storeDirs)}) {
       const started = performance.now();
       try { const store = await openStore({ dir }); await store.close(); console.log(JSON.stringify({ name: 'opened', message: '', ms: 0 })); }
@@ -58,11 +68,22 @@ async function openEachInChild(storeDirs: readonly string[], uid?: number): Prom
     killSignal: 'SIGKILL',
     ...(uid === undefined ? {} : { uid, gid: uid }),
   });
-  return output
+  rmSync(control, { recursive: true, force: true });
+  const [controlOutcome, ...outcomes] = output
     .trim()
     .split('\n')
-    .slice(-storeDirs.length)
+    .slice(-(storeDirs.length + 1))
     .map((line) => JSON.parse(line) as Outcome);
+  expect(controlOutcome?.name).toBe('opened');
+  return { control: controlOutcome!, outcomes };
+}
+
+/**
+ * A refusal takes no longer than creating a good store does (which writes a schema and its files),
+ * give or take a scheduler's hiccup: a wait, a retry loop or a timeout on the way would not.
+ */
+function expectPromptRefusal(outcome: Outcome | undefined, control: Outcome): void {
+  expect(outcome?.ms, `${outcome?.name}: ${outcome?.message}`).toBeLessThan(Math.max(control.ms * 3, 1));
 }
 
 describe('a store folder that cannot be used fails at once with a typed error naming it', () => {
@@ -72,15 +93,35 @@ describe('a store folder that cannot be used fails at once with a typed error na
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a folder');
     symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
+    mkdirSync(join(dir, 'not-a-database'));
+    writeFileSync(join(dir, 'not-a-database', 'memory.db'), 'these bytes are not SQLite\n'.repeat(200));
+    mkdirSync(join(dir, 'database-is-a-folder', 'memory.db'), { recursive: true });
     const folders = {
       proc: '/proc/memhub-nope/store',
       file,
       throughFile: join(file, 'store'),
       dangling: join(dir, 'dangling'),
+      notADatabase: join(dir, 'not-a-database'),
+      databaseIsAFolder: join(dir, 'database-is-a-folder'),
       ...(readOnlyMount === undefined ? {} : { readOnlyNew: join(readOnlyMount, 'new', 'store'), readOnlyExisting: join(readOnlyMount, 'existing') }),
     };
-    const outcomes = await openEachInChild(Object.values(folders));
+    const { control, outcomes } = await openEachInChild(Object.values(folders));
+    cases.set('control', control);
     Object.keys(folders).forEach((name, index) => cases.set(name, outcomes[index] as Outcome));
+  });
+
+  it('each refusal comes as quickly as a good store opens', () => {
+    for (const [name, outcome] of cases) {
+      if (name !== 'control') expectPromptRefusal(outcome, cases.get('control')!);
+    }
+  });
+
+  it('a memory.db that is not a database, and one that is a folder: unusable, said so, nothing replaced', () => {
+    expect(cases.get('notADatabase')).toMatchObject({ name: 'StoreCorruptError', code: 'ERR_MEMHUB_CORRUPT' });
+    expect(cases.get('notADatabase')?.message).toContain(`${join(dir, 'not-a-database', 'memory.db')} is not a database or is damaged`);
+    expect(readFileSync(join(dir, 'not-a-database', 'memory.db'), 'utf8')).toBe('these bytes are not SQLite\n'.repeat(200));
+    expect(cases.get('databaseIsAFolder')).toMatchObject({ code: expect.stringMatching(/^ERR_MEMHUB_/) });
+    expect(cases.get('databaseIsAFolder')?.message).toContain(join(dir, 'database-is-a-folder'));
   });
 
   it('under /proc, where mkdir neither succeeds nor says EEXIST', () => {
@@ -125,7 +166,9 @@ describe('a store folder that cannot be used fails at once with a typed error na
     chmodSync(dir, 0o755);
     const locked = join(dir, 'locked');
     mkdirSync(locked, { mode: 0o555 });
-    const [outcome] = await openEachInChild([join(locked, 'store')], process.getuid?.() === 0 ? 65534 : undefined);
+    const { control, outcomes } = await openEachInChild([join(locked, 'store')], process.getuid?.() === 0 ? 65534 : undefined);
+    const [outcome] = outcomes;
+    expectPromptRefusal(outcome, control);
     expect(outcome).toMatchObject({ name: 'StoreAccessError', code: 'ERR_MEMHUB_ACCESS' });
     expect(outcome?.message).toContain('may not create folders there');
   });
