@@ -11,6 +11,7 @@ import { locksCommand } from './commands/locks.js';
 import { mcpCommand } from './commands/mcp.js';
 import { rebuildCommand } from './commands/rebuild.js';
 import { recallCommand } from './commands/recall.js';
+import { listCommand } from './commands/list.js';
 import { rememberCommand } from './commands/remember.js';
 import { repairCommand } from './commands/repair.js';
 import { statsCommand } from './commands/stats.js';
@@ -50,6 +51,7 @@ export function buildProgram(result: CommandResult): Command {
   const commands = [
     rememberCommand(),
     recallCommand(),
+    listCommand(),
     getCommand(),
     forgetCommand(),
     archiveCommand(),

@@ -105,6 +105,26 @@ describe.concurrent('every command works from a shell, and --json prints what it
     expect(stats.recordsByLayer).toEqual({ archive: 3 });
   });
 
+  test('list and recall --no-count read without counting; recall counts', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
+    for (const content of ['older note', 'newer note']) await memhubJson(['remember', content, '--tag', 'n', ...at()]);
+    await memhubJson(['remember', 'elsewhere', '--layer', 'notes', ...at()]);
+    const listed = await memhubJson<MemoryRecord[]>(['list', '--tag', 'n', ...at()]);
+    expect(listed.map((record) => [record.content, record.recallCount])).toEqual([
+      ['newer note', 0],
+      ['older note', 0],
+    ]);
+    expect((await memhubJson<MemoryRecord[]>(['list', '--layer', 'notes', ...at()])).map((record) => record.content)).toEqual(['elsewhere']);
+    expect((await memhubJson<MemoryRecord[]>(['recall', 'note', '--no-count', ...at()])).map((record) => record.recallCount)).toEqual([0, 0]);
+    expect((await memhubJson<MemoryRecord[]>(['list', '--limit', '1', ...at()])).map((record) => record.recallCount)).toEqual([0]);
+    // The control: recall counts, and list shows the counts it wrote.
+    await memhubJson(['recall', 'note', ...at()]);
+    expect((await memhubJson<MemoryRecord[]>(['list', '--tag', 'n', ...at()])).map((record) => record.recallCount)).toEqual([1, 1]);
+    const human = await runMemhub(['list', ...at()]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('newer note');
+  });
+
   test('export then import into another store gives the same records; importing again skips them all', async ({ temp, expect }) => {
     const at = () => storeIn(temp);
     for (const content of ['alpha', 'beta', 'gamma']) await memhubJson(['remember', content, '--tag', 'x', ...at()]);
@@ -305,7 +325,7 @@ describe.concurrent('every command works from a shell, and --json prints what it
   });
 
   test('--help of every command shows an example and the exit codes', async ({ expect }) => {
-    const commands = ['remember', 'recall', 'get', 'forget', 'archive', 'ingest', 'export', 'import', 'stats', 'verify', 'repair', 'rebuild', 'locks', 'mcp'];
+    const commands = ['remember', 'recall', 'list', 'get', 'forget', 'archive', 'ingest', 'export', 'import', 'stats', 'verify', 'repair', 'rebuild', 'locks', 'mcp'];
     const main = await runMemhub(['--help']);
     expect(main.code).toBe(0);
     for (const command of commands) expect(main.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));

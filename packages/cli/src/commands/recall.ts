@@ -6,42 +6,59 @@ import { Output } from '../output.js';
 import { collect, integerParser, parseTime } from '../parse-values.js';
 import { addJsonOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
-interface RecallOptions {
+/** The filters `recall` and `list` share. */
+export interface RecallFilterOptions {
   readonly tag?: string[];
   readonly contextPath?: string;
   readonly layer?: string;
   readonly since?: string;
   readonly until?: string;
   readonly limit?: number;
+}
+
+interface RecallOptions extends RecallFilterOptions {
+  /** commander's `--no-count`: false when given. */
+  readonly count: boolean;
   readonly json?: boolean;
   readonly debug?: boolean;
 }
 
-/** `memhub recall [query]`: finds memories by words, tags, context path, layer and time. */
-export function recallCommand(): Command {
-  const command = new Command('recall')
-    .summary('find memories by words, tags, context path, layer and time')
-    .description('find memories: by words (best match first), tags, context path, layer and time (newest first without words)')
-    .argument('[query]', 'words to search for (plain words, no query syntax)')
+/** Adds the filters of `recall` and `list` to a command. */
+export function addRecallFilters(command: Command): Command {
+  return command
     .option('-t, --tag <tag>', 'only records with this tag (repeat: all of them)', collect)
     .option('-c, --context-path <path>', 'only records at this path or below it')
     .option('-l, --layer <name>', 'only this layer')
     .option('--since <time>', 'created at or after: ISO time, epoch ms, or an age such as 7d', (value: string) => parseTime(value))
     .option('--until <time>', 'created before (same forms as --since)', (value: string) => parseTime(value))
     .option('-n, --limit <n>', 'at most this many records (1 to 1000)', integerParser(1, 1000), 10);
+}
+
+/** The store's recall query from the filter options (and the words, for recall). */
+export function recallQueryOf(options: RecallFilterOptions, query?: string): RecallQuery {
+  return {
+    ...(query === undefined ? {} : { query }),
+    ...(options.tag === undefined ? {} : { tags: options.tag }),
+    ...(options.contextPath === undefined ? {} : { contextPath: options.contextPath }),
+    ...(options.layer === undefined ? {} : { layer: options.layer }),
+    ...(options.since === undefined ? {} : { since: options.since }),
+    ...(options.until === undefined ? {} : { until: options.until }),
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
+  };
+}
+
+/** `memhub recall [query]`: finds memories by words, tags, context path, layer and time. */
+export function recallCommand(): Command {
+  const command = new Command('recall')
+    .summary('find memories by words, tags, context path, layer and time')
+    .description('find memories: by words (best match first), tags, context path, layer and time (newest first without words); each one found counts a recall')
+    .argument('[query]', 'words to search for (plain words, no query syntax)');
+  addRecallFilters(command).option('--no-count', 'do not count this recall in the records\' recall counts');
   addJsonOption(addStoreOptions(command));
   withHelp(command, [`memhub recall "deploy node" --tag deploy --context-path /projects --limit 5`, `memhub recall --since 1d --json | jq -r '.[].content'`]);
   return command.action(async (query: string | undefined, options: RecallOptions, self: Command) => {
     const target = storeTarget(self);
-    const filters: RecallQuery = {
-      ...(query === undefined ? {} : { query }),
-      ...(options.tag === undefined ? {} : { tags: options.tag }),
-      ...(options.contextPath === undefined ? {} : { contextPath: options.contextPath }),
-      ...(options.layer === undefined ? {} : { layer: options.layer }),
-      ...(options.since === undefined ? {} : { since: options.since }),
-      ...(options.until === undefined ? {} : { until: options.until }),
-      ...(options.limit === undefined ? {} : { limit: options.limit }),
-    };
+    const filters: RecallQuery = { ...recallQueryOf(options, query), ...(options.count ? {} : { count: false }) };
     const store = await openTargetStore(target, { mustExist: true, debug: options.debug === true });
     try {
       const records = await store.recall(filters);
