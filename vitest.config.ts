@@ -8,10 +8,12 @@ const HEAVY_TESTS = ['packages/store/test/postgres/**/*.test.ts', 'test/torture/
 /**
  * Tests of the built packages: the CLI's start the built `memhub` bin with plain node, as a user's
  * shell does (in half the start-up time of the sources through tsx; they start over a hundred
- * commands, several at a time), and package-exports checks what the packages' exports maps give
- * a user.
+ * commands, several at a time); package-exports checks what the packages' exports maps give a
+ * user; platform-refusal runs the built packages as if on Windows; packed-install packs them and
+ * installs the tarballs with npm in a project of its own (an install and a dozen writers: it runs
+ * here, after the timing tests, not beside them).
  */
-const BUILT_TESTS = ['packages/cli/test/**/*.test.ts', 'test/package-exports.test.ts'];
+const BUILT_TESTS = ['packages/cli/test/**/*.test.ts', 'test/package-exports.test.ts', 'test/platform-refusal.test.ts', 'test/packed-install.test.ts'];
 /** The examples, run as their scripts run them, all at once: a dozen processes; and `pnpm -s memhub`. */
 const EXAMPLE_TESTS = ['test/examples.test.ts', 'test/workspace-memhub.test.ts'];
 

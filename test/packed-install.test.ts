@@ -8,10 +8,13 @@
 // The default run installs with install scripts skipped and copies in the workspace's compiled
 // better-sqlite3 (support/packed-project.ts says why); MEMHUB_PACKED_FULL_INSTALL=1 installs as a
 // user does, better-sqlite3 compiling from source.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startGatedProcess, type GatedProcess } from './support/gated-process.js';
@@ -221,6 +224,52 @@ describe('the packages as published: packed, installed with npm into a project o
     expect(id, `no record id in: ${remembered}`).toBeDefined();
     const recalled = JSON.parse(await npx('memhub', 'recall', 'hello', '--dir', store, '--json')) as { id: string; content: string }[];
     expect(recalled.map(({ id, content }) => ({ id, content }))).toEqual([{ id, content: 'hello' }]);
+    // By the package's name, as an MCP client configuration or a README would call it.
+    expect((await npx('@memhub/cli', '--version')).trim()).toBe(cli.version);
+  });
+
+  it('memhub mcp serves from the install: initialize, the six tools, a recall, over stdio', async () => {
+    const env = userEnvironment(WORKSPACE_ROOT, { npm_config_offline: 'true' });
+    const store = join(project, 'mcp-store');
+    const server = spawn('npx', ['memhub', 'mcp', '--dir', store], { cwd: project, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const answers = new Map<number, { result?: Record<string, unknown>; error?: unknown }>();
+    const waiting = new Map<number, () => void>();
+    createInterface({ input: server.stdout }).on('line', (line) => {
+      const message = JSON.parse(line) as { id?: number; result?: Record<string, unknown>; error?: unknown };
+      if (typeof message.id !== 'number') return;
+      answers.set(message.id, message);
+      waiting.get(message.id)?.();
+    });
+    const timer = setTimeout(() => server.kill('SIGKILL'), STEP_TIMEOUT_MS);
+    let nextId = 0;
+    const request = async (method: string, params: Record<string, unknown>) => {
+      nextId += 1;
+      const id = nextId;
+      const answered = new Promise<void>((resolve) => waiting.set(id, resolve));
+      server.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+      await answered;
+      const answer = answers.get(id)!;
+      expect(answer.error, `${method}: ${JSON.stringify(answer.error)}\n${stderr}`).toBeUndefined();
+      return answer.result!;
+    };
+    try {
+      const initialized = await request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'packed-install-test', version: '1' } });
+      expect(initialized).toMatchObject({ serverInfo: { name: 'memhub' } });
+      server.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+      const { tools } = (await request('tools/list', {})) as { tools: { name: string }[] };
+      expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'recall', 'remember', 'stats']);
+      const remembered = (await request('tools/call', { name: 'remember', arguments: { content: 'served from the tarball' } })) as { structuredContent: { id: string; created: boolean } };
+      expect(remembered.structuredContent.created).toBe(true);
+      const recalled = (await request('tools/call', { name: 'recall', arguments: { query: 'tarball' } })) as { structuredContent: { records: { id: string }[] } };
+      expect(recalled.structuredContent.records.map((record) => record.id)).toEqual([remembered.structuredContent.id]);
+    } finally {
+      server.stdin.end();
+      const [code] = (await once(server, 'close')) as [number | null];
+      clearTimeout(timer);
+      expect(code, stderr).toBe(0);
+    }
   });
 
   it("the README's store snippet type-checks against the installed declarations and runs", async () => {
