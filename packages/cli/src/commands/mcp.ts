@@ -30,7 +30,7 @@ export function mcpCommand(): Command {
     [
       'memhub mcp --dir ~/.memhub/team',
       'memhub mcp --dir ~/.memhub/team --read-only',
-      `claude mcp add memory -- npx memhub mcp --dir ~/.memhub/team`,
+      `claude mcp add memory -- "$(npm prefix)/node_modules/.bin/memhub" mcp --dir ~/.memhub/team`,
     ],
     'Exit codes: 0 after the client closed stdin or on SIGTERM/SIGINT, 1 failure (with --read-only: no store in the folder), 2 usage error',
   );
