@@ -3,7 +3,10 @@ import { validateContextPath, validateLayer, validateTags } from './validate-rec
 
 /** What a caller passes to recall(). Every filter is optional; all given filters must match. */
 export interface RecallQuery {
-  /** Words to search for in the content (FTS5, ranked by bm25). Plain words: no query syntax. */
+  /**
+   * Words to search for in the content, any of them, best match first (FTS5 bm25; PostgreSQL
+   * ts_rank). English forms match (`deploy` finds "deploys"); `depl*` is a prefix. No other syntax.
+   */
   readonly query?: string;
   /** Records that carry all of these tags. */
   readonly tags?: readonly string[];
@@ -25,7 +28,7 @@ export interface RecallQuery {
 }
 
 export interface ValidRecallQuery {
-  /** The words to search for (any of them, best match first), or undefined for no full-text filter. */
+  /** The words to search for (any of them, best match first; one ending in `*` a prefix), or undefined for no full-text filter. */
   readonly words: readonly string[] | undefined;
   readonly tags: readonly string[];
   readonly contextPath: string | undefined;
@@ -62,14 +65,16 @@ export function validateRecallQuery(input: unknown): ValidRecallQuery {
 }
 
 /**
- * The words of a plain-text query: runs of letters, digits and `_`. Query syntax is not parsed
- * (each engine quotes the words), so `AND`, `-`, `*`, `:` and quotes are searched for as text.
+ * The words of a plain-text query: runs of letters, digits and `_`, each one found in its English
+ * forms (stemmed: `deploy` finds "deploys" and "deployed"). A word ending in `*` is a prefix
+ * (`depl*`), and kept with its `*`. No other query syntax is parsed (each engine quotes the
+ * words), so `AND`, `-`, `:` and quotes are searched for as text.
  */
 function queryWords(query: unknown): string[] | undefined {
   if (query === undefined) return undefined;
   if (typeof query !== 'string') throw new StoreValidationError('query', 'expected a string');
   if (query.length > MAX_QUERY_LENGTH) throw new StoreValidationError('query', `is longer than ${MAX_QUERY_LENGTH} characters`);
-  const words = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
+  const words = query.match(/[\p{L}\p{N}_]+\*?/gu) ?? [];
   if (words.length === 0) throw new StoreValidationError('query', 'has no word to search for');
   return [...new Set(words)];
 }

@@ -52,7 +52,7 @@ export function recallCommand(): Command {
   const command = new Command('recall')
     .summary('find memories by words, tags, context path, layer and time')
     .description('find memories: by words (best match first), tags, context path, layer and time (newest first without words); each one found counts a recall')
-    .argument('[query]', 'words to search for (plain words, no query syntax)');
+    .argument('[query]', 'words to search for: any of them, English forms match (deploy finds deploys), depl* is a prefix');
   addRecallFilters(command).option('--no-count', 'do not count this recall in the records\' recall counts');
   addJsonOption(addStoreOptions(command));
   withHelp(command, [`memhub recall "deploy node" --tag deploy --context-path /projects --limit 5`, `memhub recall --since 1d --json | jq -r '.[].content'`]);

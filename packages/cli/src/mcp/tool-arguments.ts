@@ -83,7 +83,7 @@ export const rememberArguments = z.strictObject({
 export const recallArguments = z.strictObject({
   query: storeRule(z.string(), { maxLength: MAX_QUERY_LENGTH })
     .optional()
-    .describe('Words to search for (full text, best match first). Plain words, no query syntax.'),
+    .describe('Words to search for (full text, any of them, best match first). English word forms match (deploy finds deploys, deployed); a word ending in * is a prefix (depl*). No other query syntax.'),
   tags: tagsArgument('Only records with all of these tags.').optional(),
   contextPath: contextPath.optional().describe('Only records at this path or below it: /projects/api matches /projects/api/db, not /projects/apis.'),
   layer: layer.optional().describe(`Only this layer (default: every layer). ${LAYER_NAMES}`),

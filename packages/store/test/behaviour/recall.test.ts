@@ -22,6 +22,28 @@ describeEachEngine('recall', (engine) => {
     expect(await store.recall({ query: 'absent' })).toEqual([]);
   });
 
+  it('finds the English forms of a word (stems), and a word ending in * as a prefix; no stop words are dropped', async () => {
+    const store = await engine.open();
+    await store.rememberMany([
+      { content: 'Deploys go out on Tuesdays' },
+      { content: 'we deployed the api' },
+      { content: 'deploying needs Node 20' },
+      { content: 'the deployment checklist' },
+      { content: 'lunch at noon' },
+    ]);
+    // The engines' stemmers (SQLite's porter, PostgreSQL's snowball) agree on plurals and verb
+    // forms; on derived nouns they may not ("deployment": deploy on PostgreSQL, not in SQLite).
+    const stemmed = await contents(store, { query: 'deploy' });
+    expect(stemmed).toEqual(expect.arrayContaining(['Deploys go out on Tuesdays', 'deploying needs Node 20', 'we deployed the api']));
+    expect(stemmed).not.toContain('lunch at noon');
+    expect(await contents(store, { query: 'depl*' })).toEqual(['Deploys go out on Tuesdays', 'deploying needs Node 20', 'the deployment checklist', 'we deployed the api']);
+    expect(await contents(store, { query: 'tuesday' })).toEqual(['Deploys go out on Tuesdays']);
+    expect(await contents(store, { query: 'the' })).toEqual(['the deployment checklist', 'we deployed the api']);
+    // A `*` ends the prefix before it ('lun*ch': the prefix lun, and the word ch); alone, it is nothing to search for.
+    expect(await contents(store, { query: 'lun*ch' })).toEqual(['lunch at noon']);
+    await expect(store.recall({ query: '*' })).rejects.toMatchObject({ field: 'query' });
+  });
+
   it('filters by all of the tags, a contextPath prefix (not a string prefix, no wildcards), layer and time', async () => {
     const store = await engine.open();
     const before = Date.now();

@@ -13,7 +13,7 @@ import type { ResolvedPostgresOptions } from './postgres-options.js';
 import { createPool } from './postgres-pool.js';
 import { findRecords } from './postgres-recall.js';
 import { recordFromRow } from './postgres-record.js';
-import { MINIMUM_SERVER_VERSION, migrateSchema } from './postgres-schema.js';
+import { MINIMUM_SERVER_VERSION, migrateSchema, textSearchConfiguration } from './postgres-schema.js';
 import { RECORD_COLUMNS, type PostgresTables } from './postgres-tables.js';
 import { storableId } from './postgres-text.js';
 import { checkDatabase, rebuildDerivedData } from './postgres-verify.js';
@@ -98,7 +98,7 @@ export class PostgresEngine implements StoreEngine {
   }
 
   async recall(query: ValidRecallQuery): Promise<MemoryRecord[]> {
-    return (await this.#read(() => findRecords(this.#db, query))).map(recordFromRow);
+    return (await this.#read(() => findRecords(this.#db, query, textSearchConfiguration(this.#options.schema)))).map(recordFromRow);
   }
 
   async stats(): Promise<PostgresEngineStats> {

@@ -10,10 +10,10 @@ import { RECORD_COLUMNS, type PostgresTables, type RecordRow } from './postgres-
  * (all of them), a contextPath prefix, layer and time; without words, newest first. The same
  * filters and order as the SQLite engine (sqlite-recall.ts), in PostgreSQL's terms.
  */
-export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecallQuery): Promise<RecordRow[]> {
+export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecallQuery, textSearchConfiguration: string): Promise<RecordRow[]> {
   let select = db.selectFrom('records').select(RECORD_COLUMNS);
   if (query.words !== undefined) {
-    const words = wordsQuery(query.words);
+    const words = wordsQuery(query.words, textSearchConfiguration);
     select = select.where(sql<boolean>`content_tsv @@ ${words}`).orderBy(sql`ts_rank(content_tsv, ${words}, 1)`, 'desc');
   }
   if (query.tags.length > 0) select = select.where(sql<boolean>`tags @> ${sql.val([...query.tags])}::text[]`);
@@ -38,11 +38,17 @@ export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecall
 /**
  * The words as a tsquery that any of them satisfies: each word its own phraseto_tsquery, bound as
  * a parameter, so nothing in a word is ever read as query syntax. A word the parser splits
- * (`foo_bar`) must match as a phrase, as a quoted FTS5 string does in SQLite.
+ * (`foo_bar`) must match as a phrase, as a quoted FTS5 string does in SQLite. Stemmed by the
+ * store's configuration (English stems, no stop words). A prefix word (`depl*`) is the one use of
+ * to_tsquery's syntax, `:*`, on a word that is only letters, digits and `_` (validate-recall.ts).
  */
-function wordsQuery(words: readonly string[]): RawBuilder<unknown> {
+function wordsQuery(words: readonly string[], configuration: string): RawBuilder<unknown> {
   return sql`(${sql.join(
-    words.map((word) => sql`phraseto_tsquery('simple', ${word})`),
+    words.map((word) =>
+      word.endsWith('*')
+        ? sql`to_tsquery(${configuration}::regconfig, ${`${word.slice(0, -1)}:*`})`
+        : sql`phraseto_tsquery(${configuration}::regconfig, ${word})`,
+    ),
     sql` || `,
   )})`;
 }

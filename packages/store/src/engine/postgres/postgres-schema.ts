@@ -8,6 +8,14 @@ import { StoreCompatibilityError } from '../../errors.js';
  */
 export const FULL_TEXT_CHARACTERS = 262_144;
 
+/** The text search configuration of a store's schema (migration 2): English stems, no stop words. */
+export const TEXT_SEARCH_CONFIGURATION = 'memhub_english';
+
+/** The configuration as a regconfig name, schema-qualified, for the queries. */
+export function textSearchConfiguration(schema: string): string {
+  return `"${schema}".${TEXT_SEARCH_CONFIGURATION}`;
+}
+
 /**
  * The store's schema, one migration a version, each a function of the (validated) schema name.
  * They run in one transaction under the store's write lock, and the version row is written last
@@ -34,8 +42,8 @@ export const SCHEMA_MIGRATIONS: readonly ((schema: string) => string)[] = [
     -- takes neither the years before 1 nor those after 9999 that JavaScript dates allow).
     created_at bigint NOT NULL,
     recall_count bigint NOT NULL DEFAULT 0,
-    -- The 'simple' configuration lower-cases and stems nothing, language-neutral like SQLite's
-    -- unicode61 tokenizer. Generated, so it can never disagree with content. A tsvector holds at
+    -- The 'simple' configuration lower-cases and stems nothing (migration 2 replaces it with
+    -- English stems). Generated, so it can never disagree with content. A tsvector holds at
     -- most 1 MB, and a content of 1 MiB in distinct short words would need about 1.5 MB: so only
     -- the first ${FULL_TEXT_CHARACTERS} characters are indexed, which no content can overflow.
     content_tsv tsvector NOT NULL GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, left(content, ${FULL_TEXT_CHARACTERS}))) STORED
@@ -51,6 +59,20 @@ export const SCHEMA_MIGRATIONS: readonly ((schema: string) => string)[] = [
     last_seq bigint NOT NULL
   );
   INSERT INTO "${schema}".seq_counter (last_seq) VALUES (0);
+  `,
+  // 2: the full-text vector stems English words, as SQLite's porter tokenizer does.
+  (schema) => `
+  -- English stems ("deploys" -> "deploy") without English stop words: SQLite's index keeps every
+  -- word, and a query for "the" or "it" must find the same records on both engines.
+  CREATE TEXT SEARCH DICTIONARY "${schema}".memhub_english_stem (TEMPLATE = snowball, Language = english);
+  CREATE TEXT SEARCH CONFIGURATION "${schema}".${TEXT_SEARCH_CONFIGURATION} (COPY = pg_catalog.english);
+  ALTER TEXT SEARCH CONFIGURATION "${schema}".${TEXT_SEARCH_CONFIGURATION}
+    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH "${schema}".memhub_english_stem;
+  DROP INDEX "${schema}".records_by_words;
+  ALTER TABLE "${schema}".records DROP COLUMN content_tsv;
+  ALTER TABLE "${schema}".records ADD COLUMN content_tsv tsvector NOT NULL
+    GENERATED ALWAYS AS (to_tsvector('"${schema}".${TEXT_SEARCH_CONFIGURATION}'::regconfig, left(content, ${FULL_TEXT_CHARACTERS}))) STORED;
+  CREATE INDEX records_by_words ON "${schema}".records USING gin (content_tsv);
   `,
 ];
 

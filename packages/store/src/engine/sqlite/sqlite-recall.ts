@@ -110,7 +110,8 @@ export class SqliteRecall {
 
 /** Each word quoted: FTS5 then matches it as text, never as query syntax; any word may match. */
 function matchExpression(words: readonly string[]): string {
-  return words.map((word) => `"${word}"`).join(' OR ');
+  // Each word a quoted FTS5 string (nothing in it read as syntax), a prefix one followed by `*`.
+  return words.map((word) => (word.endsWith('*') ? `"${word.slice(0, -1)}"*` : `"${word}"`)).join(' OR ');
 }
 
 /** The filters that are columns of `records`, the tie-break on seq, and the limit. */

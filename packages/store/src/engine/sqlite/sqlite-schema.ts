@@ -109,6 +109,20 @@ export const SCHEMA_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX handed_batches_by_time ON handed_batches (committed_at);
   `,
+  // 5: the full-text index stems English words (porter): "deploy" finds "deploys" and "deployed".
+  `
+  -- The records of the unindexed tail get their tag rows first: the cursor moves past them below.
+  INSERT OR IGNORE INTO record_tags (tag, record_seq)
+    SELECT json_each.value, records.seq FROM records, json_each(records.tags)
+     WHERE records.seq > (SELECT through FROM view_cursors WHERE view = 'search');
+  DROP TABLE records_fts;
+  CREATE VIRTUAL TABLE records_fts USING fts5 (
+    content, content = 'records', content_rowid = 'seq', tokenize = 'porter unicode61 remove_diacritics 2'
+  );
+  -- Every record, the tail included, indexed anew with the stemming tokenizer.
+  INSERT INTO records_fts (records_fts) VALUES ('rebuild');
+  UPDATE view_cursors SET through = (SELECT last_seq FROM store_sequence) WHERE view = 'search';
+  `,
 ];
 
 export const CURRENT_SCHEMA_VERSION = SCHEMA_MIGRATIONS.length;
