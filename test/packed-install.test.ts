@@ -259,7 +259,7 @@ describe('the packages as published: packed, installed with npm into a project o
       expect(initialized).toMatchObject({ serverInfo: { name: 'memhub' } });
       server.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
       const { tools } = (await request('tools/list', {})) as { tools: { name: string }[] };
-      expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'recall', 'remember', 'stats']);
+      expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'recall', 'remember', 'restore', 'stats']);
       const remembered = (await request('tools/call', { name: 'remember', arguments: { content: 'served from the tarball' } })) as { structuredContent: { id: string; created: boolean } };
       expect(remembered.structuredContent.created).toBe(true);
       const recalled = (await request('tools/call', { name: 'recall', arguments: { query: 'tarball' } })) as { structuredContent: { records: { id: string }[] } };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { CommandResult } from './command-result.js';
 import { archiveCommand } from './commands/archive.js';
+import { restoreCommand } from './commands/restore.js';
 import { exportCommand } from './commands/export.js';
 import { forgetCommand } from './commands/forget.js';
 import { getCommand } from './commands/get.js';
@@ -55,6 +56,7 @@ export function buildProgram(result: CommandResult): Command {
     getCommand(),
     forgetCommand(),
     archiveCommand(),
+    restoreCommand(),
     ingestCommand(),
     exportCommand(),
     importCommand(),

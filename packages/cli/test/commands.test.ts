@@ -103,6 +103,11 @@ describe.concurrent('every command works from a shell, and --json prints what it
     expect(await memhubJson(['archive', '--older-than', '0s', ...at()])).toEqual({ archived: 1 });
     const stats = await memhubJson<StatsReport>(['stats', ...at()]);
     expect(stats.recordsByLayer).toEqual({ archive: 3 });
+    // And back: restore by id, the ids not in the archive said to be so.
+    expect(await memhubJson(['restore', first.id, ...at()])).toEqual({ restored: 1 });
+    const again = await runMemhub(['restore', first.id, 'no-such-id', ...at()]);
+    expect(again.stdout).toBe('restored 0 records (2 not in the archive)\n');
+    expect((await memhubJson<StatsReport>(['stats', ...at()])).recordsByLayer).toEqual({ application: 1, archive: 2 });
   });
 
   test('list and recall --no-count read without counting; recall counts', async ({ temp, expect }) => {
@@ -325,7 +330,7 @@ describe.concurrent('every command works from a shell, and --json prints what it
   });
 
   test('--help of every command shows an example and the exit codes', async ({ expect }) => {
-    const commands = ['remember', 'recall', 'list', 'get', 'forget', 'archive', 'ingest', 'export', 'import', 'stats', 'verify', 'repair', 'rebuild', 'locks', 'mcp'];
+    const commands = ['remember', 'recall', 'list', 'get', 'forget', 'archive', 'restore', 'ingest', 'export', 'import', 'stats', 'verify', 'repair', 'rebuild', 'locks', 'mcp'];
     const main = await runMemhub(['--help']);
     expect(main.code).toBe(0);
     for (const command of commands) expect(main.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));

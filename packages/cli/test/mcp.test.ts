@@ -120,7 +120,7 @@ describe('memhub mcp: one MCP server per agent session, all on one store', { tim
     const dir = temp.file('store');
     const { client } = await connect(dir, 'careless-agent');
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'recall', 'remember', 'stats']);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'recall', 'remember', 'restore', 'stats']);
     const remember = tools.find((tool) => tool.name === 'remember')!;
     expect(remember.inputSchema.required).toEqual(['content']);
     expect(Object.keys(remember.inputSchema.properties ?? {}).sort()).toEqual(['content', 'contextPath', 'key', 'layer', 'metadata', 'tags']);
@@ -189,7 +189,7 @@ describe('memhub mcp: six tools with precise schemas, structured answers, resour
     const { client } = await connect(temp.file('store'), 'schema-reader');
     const { tools } = await client.listTools();
     const tool = (name: string) => tools.find((candidate) => candidate.name === name)!;
-    expect(tools.map((candidate) => candidate.name).sort()).toEqual(['archive', 'forget', 'get', 'recall', 'remember', 'stats']);
+    expect(tools.map((candidate) => candidate.name).sort()).toEqual(['archive', 'forget', 'get', 'recall', 'remember', 'restore', 'stats']);
     for (const each of tools) {
       expect(each.inputSchema.additionalProperties, each.name).toBe(false);
       expect(each.outputSchema?.type, each.name).toBe('object');
@@ -265,6 +265,11 @@ describe('memhub mcp: six tools with precise schemas, structured answers, resour
     expect(structured(await call(client, 'archive', { olderThan: '0s' }))).toEqual({ moved: 0 });
     expect(structured(await call(client, 'archive', { recallCountBelow: 1000 }))).toEqual({ moved: 0 });
     expect(structured<{ record: MemoryRecord }>(await call(client, 'get', { id: record.id })).record.layer).toBe('archive');
+    const restored = await call(client, 'restore', { ids: [record.id] });
+    expectMatchesOutputSchema(tools, 'restore', restored);
+    expect(structured(restored)).toEqual({ moved: 1 });
+    expect(structured<{ record: MemoryRecord }>(await call(client, 'get', { id: record.id })).record.layer).toBe('application');
+    expect(structured(await call(client, 'restore', { ids: [record.id] }))).toEqual({ moved: 0 });
 
     const forgotten = await call(client, 'forget', { id: note.id });
     expectMatchesOutputSchema(tools, 'forget', forgotten);
@@ -273,7 +278,7 @@ describe('memhub mcp: six tools with precise schemas, structured answers, resour
 
     const stats = await call(client, 'stats', {});
     expectMatchesOutputSchema(tools, 'stats', stats);
-    expect(structured(stats)).toMatchObject({ engine: 'sqlite', records: 1, recordsByLayer: { archive: 1 } });
+    expect(structured(stats)).toMatchObject({ engine: 'sqlite', records: 1, recordsByLayer: { application: 1 } });
   });
 
   it('refuses bad input with a reason the model can read: limit 1e9, a fraction, an unknown field, a bad time, two archive criteria; a line that is not JSON gets a JSON-RPC error', async () => {
@@ -385,7 +390,7 @@ describe('memhub mcp: six tools with precise schemas, structured answers, resour
     const help = await runMemhub(['mcp', '--help']);
     // Commander wraps the help to the terminal's width.
     const helpText = help.stdout.replace(/\s+/g, ' ');
-    expect(helpText).toMatch(/tools remember, forget, archive, recall, get, stats; resources memhub:\/\/layers\/\{layer\}/);
+    expect(helpText).toMatch(/tools remember, forget, archive, restore, recall, get, stats; resources memhub:\/\/layers\/\{layer\}/);
     expect(helpText).toMatch(/--read-only offer only the tools that change no record \(recall, get, stats\) and the resources/);
   });
 });

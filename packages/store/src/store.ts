@@ -10,7 +10,7 @@ import { BATCH_CONTENT_CHARS } from './page-sizer.js';
 import { RecallCounts } from './recall-counts.js';
 import { recordLine } from './record-json.js';
 import type { ResolvedStoreOptions } from './store-options.js';
-import { validateArchiveSelector, type ArchiveSelector } from './validate-archive.js';
+import { validateArchiveSelector, validateIds, type ArchiveSelector } from './validate-archive.js';
 import { validateImportedRecord } from './validate-import.js';
 import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
 import { validateLayer, validateRecordInput, type RecordLimits, type RememberInput } from './validate-record.js';
@@ -183,6 +183,19 @@ export class Store {
     this.#assertOpen();
     const valid = validateArchiveSelector(selector);
     const [moved] = await this.#writes.submit([{ kind: 'archive', selector: valid }]);
+    return moved as number;
+  }
+
+  /**
+   * Moves records back from `archive` to `application`, by id: the way back from archive().
+   * Records that are not in `archive` (another layer, forgotten, never there) stay as they are.
+   * Resolves with how many moved.
+   */
+  async restore(ids: readonly string[]): Promise<number> {
+    this.#assertOpen();
+    const valid = validateIds(ids);
+    if (valid.length === 0) return 0;
+    const [moved] = await this.#writes.submit([{ kind: 'restore', ids: valid }]);
     return moved as number;
   }
 

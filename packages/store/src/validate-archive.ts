@@ -14,6 +14,18 @@ export type ValidArchiveSelector =
 
 const MAX_IDS = 10_000;
 
+/** A list of record ids (archive's `ids`, restore's argument): deduplicated, at most MAX_IDS. */
+export function validateIds(ids: unknown): string[] {
+  if (!Array.isArray(ids)) throw new StoreValidationError('ids', 'expected an array of record ids');
+  if (ids.length > MAX_IDS) throw new StoreValidationError('ids', `has more than ${MAX_IDS} ids`);
+  // By index, not forEach: forEach passes over the holes of a sparse array, which would drop them unseen.
+  for (let index = 0; index < ids.length; index += 1) {
+    const id: unknown = ids[index];
+    if (typeof id !== 'string' || id === '') throw new StoreValidationError(`ids[${index}]`, 'expected a non-empty string');
+  }
+  return [...new Set(ids as string[])];
+}
+
 export function validateArchiveSelector(selector: unknown): ValidArchiveSelector {
   if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) {
     throw new StoreValidationError('selector', 'expected { ids }, { olderThan } or { recallCountBelow }');
@@ -23,17 +35,7 @@ export function validateArchiveSelector(selector: unknown): ValidArchiveSelector
     throw new StoreValidationError('selector', `expected exactly one of ids, olderThan, recallCountBelow; got ${keys.join(', ') || 'none'}`);
   }
   const given = selector as Record<string, unknown>;
-  if ('ids' in given) {
-    const ids = given['ids'];
-    if (!Array.isArray(ids)) throw new StoreValidationError('ids', 'expected an array of record ids');
-    if (ids.length > MAX_IDS) throw new StoreValidationError('ids', `has more than ${MAX_IDS} ids`);
-    // By index, not forEach: forEach passes over the holes of a sparse array, which would drop them unseen.
-    for (let index = 0; index < ids.length; index += 1) {
-      const id: unknown = ids[index];
-      if (typeof id !== 'string' || id === '') throw new StoreValidationError(`ids[${index}]`, 'expected a non-empty string');
-    }
-    return { ids: [...new Set(ids as string[])] };
-  }
+  if ('ids' in given) return { ids: validateIds(given['ids']) };
   if ('olderThan' in given) {
     const createdBefore = validateTime(given['olderThan'], 'olderThan');
     if (createdBefore === undefined) throw new StoreValidationError('olderThan', 'expected a Date, epoch milliseconds or an ISO 8601 time');

@@ -3,6 +3,7 @@ import type { ArchiveSelector, RecallQuery, RememberInput, Store } from '@memhub
 import { answer, type ServerLog } from './tool-answer.js';
 import {
   archiveArguments,
+  restoreArguments,
   forgetArguments,
   getArguments,
   recallArguments,
@@ -13,6 +14,7 @@ import {
 } from './tool-arguments.js';
 import {
   archiveResult,
+  restoreResult,
   forgetResult,
   getResult,
   recallResult,
@@ -32,7 +34,7 @@ export interface MemoryToolOptions {
 
 /**
  * Registers memhub's tools on an MCP server, all on one open store: `recall`, `get` and `stats`,
- * and unless `readOnly`, `remember`, `forget` and `archive`. Each answers with JSON text and with
+ * and unless `readOnly`, `remember`, `forget`, `archive` and `restore`. Each answers with JSON text and with
  * `structuredContent`, the same value as an object (recall's list as `{ records }`; see
  * tool-results.ts). A bad argument or a refused input is an error result (`isError: true`) with
  * the reason; the server itself keeps running.
@@ -91,6 +93,19 @@ function registerChangeTools(server: McpServer, store: Store, log: ServerLog): v
         async () => ({ moved: await store.archive(archiveSelector(input)) }),
         (result) => result,
       ),
+  );
+  server.registerTool(
+    'restore',
+    {
+      title: 'Restore',
+      description:
+        `Bring archived memories back into working memory: from ${ARCHIVE_LAYER} to ${DEFAULT_LAYER}, by id. ` +
+        `Records that are not in ${ARCHIVE_LAYER} are not moved. Returns {"moved"}: how many moved.`,
+      inputSchema: restoreArguments,
+      outputSchema: restoreResult,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    (input) => answer(log, 'restore', async () => ({ moved: await store.restore(input.ids) }), (result) => result),
   );
 }
 

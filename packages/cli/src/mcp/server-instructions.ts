@@ -17,6 +17,6 @@ export function serverInstructions(readOnly: boolean): string {
     'project or its systems, the user\'s preferences, and the outcomes of tasks (what worked, what failed). Write each memory so that it ' +
     'makes sense on its own, add tags and a context path (such as /projects/api) to find it by, and give a key (e.g. "decision:db-engine") ' +
     'when the same fact may be remembered again: a known key returns the stored record instead of a duplicate. ' +
-    'Do not store secrets. Forget memories that turned out wrong; archive ones that are no longer current.';
+    'Do not store secrets. Forget memories that turned out wrong; archive ones that are no longer current (restore brings them back).';
   return `${shared} ${recall} ${remember}`;
 }

@@ -116,4 +116,8 @@ export const archiveArguments = storeRule(
 
 export type ArchiveArguments = z.infer<typeof archiveArguments>;
 
+export const restoreArguments = z.strictObject({
+  ids: storeRule(z.array(recordId), { maxItems: MAX_ARCHIVE_IDS }).describe(`The archived records to bring back (at most ${MAX_ARCHIVE_IDS} ids).`),
+});
+
 export const statsArguments = z.strictObject({});

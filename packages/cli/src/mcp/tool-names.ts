@@ -7,6 +7,6 @@
 export const READ_TOOLS = ['recall', 'get', 'stats'] as const;
 
 /** Tools that add, delete or move records: left out by `memhub mcp --read-only`. */
-export const CHANGE_TOOLS = ['remember', 'forget', 'archive'] as const;
+export const CHANGE_TOOLS = ['remember', 'forget', 'archive', 'restore'] as const;
 
 export type ToolName = (typeof READ_TOOLS)[number] | (typeof CHANGE_TOOLS)[number];

@@ -39,6 +39,8 @@ export const forgetResult = z.object({ id: z.string(), forgotten: z.boolean().de
 
 export const archiveResult = z.object({ moved: z.number().int().min(0).describe('How many records moved to the archive layer.') });
 
+export const restoreResult = z.object({ moved: z.number().int().min(0).describe('How many records moved back to the application layer.') });
+
 export const statsResult = z.object({
   location: z.string().describe('The store folder, or the PostgreSQL server without its password.'),
   engine: z.enum(['sqlite', 'postgres']),

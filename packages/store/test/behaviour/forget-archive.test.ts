@@ -28,6 +28,24 @@ describeEachEngine('forget and archive', (engine) => {
     expect((await store.stats()).recordsByLayer).toEqual({ application: 1, archive: 1, notes: 1 });
   });
 
+  it('restore moves archived records back to application by id, and only those', async () => {
+    const store = await engine.open();
+    const [first, second, note] = await store.rememberMany([{ content: 'first archived' }, { content: 'second archived' }, { content: 'a note', layer: 'notes' }]);
+    expect(await store.archive({ ids: [first!.id, second!.id] })).toBe(2);
+    expect(await store.restore([first!.id, first!.id, note!.id, 'never-existed'])).toBe(1);
+    expect((await store.get(first!.id))?.layer).toBe('application');
+    expect((await store.get(second!.id))?.layer).toBe('archive');
+    expect((await store.get(note!.id))?.layer).toBe('notes');
+    expect(await store.restore([first!.id])).toBe(0);
+    expect(await store.restore([])).toBe(0);
+    expect((await store.stats()).recordsByLayer).toEqual({ application: 1, archive: 1, notes: 1 });
+    // Found where it is now, with its words and tags.
+    expect((await store.recall({ query: 'first', layer: 'application', count: false })).map((record) => record.id)).toEqual([first!.id]);
+    expect((await store.verify()).problems).toEqual([]);
+    await expect(store.restore('not-an-array' as unknown as string[])).rejects.toMatchObject({ field: 'ids' });
+    await expect(store.restore([''])).rejects.toMatchObject({ field: 'ids[0]' });
+  });
+
   it('archive by age', async () => {
     const store = await engine.open();
     const old = await store.remember({ content: 'old' });

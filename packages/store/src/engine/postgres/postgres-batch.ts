@@ -157,6 +157,13 @@ export class PostgresBatch {
         return (await this.#count(this.#db.deleteFrom('records').where('id', '=', operation.id))) > 0;
       case 'archive':
         return this.#archive(operation.selector);
+      case 'restore': {
+        const ids = operation.ids.filter(storableId);
+        if (ids.length === 0) return 0;
+        return this.#count(
+          this.#db.updateTable('records').set({ layer: 'application' }).where('layer', '=', 'archive').where('id', '=', (eb) => eb.fn.any(sql.val(ids))),
+        );
+      }
       case 'add-recall-counts':
         await this.#addRecallCounts(operation.increments);
         return undefined;

@@ -55,6 +55,7 @@ type EncodedOperation =
   | { readonly kind: 'remember'; readonly input: ValidRecordInput }
   | { readonly kind: 'forget'; readonly id: string }
   | { readonly kind: 'archive'; readonly selector: ValidArchiveSelector }
+  | { readonly kind: 'restore'; readonly ids: readonly string[] }
   | { readonly kind: 'add-recall-counts'; readonly increments: readonly (readonly [number, number])[] }
   | { readonly kind: 'import'; readonly record: ValidImportedRecord };
 
@@ -79,6 +80,9 @@ function decodeOperation(value: unknown): WriteOperation {
       return operation;
     case 'archive':
       if (typeof operation.selector !== 'object' || operation.selector === null) throw new Error('an archive without a selector');
+      return operation;
+    case 'restore':
+      if (!Array.isArray(operation.ids) || !operation.ids.every((id) => typeof id === 'string')) throw new Error('a restore without its ids');
       return operation;
     case 'add-recall-counts':
       if (!Array.isArray(operation.increments) || !operation.increments.every((pair) => Array.isArray(pair) && pair.length === 2 && pair.every(Number.isSafeInteger))) {
@@ -133,6 +137,7 @@ export function handedResultOf(operation: WriteOperation, result: WriteResult, p
     case 'forget':
       return result as boolean;
     case 'archive':
+    case 'restore':
       return result as number;
     case 'add-recall-counts':
       return null;
@@ -171,6 +176,7 @@ export async function resultsOfHanded(
         break;
       case 'forget':
       case 'archive':
+      case 'restore':
         results.push(result as boolean | number);
         break;
       case 'add-recall-counts':

@@ -26,6 +26,8 @@ export class SqliteStatements {
   readonly archiveById: Database.Statement<unknown[], ChangedRecord>;
   readonly archiveCreatedBefore: Database.Statement<unknown[], ChangedRecord>;
   readonly archiveRecallCountBelow: Database.Statement<unknown[], ChangedRecord>;
+  /** archive -> application, by id, returning the moved record. */
+  readonly restoreById: Database.Statement<unknown[], ChangedRecord>;
   /** Commutative: processes add to the count, nobody overwrites it. Returns the new total. */
   readonly addRecallCount: Database.Statement<unknown[], ChangedRecord>;
   readonly lastSeq: Database.Statement<unknown[], number>;
@@ -62,6 +64,15 @@ export class SqliteStatements {
     this.archiveById = db.prepare(archive.where('id', '=', '').compile().sql);
     this.archiveCreatedBefore = db.prepare(archive.where('created_at', '<', 0).compile().sql);
     this.archiveRecallCountBelow = db.prepare(archive.where('recall_count', '<', 0).compile().sql);
+    this.restoreById = db.prepare(
+      queryBuilder
+        .updateTable('records')
+        .set({ layer: sql.lit('application') })
+        .where('layer', '=', sql.lit('archive'))
+        .where('id', '=', '')
+        .returning(['id', 'layer', 'recall_count'])
+        .compile().sql,
+    );
     this.addRecallCount = db.prepare(
       queryBuilder
         .updateTable('records')

@@ -237,6 +237,8 @@ export class SqliteWriter {
         return this.#forget(operation.id);
       case 'archive':
         return this.#archive(operation.selector);
+      case 'restore':
+        return this.#restore(operation.ids);
       case 'add-recall-counts':
         return this.#addRecallCounts(operation.increments);
       case 'import':
@@ -338,6 +340,19 @@ export class SqliteWriter {
       this.#changes.push({ kind: 'move', seq: this.#nextSeq(), id: record.id, from: 'application', to: 'archive', record: storedRecordOfRow(row) });
     }
     return moved.length;
+  }
+
+  /** archive -> application, by id; records in other layers stay where they are. */
+  #restore(ids: readonly string[]): number {
+    let moved = 0;
+    for (const id of ids) {
+      for (const record of this.#statements.restoreById.all(id)) {
+        const row = this.#statements.recordById.get(record.id) as RecordRow;
+        this.#changes.push({ kind: 'move', seq: this.#nextSeq(), id: record.id, from: 'archive', to: 'application', record: storedRecordOfRow(row) });
+        moved += 1;
+      }
+    }
+    return moved;
   }
 
   /**
