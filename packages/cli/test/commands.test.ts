@@ -130,6 +130,18 @@ describe.concurrent('every command works from a shell, and --json prints what it
     expect(human.stdout).toContain('newer note');
   });
 
+  test('recall and list filter by any of some tags and by metadata values; a bad value is a usage error', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
+    await memhubJson(['remember', 'plain', ...at()]);
+    await memhubJson(['remember', 'tagged and sourced', '--tag', 'x', '--metadata', '{"source":"runbook","n":1}', ...at()]);
+    expect((await memhubJson<MemoryRecord[]>(['list', '--any-tag', 'x', '--any-tag', 'nope', ...at()])).map((record) => record.content)).toEqual(['tagged and sourced']);
+    expect((await memhubJson<MemoryRecord[]>(['recall', '--metadata', '{"source":"runbook","n":1}', ...at()])).map((record) => record.content)).toEqual(['tagged and sourced']);
+    expect(await memhubJson<MemoryRecord[]>(['list', '--metadata', '{"n":"1"}', ...at()])).toEqual([]);
+    const bad = await runMemhub(['list', '--metadata', '{"n":[1]}', ...at()]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^memhub: Invalid metadata\.n: expected a string, a finite number, a boolean or null/);
+  });
+
   test('export then import into another store gives the same records; importing again skips them all', async ({ temp, expect }) => {
     const at = () => storeIn(temp);
     for (const content of ['alpha', 'beta', 'gamma']) await memhubJson(['remember', content, '--tag', 'x', ...at()]);

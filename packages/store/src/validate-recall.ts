@@ -10,6 +10,13 @@ export interface RecallQuery {
   readonly query?: string;
   /** Records that carry all of these tags. */
   readonly tags?: readonly string[];
+  /** Records that carry at least one of these tags (with `tags`, both must hold). */
+  readonly anyTags?: readonly string[];
+  /**
+   * Records whose metadata has each of these top-level keys with exactly this value: a string, a
+   * number, a boolean or null (`{ source: 'runbook', reviewed: true }`).
+   */
+  readonly metadata?: Readonly<Record<string, MetadataFilterValue>>;
   /** Records at this path or below it: `/proj/a` matches `/proj/a/b`, not `/proj/ab`. */
   readonly contextPath?: string;
   /** Only this layer (default: every layer). */
@@ -27,10 +34,17 @@ export interface RecallQuery {
   readonly count?: boolean;
 }
 
+/** A value a metadata filter compares a top-level key with: equality, and JSON types must match. */
+export type MetadataFilterValue = string | number | boolean | null;
+
 export interface ValidRecallQuery {
   /** The words to search for (any of them, best match first; one ending in `*` a prefix), or undefined for no full-text filter. */
   readonly words: readonly string[] | undefined;
   readonly tags: readonly string[];
+  /** Empty: no any-of filter. */
+  readonly anyTags: readonly string[];
+  /** [key, value] pairs, each to match; empty: no metadata filter. */
+  readonly metadata: readonly (readonly [string, MetadataFilterValue])[];
   readonly contextPath: string | undefined;
   readonly layer: string | undefined;
   readonly since: number | undefined;
@@ -41,7 +55,9 @@ export interface ValidRecallQuery {
 
 const MAX_LIMIT = 1000;
 const MAX_QUERY_LENGTH = 2000;
-const KNOWN_FIELDS = new Set(['query', 'tags', 'contextPath', 'layer', 'since', 'until', 'limit', 'count']);
+const KNOWN_FIELDS = new Set(['query', 'tags', 'anyTags', 'metadata', 'contextPath', 'layer', 'since', 'until', 'limit', 'count']);
+const MAX_METADATA_FILTERS = 16;
+const MAX_METADATA_KEY_LENGTH = 200;
 
 export function validateRecallQuery(input: unknown): ValidRecallQuery {
   if (input === undefined) input = {};
@@ -55,6 +71,8 @@ export function validateRecallQuery(input: unknown): ValidRecallQuery {
   return {
     words: queryWords(given['query']),
     tags: validateTags(given['tags'], 'tags'),
+    anyTags: validateTags(given['anyTags'], 'anyTags'),
+    metadata: metadataFilter(given['metadata']),
     contextPath: given['contextPath'] === undefined ? undefined : validateContextPath(given['contextPath'], 'contextPath'),
     layer: given['layer'] === undefined ? undefined : validateLayer(given['layer'], 'layer'),
     since: validateTime(given['since'], 'since'),
@@ -77,6 +95,22 @@ function queryWords(query: unknown): string[] | undefined {
   const words = query.match(/[\p{L}\p{N}_]+\*?/gu) ?? [];
   if (words.length === 0) throw new StoreValidationError('query', 'has no word to search for');
   return [...new Set(words)];
+}
+
+/** `{ key: value }` pairs: plain object, at most MAX_METADATA_FILTERS keys, scalar JSON values. */
+function metadataFilter(value: unknown): [string, MetadataFilterValue][] {
+  if (value === undefined) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) {
+    throw new StoreValidationError('metadata', 'expected a plain object of top-level keys and the values they must have');
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_METADATA_FILTERS) throw new StoreValidationError('metadata', `has more than ${MAX_METADATA_FILTERS} keys`);
+  return entries.map(([key, wanted]) => {
+    if (key === '' || key.length > MAX_METADATA_KEY_LENGTH) throw new StoreValidationError('metadata', `a key must be 1 to ${MAX_METADATA_KEY_LENGTH} characters, got ${JSON.stringify(key)}`);
+    const ok = wanted === null || typeof wanted === 'string' || typeof wanted === 'boolean' || (typeof wanted === 'number' && Number.isFinite(wanted));
+    if (!ok) throw new StoreValidationError(`metadata.${key}`, 'expected a string, a finite number, a boolean or null to compare with');
+    return [key, wanted as MetadataFilterValue];
+  });
 }
 
 function count(value: unknown): boolean {

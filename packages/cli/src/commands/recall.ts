@@ -3,12 +3,14 @@ import type { RecallQuery } from '@memhub/store';
 import { withHelp } from '../command-help.js';
 import { printRecords } from '../format.js';
 import { Output } from '../output.js';
-import { collect, integerParser, parseTime } from '../parse-values.js';
+import { collect, integerParser, parseJsonObject, parseTime } from '../parse-values.js';
 import { addJsonOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
 /** The filters `recall` and `list` share. */
 export interface RecallFilterOptions {
   readonly tag?: string[];
+  readonly anyTag?: string[];
+  readonly metadata?: Record<string, unknown>;
   readonly contextPath?: string;
   readonly layer?: string;
   readonly since?: string;
@@ -27,6 +29,8 @@ interface RecallOptions extends RecallFilterOptions {
 export function addRecallFilters(command: Command): Command {
   return command
     .option('-t, --tag <tag>', 'only records with this tag (repeat: all of them)', collect)
+    .option('--any-tag <tag>', 'only records with at least one of these tags (repeat)', collect)
+    .option('-m, --metadata <json>', 'only records whose metadata has these top-level keys with these values: \'{"source":"runbook"}\'', parseJsonObject)
     .option('-c, --context-path <path>', 'only records at this path or below it')
     .option('-l, --layer <name>', 'only this layer')
     .option('--since <time>', 'created at or after: ISO time, epoch ms, or an age such as 7d', (value: string) => parseTime(value))
@@ -39,6 +43,9 @@ export function recallQueryOf(options: RecallFilterOptions, query?: string): Rec
   return {
     ...(query === undefined ? {} : { query }),
     ...(options.tag === undefined ? {} : { tags: options.tag }),
+    ...(options.anyTag === undefined ? {} : { anyTags: options.anyTag }),
+    // The store checks each value (a string, number, boolean or null) and names a bad one.
+    ...(options.metadata === undefined ? {} : { metadata: options.metadata as NonNullable<RecallQuery['metadata']> }),
     ...(options.contextPath === undefined ? {} : { contextPath: options.contextPath }),
     ...(options.layer === undefined ? {} : { layer: options.layer }),
     ...(options.since === undefined ? {} : { since: options.since }),

@@ -85,6 +85,11 @@ export const recallArguments = z.strictObject({
     .optional()
     .describe('Words to search for (full text, any of them, best match first). English word forms match (deploy finds deploys, deployed); a word ending in * is a prefix (depl*). No other query syntax.'),
   tags: tagsArgument('Only records with all of these tags.').optional(),
+  anyTags: tagsArgument('Only records with at least one of these tags.').optional(),
+  metadata: z
+    .record(z.string().min(1).max(200), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+    .optional()
+    .describe('Only records whose metadata has each of these top-level keys with exactly this value (a string, number, boolean or null), e.g. {"source": "runbook"}.'),
   contextPath: contextPath.optional().describe('Only records at this path or below it: /projects/api matches /projects/api/db, not /projects/apis.'),
   layer: layer.optional().describe(`Only this layer (default: every layer). ${LAYER_NAMES}`),
   since: timeArgument('Only records created at or after this time.').optional(),

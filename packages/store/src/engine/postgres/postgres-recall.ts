@@ -17,6 +17,18 @@ export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecall
     select = select.where(sql<boolean>`content_tsv @@ ${words}`).orderBy(sql`ts_rank(content_tsv, ${words}, 1)`, 'desc');
   }
   if (query.tags.length > 0) select = select.where(sql<boolean>`tags @> ${sql.val([...query.tags])}::text[]`);
+  if (query.anyTags.length > 0) select = select.where(sql<boolean>`tags && ${sql.val([...query.anyTags])}::text[]`);
+  // The key's value as the store wrote it (a json column keeps its text; every metadata is written
+  // by JSON.stringify: metadata-json.ts) against the wanted value written the same way: equal when
+  // their JSON types and values are (true is not 1, "1" is not 1). The key is a parameter: no
+  // path to quote. PostgreSQL's json functions refuse a document holding a \u0000 escape (text
+  // cannot hold NUL): such a record is passed over by metadata filters instead of failing the
+  // recall (CASE evaluates the test first).
+  for (const [key, value] of query.metadata) {
+    select = select.where(
+      sql<boolean>`CASE WHEN strpos(metadata::text, ${NUL_ESCAPE}) > 0 THEN false ELSE (metadata -> ${key})::text = ${JSON.stringify(value)} END`,
+    );
+  }
   const prefix = query.contextPath;
   if (prefix !== undefined && prefix !== '/') {
     // context_path is in byte order (COLLATE "C"), where the paths below `p` are exactly those
@@ -34,6 +46,9 @@ export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecall
   if (query.until !== undefined) select = select.where('created_at', '<', millisecondBound(query.until));
   return select.orderBy('seq', 'desc').limit(query.limit).execute();
 }
+
+/** A NUL character as JSON writes it, six characters. */
+const NUL_ESCAPE = '\\u0000';
 
 /**
  * The words as a tsquery that any of them satisfies: each word its own phraseto_tsquery, bound as

@@ -17,7 +17,7 @@ import { isCurrentSchema, migrateSchema, openSqliteConnection, type Durability }
 import { recordFromRow } from './sqlite-record.js';
 import { WalCheckpointer, type CheckpointStats } from './sqlite-checkpointer.js';
 import { SqliteMirrorSource } from './sqlite-mirror-source.js';
-import { SqliteRecall } from './sqlite-recall.js';
+import { SqliteRecall, usesSearchIndex } from './sqlite-recall.js';
 import { applyMirrorSetting, currentMirrorSetting, lastSeqOf, raiseSequenceTo, unfinishedRebuildStartedAt } from './sqlite-settings.js';
 import { SqliteStatements } from './sqlite-statements.js';
 import { checkDatabase, rebuildDerivedData } from './sqlite-verify.js';
@@ -262,7 +262,7 @@ export class SqliteEngine implements StoreEngine {
    */
   async recall(query: ValidRecallQuery): Promise<MemoryRecord[]> {
     let unindexedAfter: number | undefined;
-    if ((query.words !== undefined || query.tags.length > 0) && (await this.#reading('recall', () => this.#search.isBehind()))) {
+    if (usesSearchIndex(query) && (await this.#reading('recall', () => this.#search.isBehind()))) {
       unindexedAfter = await this.#catchUpSearchIndex('recall', RECALL_INDEX_WAIT_MS);
     }
     return this.#reading('recall', () => this.#recall.find(query, unindexedAfter).map(recordFromRow));

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { sql, type SelectQueryBuilder } from 'kysely';
+import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import { PageSizer } from '../../page-sizer.js';
-import type { ValidRecallQuery } from '../../validate-recall.js';
+import type { MetadataFilterValue, ValidRecallQuery } from '../../validate-recall.js';
 import { queryBuilder } from './sqlite-query-builder.js';
 import type { RecordRow, StoreTables } from './sqlite-tables.js';
 
@@ -31,7 +31,7 @@ export class SqliteRecall {
   }
 
   find(query: ValidRecallQuery, unindexedAfter?: number): RecordRow[] {
-    if (unindexedAfter === undefined || (query.words === undefined && query.tags.length === 0)) return this.#run(this.#indexed(query));
+    if (unindexedAfter === undefined || !usesSearchIndex(query)) return this.#run(this.#indexed(query));
     // One read transaction: the index's part and the tail's are the same snapshot.
     return this.#db
       .transaction(() => {
@@ -61,6 +61,9 @@ export class SqliteRecall {
         .having(sql`count(*)`, '=', query.tags.length);
       select = select.where('records.seq', 'in', tagged);
     }
+    if (query.anyTags.length > 0) {
+      select = select.where('records.seq', 'in', queryBuilder.selectFrom('record_tags').select('record_seq').where('tag', 'in', [...query.anyTags]));
+    }
     return withRecordFilters(select, query);
   }
 
@@ -86,6 +89,9 @@ export class SqliteRecall {
         '=',
         query.tags.length,
       );
+    }
+    if (query.anyTags.length > 0) {
+      select = select.where(sql<boolean>`EXISTS (SELECT 1 FROM json_each(records.tags) WHERE value IN (${sql.join([...query.anyTags])}))`);
     }
     return withRecordFilters(select, query);
   }
@@ -114,6 +120,14 @@ function matchExpression(words: readonly string[]): string {
   return words.map((word) => (word.endsWith('*') ? `"${word.slice(0, -1)}"*` : `"${word}"`)).join(' OR ');
 }
 
+/**
+ * Whether the query looks anything up in the search index (records_fts for words, record_tags for
+ * tags): then the unindexed tail must be indexed first, or searched directly.
+ */
+export function usesSearchIndex(query: ValidRecallQuery): boolean {
+  return query.words !== undefined || query.tags.length > 0 || query.anyTags.length > 0;
+}
+
 /** The filters that are columns of `records`, the tie-break on seq, and the limit. */
 function withRecordFilters<O>(
   select: SelectQueryBuilder<StoreTables, 'records' | 'records_fts', O>,
@@ -135,7 +149,22 @@ function withRecordFilters<O>(
   if (query.layer !== undefined) filtered = filtered.where('records.layer', '=', query.layer);
   if (query.since !== undefined) filtered = filtered.where('records.created_at', '>=', query.since);
   if (query.until !== undefined) filtered = filtered.where('records.created_at', '<', query.until);
+  for (const [key, value] of query.metadata) filtered = filtered.where(metadataHas(key, value));
   return filtered.orderBy('records.seq', 'desc').limit(query.limit);
+}
+
+/**
+ * The record's metadata has this top-level key with this value, JSON types included: through
+ * json_each, so that any key is compared as a string (no JSON path to quote), and `true` never
+ * equals 1 (SQLite's json_extract gives both as 1).
+ */
+function metadataHas(key: string, value: MetadataFilterValue): RawBuilder<boolean> {
+  let matches: RawBuilder<boolean>;
+  if (value === null) matches = sql<boolean>`m.type = 'null'`;
+  else if (typeof value === 'boolean') matches = sql<boolean>`m.type = ${value ? 'true' : 'false'}`;
+  else if (typeof value === 'number') matches = sql<boolean>`m.type IN ('integer', 'real') AND m.atom = ${value}`;
+  else matches = sql<boolean>`m.type = 'text' AND m.atom = ${value}`;
+  return sql<boolean>`EXISTS (SELECT 1 FROM json_each(records.metadata) AS m WHERE m.key = ${key} AND ${matches})`;
 }
 
 /** The index's hits and the tail's, best first (by rank with words, newest first without), cut to the limit. */
