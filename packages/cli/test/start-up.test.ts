@@ -59,12 +59,18 @@ async function packagesImportedBy(args: readonly string[], name: string): Promis
 
 describe('help and the version answer without loading the store', { timeout: 60_000 }, () => {
   it('--version, --help and a command\'s --help import no store, lock, database driver or MCP SDK', async () => {
-    for (const [name, args] of [['version', ['--version']], ['help', ['--help']], ['remember-help', ['remember', '--help']], ['mcp-help', ['mcp', '--help']]] as const) {
+    for (const [name, args] of [['help', ['--help']], ['remember-help', ['remember', '--help']], ['mcp-help', ['mcp', '--help']]] as const) {
       const { packages, stdout } = await packagesImportedBy(args, name);
       expect(stdout.length, name).toBeGreaterThan(0);
       // The hook saw the CLI's own imports: a hook that saw nothing would pass for the wrong reason.
       expect(packages.has('commander'), `${name}: ${[...packages].join(', ')}`).toBe(true);
       expect(HEAVY.filter((heavy) => packages.has(heavy)), name).toEqual([]);
+    }
+    // --version alone is answered before the command line is loaded: no package at all, not even commander.
+    for (const flag of ['--version', '-V']) {
+      const version = await packagesImportedBy([flag], `version${flag}`);
+      expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+      expect([...version.packages], flag).toEqual([]);
     }
     // The controls: a command that opens a store imports it; one that prints a table, cli-table3.
     const { packages } = await packagesImportedBy(['remember', 'the control opens a store', '--json'], 'remember');
