@@ -14,8 +14,11 @@ const HEAVY_TESTS = ['packages/store/test/postgres/**/*.test.ts', 'test/torture/
  * here, after the timing tests, not beside them).
  */
 const BUILT_TESTS = ['packages/cli/test/**/*.test.ts', 'test/package-exports.test.ts', 'test/platform-refusal.test.ts', 'test/packed-install.test.ts'];
-/** The examples, run as their scripts run them, all at once: a dozen processes; and `pnpm -s memhub`. */
-const EXAMPLE_TESTS = ['test/examples.test.ts', 'test/workspace-memhub.test.ts'];
+/**
+ * The examples, run as their scripts run them, all at once: a dozen processes; `pnpm -s memhub`;
+ * and every README block (about fifty processes, three blocks at a time, on the built bin).
+ */
+const EXAMPLE_TESTS = ['test/examples.test.ts', 'test/workspace-memhub.test.ts', 'test/readme-blocks.test.ts'];
 
 export default defineConfig({
   resolve: {

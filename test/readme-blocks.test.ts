@@ -92,14 +92,7 @@ const NOT_RUN: readonly NotRun[] = [
  * random meanwhile. They run, and must exit as expected or fail the bug's way (`failsWith`, in
  * stderr); any other failure fails the test. Remove an entry once its bug is fixed.
  */
-const KNOWN_FAILURES: readonly { readonly command: string; readonly failsWith: string; readonly why: string }[] = [
-  {
-    command: 'memhub export | memhub import - --url postgres://agent@db.internal:5432/agents',
-    failsWith: "Cannot find module 'pg-types'",
-    why:
-      "often but not always (timing), on PostgreSQL only: `memhub import -` stats /dev/stdin (packages/cli/src/input-files.ts) without { bigint: true }: on a pipe that leaves a FIFO's stat in node:fs's shared stat array, which fs.realpathSync (Node 20) reads for a path already in its cache and stops resolving; the PostgreSQL engine, imported after it, then loads @memhub/store and pg by their pnpm symlinks, where pg's own dependencies are not found. Reading stdin from a file (`< file`) works; statSync('/dev/stdin', { bigint: true }) does not touch that array",
-  },
-];
+const KNOWN_FAILURES: readonly { readonly command: string; readonly failsWith: string; readonly why: string }[] = [];
 
 /** Commands that run until Ctrl-C: the test interrupts them once they printed what shows they work. */
 const RUN_UNTIL_INTERRUPTED: readonly { readonly command: RegExp; readonly interruptOnceStdoutHas: string; readonly why: string }[] = [

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync, statSync, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -21,10 +21,13 @@ export function inputSource(argument: string): InputSource {
   if (argument === '-') {
     let bytes: number | undefined;
     try {
-      const stdin = statSync('/dev/stdin');
-      if (stdin.isFile()) bytes = stdin.size;
+      // bigint: Node 20's plain stat calls leave their result in an array that node:fs shares with
+      // its realpath cache; a pipe's stat left there made a later import resolve pnpm's symlinks
+      // short (`Cannot find module 'pg-types'` when the PostgreSQL engine loaded next).
+      const stdin = fstatSync(0, { bigint: true });
+      if (stdin.isFile()) bytes = Number(stdin.size);
     } catch {
-      // No /dev/stdin (not Linux): the size is unknown, which only means no ETA.
+      // stdin closed: the size is unknown, which only means no ETA.
     }
     return { name: '-', bytes, open: () => process.stdin };
   }
