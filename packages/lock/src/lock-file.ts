@@ -652,6 +652,9 @@ export class LockFile {
   #markRecordReleased(): void {
     const published = this.#published;
     if (!this.#writable || published === undefined || this.#fd < 0) return;
+    // A waiter elsewhere is about to take the lock and write its own record: nothing to mark, and
+    // taking the lock now, even for two system calls, could make it miss the turn it was woken for.
+    if (isLiveOtherWaiter(readWaiterMarker(this.#fd), Date.now())) return;
     let locked = false;
     try {
       locked = tryFlock(this.#fd, FLOCK_EXCLUSIVE_NOWAIT);
@@ -666,6 +669,8 @@ export class LockFile {
       if (locked) {
         try {
           unflock(this.#fd);
+          // One that began to wait in those two calls: woken now, not left to its next poll.
+          if (isLiveOtherWaiter(readWaiterMarker(this.#fd), Date.now())) wakeWaiters(this.#fd);
         } catch {
           // The descriptor is closed next, which drops the flock all the same.
         }
