@@ -228,7 +228,7 @@ describe('the packages as published: packed, installed with npm into a project o
     expect((await npx('@memhub/cli', '--version')).trim()).toBe(cli.version);
   });
 
-  it('memhub mcp serves from the install: initialize, the six tools, a recall, over stdio', async () => {
+  it('memhub mcp serves from the install: initialize, the seven tools, a recall, over stdio', async () => {
     const env = userEnvironment(WORKSPACE_ROOT, { npm_config_offline: 'true' });
     const store = join(project, 'mcp-store');
     const server = spawn('npx', ['memhub', 'mcp', '--dir', store], { cwd: project, env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -184,8 +184,8 @@ async function readError(client: Client, uri: string): Promise<McpError> {
   throw new Error(`reading ${uri} succeeded`);
 }
 
-describe('memhub mcp: six tools with precise schemas, structured answers, resources, --read-only', { timeout: 120_000 }, () => {
-  it('lists remember, recall, get, forget, archive and stats with the store\'s limits in their schemas, an outputSchema each, and instructions', async () => {
+describe('memhub mcp: seven tools with precise schemas, structured answers, resources, --read-only', { timeout: 120_000 }, () => {
+  it('lists remember, recall, get, forget, archive, restore and stats with the store\'s limits in their schemas, an outputSchema each, and instructions', async () => {
     const { client } = await connect(temp.file('store'), 'schema-reader');
     const { tools } = await client.listTools();
     const tool = (name: string) => tools.find((candidate) => candidate.name === name)!;
