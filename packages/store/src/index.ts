@@ -3,6 +3,7 @@ export { Store, type StoreStats, type ImportReport, type ImportRejection, type I
 export type { VerifyReport, VerifyProblem, LayerVerifyReport, RepairReport } from './verify-report.js';
 export type { StoreOptions } from './store-options.js';
 export type { MemoryRecord, RememberedRecord } from './memory-record.js';
+export { INPUT_LIMITS } from './input-limits.js';
 export type { RememberInput } from './validate-record.js';
 export type { RecallQuery } from './validate-recall.js';
 export type { ArchiveSelector } from './validate-archive.js';

@@ -3,6 +3,7 @@ import { StoreValidationError } from './errors.js';
 import { silentLogger, type StoreLogger } from './store-logger.js';
 import { validateLayer, type RecordLimits } from './validate-record.js';
 import { resolveStoreTarget, type StoreTarget } from './store-target.js';
+import { INPUT_LIMITS } from './input-limits.js';
 
 /** Options of openStore(); each has a default that suits most users. */
 export interface StoreOptions {
@@ -72,7 +73,7 @@ interface CommonStoreOptions {
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
-export const DEFAULT_MAX_CONTENT_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_CONTENT_BYTES = INPUT_LIMITS.defaultMaxContentBytes;
 const DEFAULT_RECALL_FLUSH_INTERVAL_MS = 1_000;
 const DEFAULT_RECALL_FLUSH_PENDING = 1_000;
 const DEFAULT_WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;

@@ -1,5 +1,6 @@
 import { StoreValidationError } from './errors.js';
 import { validateTime } from './validate-recall.js';
+import { INPUT_LIMITS } from './input-limits.js';
 
 /** Which records archive() moves from the `application` layer to `archive`: exactly one criterion. */
 export type ArchiveSelector =
@@ -12,7 +13,7 @@ export type ValidArchiveSelector =
   | { readonly createdBefore: number }
   | { readonly recallCountBelow: number };
 
-const MAX_IDS = 10_000;
+const MAX_IDS = INPUT_LIMITS.maxIds;
 
 /** A list of record ids (archive's `ids`, restore's argument): deduplicated, at most MAX_IDS. */
 export function validateIds(ids: unknown): string[] {

@@ -1,5 +1,6 @@
 import { StoreValidationError } from './errors.js';
 import { validateContextPath, validateLayer, validateTags } from './validate-record.js';
+import { INPUT_LIMITS } from './input-limits.js';
 
 /** What a caller passes to recall(). Every filter is optional; all given filters must match. */
 export interface RecallQuery {
@@ -53,8 +54,8 @@ export interface ValidRecallQuery {
   readonly count: boolean;
 }
 
-const MAX_LIMIT = 1000;
-const MAX_QUERY_LENGTH = 2000;
+const MAX_LIMIT = INPUT_LIMITS.maxRecallLimit;
+const MAX_QUERY_LENGTH = INPUT_LIMITS.maxQueryLength;
 const KNOWN_FIELDS = new Set(['query', 'tags', 'anyTags', 'metadata', 'contextPath', 'layer', 'since', 'until', 'limit', 'count']);
 const MAX_METADATA_FILTERS = 16;
 const MAX_METADATA_KEY_LENGTH = 200;
@@ -129,7 +130,7 @@ export function validateTime(value: unknown, field: string): number | undefined 
 }
 
 function limit(value: unknown): number {
-  if (value === undefined) return 10;
+  if (value === undefined) return INPUT_LIMITS.defaultRecallLimit;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_LIMIT) {
     throw new StoreValidationError('limit', `expected an integer from 1 to ${MAX_LIMIT}`);
   }

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { StoreValidationError } from './errors.js';
 import { describeValue as describe, metadataJson, type MetadataLimits } from './metadata-json.js';
+import { INPUT_LIMITS } from './input-limits.js';
 
 /** What a caller passes to remember(). */
 export interface RememberInput {
@@ -28,16 +29,16 @@ export interface RecordLimits {
   readonly maxContentBytes: number;
 }
 
-export const DEFAULT_LAYER = 'application';
-export const LAYER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const MAX_TAGS = 64;
-const MAX_TAG_LENGTH = 200;
-const MAX_KEY_LENGTH = 512;
-const MAX_CONTEXT_PATH_LENGTH = 4096;
-const MAX_METADATA_DEPTH = 32;
-const MAX_METADATA_BYTES = 256 * 1024;
+export const DEFAULT_LAYER = INPUT_LIMITS.defaultLayer;
+export const LAYER_PATTERN = new RegExp(INPUT_LIMITS.layerPattern);
+const MAX_TAGS = INPUT_LIMITS.maxTags;
+const MAX_TAG_LENGTH = INPUT_LIMITS.maxTagLength;
+const MAX_KEY_LENGTH = INPUT_LIMITS.maxKeyLength;
+const MAX_CONTEXT_PATH_LENGTH = INPUT_LIMITS.maxContextPathLength;
+const MAX_METADATA_DEPTH = INPUT_LIMITS.maxMetadataDepth;
+const MAX_METADATA_BYTES = INPUT_LIMITS.maxMetadataBytes;
 const METADATA_LIMITS: MetadataLimits = Object.freeze({ maxDepth: MAX_METADATA_DEPTH, maxBytes: MAX_METADATA_BYTES });
-const MAX_ID_LENGTH = 128;
+const MAX_ID_LENGTH = INPUT_LIMITS.maxIdLength;
 const ID_PATTERN = /^[\x21-\x7e]+$/;
 
 /**

@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ArchiveSelector, RecallQuery, RememberInput, Store } from '@memhub/store';
+import { INPUT_LIMITS, type ArchiveSelector, type RecallQuery, type RememberInput, type Store } from '@memhub/store';
 import { answer, type ServerLog } from './tool-answer.js';
 import {
   archiveArguments,
@@ -25,7 +25,8 @@ import {
   statsResult,
 } from './tool-results.js';
 import { storeTime } from './tool-time.js';
-import { ARCHIVE_LAYER, DEFAULT_LAYER } from './store-limits.js';
+
+const { archiveLayer: ARCHIVE_LAYER, defaultLayer: DEFAULT_LAYER } = INPUT_LIMITS;
 
 export interface MemoryToolOptions {
   /** Register only the tools that change no record (recall, get, stats): see READ_TOOLS. */

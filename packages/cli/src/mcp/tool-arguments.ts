@@ -1,21 +1,29 @@
 import { z } from 'zod';
-import {
-  ARCHIVE_LAYER,
-  DEFAULT_LAYER,
-  DEFAULT_RECALL_LIMIT,
-  LAYER_PATTERN,
-  MAX_ARCHIVE_IDS,
-  MAX_CONTENT_BYTES,
-  MAX_CONTEXT_PATH_LENGTH,
-  MAX_ID_LENGTH,
-  MAX_KEY_LENGTH,
-  MAX_QUERY_LENGTH,
-  MAX_RECALL_LIMIT,
-  MAX_TAG_LENGTH,
-  MAX_TAGS,
-  METADATA_MAX_BYTES,
-  METADATA_MAX_DEPTH,
-} from './store-limits.js';
+import { INPUT_LIMITS } from '@memhub/store';
+
+/**
+ * The store's own limits, shown to the model in the schemas so that it can keep within them before
+ * a call fails. The store checks every one itself, naming the field; `content`'s is the default
+ * maxContentBytes, which `memhub mcp` opens every store with (a UTF-16 code unit is at least one
+ * UTF-8 byte, so the byte limit bounds the length too).
+ */
+const {
+  archiveLayer: ARCHIVE_LAYER,
+  defaultLayer: DEFAULT_LAYER,
+  defaultRecallLimit: DEFAULT_RECALL_LIMIT,
+  layerPattern: LAYER_PATTERN,
+  maxIds: MAX_ARCHIVE_IDS,
+  defaultMaxContentBytes: MAX_CONTENT_BYTES,
+  maxContextPathLength: MAX_CONTEXT_PATH_LENGTH,
+  maxIdLength: MAX_ID_LENGTH,
+  maxKeyLength: MAX_KEY_LENGTH,
+  maxQueryLength: MAX_QUERY_LENGTH,
+  maxRecallLimit: MAX_RECALL_LIMIT,
+  maxTagLength: MAX_TAG_LENGTH,
+  maxTags: MAX_TAGS,
+  maxMetadataBytes: METADATA_MAX_BYTES,
+  maxMetadataDepth: METADATA_MAX_DEPTH,
+} = INPUT_LIMITS;
 
 /**
  * What each tool takes, as zod schemas the SDK checks every call against and shows to the model

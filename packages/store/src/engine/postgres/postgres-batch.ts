@@ -1,7 +1,7 @@
 import { newRecordId } from '../../record-id.js';
 import { sql, type Compilable, type Kysely } from 'kysely';
 import type pg from 'pg';
-import type { MemoryRecord } from '../../memory-record.js';
+import type { MemoryRecord, RememberedRecord } from '../../memory-record.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidRecordInput } from '../../validate-record.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
@@ -74,7 +74,7 @@ export class PostgresBatch {
       if (operation.kind === 'remember') {
         const existing = storedKey === null ? undefined : byKey.get(storedKey);
         if (existing !== undefined) return { ...existing, created: false };
-        return { ...this.#add(rows, input, storedKey, byKey, newRecordId(), Date.now(), 0), created: true };
+        return this.#add(rows, input, storedKey, byKey, newRecordId(), Date.now(), 0);
       }
       const { record } = operation;
       if (takenIds.has(record.id) || (storedKey !== null && byKey.has(storedKey))) return null;
@@ -120,7 +120,7 @@ export class PostgresBatch {
     id: string,
     createdAt: number,
     recallCount: number,
-  ): MemoryRecord {
+  ): RememberedRecord {
     this.#lastSeq += 1;
     rows.push({
       seq: this.#lastSeq,
@@ -134,7 +134,7 @@ export class PostgresBatch {
       created_at: createdAt,
       recall_count: recallCount,
     });
-    const record: MemoryRecord = {
+    const record: RememberedRecord = {
       id,
       seq: this.#lastSeq,
       content: input.content,
@@ -145,6 +145,7 @@ export class PostgresBatch {
       recallCount,
       metadata: JSON.parse(input.metadataJson) as Record<string, unknown>,
       key: input.key,
+      created: true,
     };
     if (storedKey !== null) byKey.set(storedKey, record);
     return record;

@@ -1,4 +1,4 @@
-import type { MemoryRecord } from '../../memory-record.js';
+import type { MemoryRecord, RememberedRecord } from '../../memory-record.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidImportedRecord } from '../../validate-import.js';
 import type { ValidRecordInput } from '../../validate-record.js';
@@ -166,7 +166,7 @@ export async function resultsOfHanded(
           break;
         }
         const made = prepared[index] as PreparedRecord;
-        results.push({ ...newRecord(operation.input, made.id, made.createdAtIso, (result as { seq: number }).seq, 0), created: true });
+        results.push(newRecord(operation.input, made.id, made.createdAtIso, (result as { seq: number }).seq, 0));
         break;
       }
       case 'import':
@@ -187,7 +187,8 @@ export async function resultsOfHanded(
   return results;
 }
 
-function newRecord(input: ValidRecordInput, id: string, createdAt: string, seq: number, recallCount: number): MemoryRecord {
+/** A record this batch wrote, as the leader wrote it (`created: true`). */
+function newRecord(input: ValidRecordInput, id: string, createdAt: string, seq: number, recallCount: number): RememberedRecord {
   return {
     id,
     seq,
@@ -199,5 +200,6 @@ function newRecord(input: ValidRecordInput, id: string, createdAt: string, seq: 
     recallCount,
     metadata: input.metadataJson === '{}' ? {} : (JSON.parse(input.metadataJson) as Record<string, unknown>),
     key: input.key,
+    created: true,
   };
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { StoreChange, StoredRecord } from '../../changes/store-change.js';
-import type { MemoryRecord, RememberedRecord } from '../../memory-record.js';
+import type { RememberedRecord } from '../../memory-record.js';
 import { recordJsonTail } from '../../mirror/mirror-line.js';
 import { newRecordId } from '../../record-id.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
@@ -251,11 +251,11 @@ export class SqliteWriter {
       const existing = this.#statements.recordByKey.get(input.key);
       if (existing !== undefined) return { ...recordFromRow(existing), created: false };
     }
-    return { ...this.#insert(input, prepared, 0), created: true };
+    return this.#insert(input, prepared, 0);
   }
 
   /** An exported record, kept as it was, unless its id or key is here already. */
-  #import(record: ValidImportedRecord): MemoryRecord | null {
+  #import(record: ValidImportedRecord): RememberedRecord | null {
     if (this.#statements.recordById.get(record.id) !== undefined) return null;
     if (record.key !== null && this.#statements.recordByKey.get(record.key) !== undefined) return null;
     const prepared = {
@@ -269,7 +269,8 @@ export class SqliteWriter {
   }
 
   /** Inserts the row; the search index follows later (see SqliteSearchIndex), the journal row with the transaction's others. */
-  #insert(input: ValidRecordInput, prepared: PreparedRecord, recallCount: number): MemoryRecord {
+  /** The record as written, `created: true` (built once here: remember() returns it as it is). */
+  #insert(input: ValidRecordInput, prepared: PreparedRecord, recallCount: number): RememberedRecord {
     const stored: StoredRecord = {
       id: prepared.id,
       seq: this.#nextSeq(),
@@ -313,6 +314,7 @@ export class SqliteWriter {
       recallCount,
       metadata: input.metadataJson === '{}' ? {} : (JSON.parse(input.metadataJson) as Record<string, unknown>),
       key: input.key,
+      created: true,
     };
   }
 
