@@ -7,6 +7,8 @@ export const WRITE_LOCK_FILE = 'memory.db.lock';
 export const PRESENCE_LOCK_FILE = 'memory.db.presence.lock';
 /** Held by the one process that commits the others' writes (the write leader). */
 export const LEADER_LOCK_FILE = 'memory.db.leader.lock';
+/** Held by whoever brings the search index (memory.search.db) up to date. */
+export const SEARCH_LOCK_FILE = 'memory.search.db.lock';
 export const LAYERS_FOLDER = 'layers';
 
 /** A layer's files in `layers/`, as found on disk. */

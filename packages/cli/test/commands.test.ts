@@ -265,7 +265,7 @@ describe.concurrent('every command works from a shell, and --json prints what it
     const at = () => storeIn(temp);
     await memhubJson(['remember', 'one', ...at()]);
     const locks = await memhubJson<StoreLockReport[]>(['locks', ...at()]);
-    expect(locks.map((lock) => lock.file)).toEqual(['memory.db.lock', 'memory.db.leader.lock', 'memory.db.presence.lock', 'layers/application.jsonl.lock']);
+    expect(locks.map((lock) => lock.file)).toEqual(['memory.db.lock', 'memory.db.leader.lock', 'memory.db.presence.lock', 'memory.search.db.lock', 'layers/application.jsonl.lock']);
     for (const lock of locks) {
       expect(lock.state).toBe('free');
       expect(lock.holders).toEqual([]);
@@ -327,7 +327,7 @@ describe.concurrent('every command works from a shell, and --json prints what it
     child.kill('SIGINT');
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
-    expect(snapshots[0]!.locks.map((lock) => lock.file)).toEqual(['memory.db.lock', 'memory.db.leader.lock', 'memory.db.presence.lock', 'layers/application.jsonl.lock']);
+    expect(snapshots[0]!.locks.map((lock) => lock.file)).toEqual(['memory.db.lock', 'memory.db.leader.lock', 'memory.db.presence.lock', 'memory.search.db.lock', 'layers/application.jsonl.lock']);
     const apart = Date.parse(snapshots[1]!.at) - Date.parse(snapshots[0]!.at);
     expect(apart).toBeGreaterThanOrEqual(900);
   });

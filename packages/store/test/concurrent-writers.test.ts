@@ -38,8 +38,8 @@ async function runWriters(writers: { count: number; label: string; inFlight?: nu
 }
 
 /** Reads the database file directly with a separate connection, as an outside checker would. */
-function inspect(query: string): unknown[] {
-  const db = new Database(join(dir, 'memory.db'), { readonly: true });
+function inspect(query: string, file = 'memory.db'): unknown[] {
+  const db = new Database(join(dir, file), { readonly: true });
   try {
     return db.prepare(query).all();
   } finally {
@@ -65,7 +65,7 @@ describe('remember() from many processes at once', () => {
     await store.flush();
     expect((await store.stats()).search).toMatchObject({ unindexedRecords: 0 });
     await store.close();
-    expect(inspect('SELECT count(*) AS n FROM record_tags')).toEqual([{ n: 8000 }]);
+    expect(inspect('SELECT count(*) AS n FROM record_tags', 'memory.search.db')).toEqual([{ n: 8000 }]);
   });
 
   it('8 processes opening a brand-new store at the same instant create one schema, without error', async () => {

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../src/index.js';
 import { CURRENT_SCHEMA_VERSION } from '../src/engine/sqlite/sqlite-schema.js';
+import { SEARCH_DATABASE_FILE } from '../src/engine/sqlite/sqlite-search-database.js';
 
 let dir: string;
 beforeEach(() => {
@@ -14,29 +15,39 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
  * Turns a closed store of the current schema back into one of schema version 4, as a store written
- * by the previous release is: records_fts with FTS5's default tokenizer (no stemming), and the
- * last `tailRecords` records not indexed yet (above the search cursor: no FTS5 entry, no tag rows).
+ * by an earlier release is: the search index inside memory.db, records_fts with FTS5's default
+ * tokenizer (no stemming), and the last `tailRecords` records not indexed yet (above the search
+ * cursor: no FTS5 entry, no tag rows); no memory.search.db.
  */
 function asVersion4(tailRecords: number): void {
   const db = new Database(join(dir, 'memory.db'));
   try {
     db.exec(`
-      DROP TABLE records_fts;
+      DROP TABLE search_removals;
+      DELETE FROM store_settings WHERE name = 'store_id';
+      CREATE TABLE record_tags (
+        tag TEXT NOT NULL,
+        record_seq INTEGER NOT NULL REFERENCES records (seq) ON DELETE CASCADE,
+        PRIMARY KEY (tag, record_seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX record_tags_by_record ON record_tags (record_seq);
       CREATE VIRTUAL TABLE records_fts USING fts5 (content, content = 'records', content_rowid = 'seq');
+      CREATE TABLE view_cursors (view TEXT PRIMARY KEY, through INTEGER NOT NULL) WITHOUT ROWID;
     `);
     const last = db.prepare('SELECT max(seq) FROM records').pluck().get() as number;
     const through = last - tailRecords;
     db.prepare('INSERT INTO records_fts (rowid, content) SELECT seq, content FROM records WHERE seq <= ?').run(through);
-    db.prepare('DELETE FROM record_tags WHERE record_seq > ?').run(through);
-    db.prepare(`UPDATE view_cursors SET through = ? WHERE view = 'search'`).run(through);
+    db.prepare('INSERT INTO record_tags (tag, record_seq) SELECT json_each.value, seq FROM records, json_each(records.tags) WHERE seq <= ?').run(through);
+    db.prepare(`INSERT INTO view_cursors (view, through) VALUES ('search', ?)`).run(through);
     db.pragma('user_version = 4');
   } finally {
     db.close();
   }
+  for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `${SEARCH_DATABASE_FILE}${suffix}`), { force: true });
 }
 
-describe('a store of the previous schema (4) opens in the current one', () => {
-  it('its search index is rebuilt with stemming, the unindexed tail included, its records and mirrors untouched', async () => {
+describe('a store of schema version 4 opens in the current one', () => {
+  it('its search index moves to memory.search.db, made again with stemming from every record; records and mirrors untouched', async () => {
     const store = await openStore({ dir });
     const written = await store.rememberMany([
       { content: 'Deploys go out on Tuesdays', tags: ['ops'] },
@@ -56,13 +67,17 @@ describe('a store of the previous schema (4) opens in the current one', () => {
     try {
       const inspect = new Database(join(dir, 'memory.db'), { readonly: true });
       expect(inspect.pragma('user_version', { simple: true })).toBe(CURRENT_SCHEMA_VERSION);
-      expect(String(inspect.prepare(`SELECT sql FROM sqlite_schema WHERE name = 'records_fts'`).pluck().get())).toContain('porter');
-      // Every record indexed, the tail's tag rows written, the cursor at the end.
-      expect(inspect.prepare('SELECT count(*) FROM record_tags').pluck().get()).toBe(5);
+      // The index's tables left memory.db; the writes of forgets have their table.
+      expect(inspect.prepare(`SELECT name FROM sqlite_schema WHERE name IN ('records_fts', 'record_tags', 'view_cursors', 'search_removals')`).pluck().all()).toEqual(['search_removals']);
       inspect.close();
       const found = await reopened.recall({ query: 'deploy', count: false });
       expect(found.map((record) => record.id).sort()).toEqual([written[0]!.id, written[2]!.id, written[3]!.id].sort());
       expect((await reopened.recall({ tags: ['ops', 'node'], count: false })).map((record) => record.id)).toEqual([written[3]!.id]);
+      const index = new Database(join(dir, SEARCH_DATABASE_FILE), { readonly: true });
+      expect(String(index.prepare(`SELECT sql FROM sqlite_schema WHERE name = 'records_fts'`).pluck().get())).toContain('porter');
+      // Every record indexed, the tail's tag rows written.
+      expect(index.prepare('SELECT count(*) FROM record_tags').pluck().get()).toBe(5);
+      index.close();
       const report = await reopened.verify();
       expect(report.problems).toEqual([]);
       expect(report.records).toBe(4);

@@ -1,15 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { INDEX_BATCH_SEQS } from '../src/engine/sqlite/sqlite-search-index.js';
+import { INDEX_BATCH_SEQS, SEARCH_DATABASE_FILE, SEARCH_LOCK_FILE } from '../src/engine/sqlite/sqlite-search-database.js';
 import { openStore, type Store } from '../src/index.js';
 import { startLockFixture, type FixtureProcess } from './support/processes.js';
 
 /**
- * The search index (FTS5 and the tag rows) follows the records in batches instead of being written
- * in every write transaction; recall() still finds every record acknowledged before it.
+ * The search index (FTS5 and the tag rows) lives in a database of its own, memory.search.db, and
+ * follows the records in batches under a lock of its own instead of being written in every write
+ * transaction; recall() still finds every record acknowledged before it.
  */
 let dir: string;
 let store: Store | undefined;
@@ -34,9 +35,11 @@ async function unindexed(s: Store): Promise<number> {
 }
 
 function ftsIntegrity(): string {
-  const db = new Database(join(dir, 'memory.db'));
+  const db = new Database(join(dir, SEARCH_DATABASE_FILE));
   try {
-    db.prepare(`INSERT INTO records_fts (records_fts, rank) VALUES ('integrity-check', 1)`).run();
+    db.prepare(`INSERT INTO records_fts (records_fts) VALUES ('integrity-check')`).run();
+    const integrity = db.pragma('integrity_check', { simple: true });
+    if (integrity !== 'ok') return String(integrity);
     return 'ok';
   } catch (error) {
     return (error as Error).message;
@@ -46,7 +49,7 @@ function ftsIntegrity(): string {
 }
 
 describe('the search index follows the records', () => {
-  it('a write transaction holds no index work until the tail is due; writers keep the tail below a batch', async () => {
+  it('a write holds no index work; the tail is indexed after the commits once it is due, and stays below a batch', async () => {
     store = await openStore({ dir });
     await store.remember({ content: 'first note about the deploy', tags: ['deploy'] });
     expect(await unindexed(store)).toBe(1);
@@ -71,7 +74,7 @@ describe('the search index follows the records', () => {
     expect((await store.recall({ tags: ['zebra', 'deploy'] })).map((hit) => hit.id).sort()).toEqual([fresh[0]!.id, more.id].sort());
   });
 
-  it('while another process holds the write lock, recall searches the tail itself: found at once, with the indexed hits, best first', async () => {
+  it('while another process holds the search index, recall searches the tail itself: found at once, with the indexed hits, best first', async () => {
     store = await openStore({ dir, lockTimeoutMs: 20_000 });
     const indexedHit = await store.remember({ content: 'walrus walrus walrus walrus', tags: ['animal'] });
     await store.rememberMany(Array.from({ length: 50 }, (_, index) => ({ content: `filler ${index}` })));
@@ -81,7 +84,7 @@ describe('the search index follows the records', () => {
       { content: 'no match here', tags: ['animal'] },
     ]);
     expect(await unindexed(store)).toBe(2);
-    const holder = startLockFixture('hold-until-told.ts', [join(dir, 'memory.db.lock'), 'test holder']);
+    const holder = startLockFixture('hold-until-told.ts', [join(dir, SEARCH_LOCK_FILE), 'test holder']);
     children.push(holder);
     await holder.waitForLine('held');
 
@@ -101,6 +104,81 @@ describe('the search index follows the records', () => {
     await holder.waitForLine('released');
     expect((await store.recall({ query: 'walrus' })).map((hit) => hit.id).sort()).toEqual([indexedHit.id, tailHits[0]!.id].sort());
     expect(await unindexed(store)).toBe(0);
+  });
+
+  it('writes and recalls go on while another process holds the search index, and while another holds the write lock', async () => {
+    store = await openStore({ dir, lockTimeoutMs: 20_000 });
+    const searchHolder = startLockFixture('hold-until-told.ts', [join(dir, SEARCH_LOCK_FILE), 'test holder']);
+    children.push(searchHolder);
+    await searchHolder.waitForLine('held');
+    // Past a batch: the writes would index the tail themselves if indexing were part of the write path.
+    const written = await store.rememberMany(Array.from({ length: 2 * INDEX_BATCH_SEQS }, (_, index) => ({ content: `narwhal ${index}`, tags: ['sea'] })));
+    expect(written).toHaveLength(2 * INDEX_BATCH_SEQS);
+    expect(await unindexed(store)).toBe(2 * INDEX_BATCH_SEQS);
+    expect(await store.recall({ query: 'narwhal', limit: 1000 })).toHaveLength(2 * INDEX_BATCH_SEQS);
+    searchHolder.send('release');
+    await searchHolder.waitForLine('released');
+
+    const writeHolder = startLockFixture('hold-until-told.ts', [join(dir, 'memory.db.lock'), 'test holder']);
+    children.push(writeHolder);
+    await writeHolder.waitForLine('held');
+    // Indexing takes only the search index's lock: a recall indexes the tail while writes wait.
+    expect(await store.recall({ tags: ['sea'], limit: 1000 })).toHaveLength(2 * INDEX_BATCH_SEQS);
+    expect(await unindexed(store)).toBe(0);
+    writeHolder.send('release');
+    await writeHolder.waitForLine('released');
+    await store.close();
+    store = undefined;
+    expect(ftsIntegrity()).toBe('ok');
+  });
+
+  it('a search index that is lost, or that follows another memory.db, is made again from the records', async () => {
+    store = await openStore({ dir });
+    await store.rememberMany(Array.from({ length: 30 }, (_, index) => ({ content: `okapi ${index}`, tags: ['land'] })));
+    await store.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `${SEARCH_DATABASE_FILE}${suffix}`), { force: true });
+    store = await openStore({ dir });
+    expect(await unindexed(store)).toBe(30);
+    expect(await store.recall({ query: 'okapi', limit: 100 })).toHaveLength(30);
+    await store.close();
+    // Another store's index in this folder: another store_id.
+    const other = mkdtempSync(join(tmpdir(), 'memhub-search-other-'));
+    try {
+      const otherStore = await openStore({ dir: other });
+      await otherStore.rememberMany([{ content: 'okapi from elsewhere' }, { content: 'zebu from elsewhere' }]);
+      await otherStore.flush();
+      await otherStore.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `${SEARCH_DATABASE_FILE}${suffix}`), { force: true });
+      copyFileSync(join(other, SEARCH_DATABASE_FILE), join(dir, SEARCH_DATABASE_FILE));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    store = await openStore({ dir });
+    expect(await unindexed(store)).toBe(30);
+    expect(await store.recall({ query: 'zebu' })).toEqual([]);
+    expect(await store.recall({ query: 'okapi', limit: 100 })).toHaveLength(30);
+    expect((await store.verify()).problems).toEqual([]);
+  });
+
+  it('memory.db restored from an older copy (no mirror to notice it): the index of the later state is emptied on open, before a write can reuse its seqs', async () => {
+    store = await openStore({ dir, mirror: false });
+    await store.rememberMany(Array.from({ length: 10 }, (_, index) => ({ content: `kept ${index}` })));
+    await store.close();
+    copyFileSync(join(dir, 'memory.db'), join(dir, 'backup.db'));
+    store = await openStore({ dir, mirror: false });
+    await store.rememberMany(Array.from({ length: 10 }, (_, index) => ({ content: `lost ${index}`, tags: ['lost'] })));
+    await store.flush();
+    await store.close();
+    for (const suffix of ['-wal', '-shm']) rmSync(join(dir, `memory.db${suffix}`), { force: true });
+    copyFileSync(join(dir, 'backup.db'), join(dir, 'memory.db'));
+    store = await openStore({ dir, mirror: false });
+    // The same seqs as the lost records: an index that kept them would find these by the lost words.
+    const fresh = await store.rememberMany(Array.from({ length: 10 }, (_, index) => ({ content: `fresh ${index}` })));
+    await store.flush();
+    expect(await store.recall({ query: 'lost', limit: 100 })).toEqual([]);
+    expect(await store.recall({ tags: ['lost'], limit: 100 })).toEqual([]);
+    expect((await store.recall({ query: 'fresh', limit: 100 })).map((hit) => hit.id).sort()).toEqual(fresh.map((record) => record.id).sort());
+    expect((await store.verify()).problems).toEqual([]);
   });
 
   it('forgetting a record before and after it was indexed leaves an index that matches the records', async () => {

@@ -50,10 +50,10 @@ describe('verify and repair', () => {
       { content: 'charlie delta', tags: ['z'] },
     ]);
     await source.flush(); // the search index follows in batches: flush() brings it up to date
-    // Damage the derived tables from outside, as a bad tool or a half-applied script would.
-    const outside = new Database(join(dir, 'source', 'memory.db'));
+    // Damage the search index from outside, as a bad tool or a half-applied script would.
+    const outside = new Database(join(dir, 'source', 'memory.search.db'));
     outside.prepare('DELETE FROM record_tags WHERE record_seq = ? AND tag = ?').run(first!.seq, 'y');
-    outside.prepare(`INSERT INTO records_fts (records_fts, rowid, content) VALUES ('delete', ?, ?)`).run(second!.seq, 'charlie delta');
+    outside.prepare('DELETE FROM records_fts WHERE rowid = ?').run(second!.seq);
     outside.close();
 
     const report = await source.verify();

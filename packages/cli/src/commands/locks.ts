@@ -5,11 +5,11 @@ import type { HolderInfo, LockStatus } from '@memhub/lock';
 import { withHelp } from '../command-help.js';
 import { Output } from '../output.js';
 import { addJsonOption, addStoreOptions, assertStoreExists, storeFolder } from '../store-target.js';
-import { layerFiles, LEADER_LOCK_FILE, PRESENCE_LOCK_FILE, WRITE_LOCK_FILE } from '../store-files.js';
+import { layerFiles, LEADER_LOCK_FILE, PRESENCE_LOCK_FILE, SEARCH_LOCK_FILE, WRITE_LOCK_FILE } from '../store-files.js';
 
 /** One lock file of the store and its state, as `memhub locks --json` prints it. */
 export interface StoreLockReport extends LockStatus {
-  /** The lock file relative to the store folder: `memory.db.lock`, `memory.db.leader.lock`, `memory.db.presence.lock`, `layers/<layer>.jsonl.lock`. */
+  /** The lock file relative to the store folder: `memory.db.lock`, `memory.db.leader.lock`, `memory.db.presence.lock`, `memory.search.db.lock`, `layers/<layer>.jsonl.lock`. */
   readonly file: string;
 }
 
@@ -39,10 +39,10 @@ export function locksCommand(): Command {
   });
 }
 
-/** The state of every lock file of the store: the write lock, the write leader's lease, the presence lock (shared by every open store), then each layer's. Takes no lock. */
+/** The state of every lock file of the store: the write lock, the write leader's lease, the presence lock (shared by every open store), the search index's lock, then each layer's. Takes no lock. */
 export async function storeLocks(dir: string): Promise<StoreLockReport[]> {
   const { lockStatus } = await import('@memhub/lock');
-  const files = [join(dir, WRITE_LOCK_FILE), join(dir, LEADER_LOCK_FILE), join(dir, PRESENCE_LOCK_FILE), ...layerFiles(dir).flatMap((layer) => (layer.lockFile === undefined ? [] : [layer.lockFile]))];
+  const files = [join(dir, WRITE_LOCK_FILE), join(dir, LEADER_LOCK_FILE), join(dir, PRESENCE_LOCK_FILE), join(dir, SEARCH_LOCK_FILE), ...layerFiles(dir).flatMap((layer) => (layer.lockFile === undefined ? [] : [layer.lockFile]))];
   return files.map((path) => ({ file: relative(dir, path), ...lockStatus(path) }));
 }
 

@@ -15,8 +15,8 @@ import type { StoreChange, StoredRecord } from './store-change.js';
  *
  * The SQLite engine's journal stores changes per mirrored layer and reads them back as changes
  * (engine/sqlite/sqlite-change-journal.ts); the search index follows the records themselves by seq
- * (engine/sqlite/sqlite-search-index.ts): a remember is a new row, a forget removes its entry in
- * the same transaction, and moves and counts do not concern it.
+ * in a database of its own (engine/sqlite/sqlite-search-database.ts): a remember is a new row, a
+ * forget a removal row it applies later, and moves and counts do not concern it.
  */
 
 /** The line a change appends to `layer`'s mirror, or undefined when it has none there. */

@@ -25,7 +25,7 @@ import { SqliteWriter } from './sqlite-writer.js';
 import { storeErrorOf } from './sqlite-errors.js';
 import { isSqliteBusy, retryWhileBusy, SQLITE_BUSY_SLICE_MS } from './sqlite-busy.js';
 import { SqliteWriteGate } from './sqlite-write-gate.js';
-import { SqliteSearchIndex } from './sqlite-search-index.js';
+import { INDEX_AFTER_MS, SEARCH_DATABASE_FILE, SqliteSearchDatabase } from './sqlite-search-database.js';
 import { ensureStoreFolder } from './store-folder.js';
 import { SharedCommit } from './sqlite-shared-commit.js';
 
@@ -55,19 +55,24 @@ export interface SqliteEngineStats extends EngineStats {
   readonly mirror: readonly LayerMirrorStats[];
   /**
    * The search index: records not indexed yet (the tail, indexed in batches: see
-   * SqliteSearchIndex), and records this store object indexed for a recall, flush or close.
+   * SqliteSearchDatabase), and records this store object indexed.
    */
   readonly search: { readonly unindexedRecords: number; readonly recordsIndexed: number };
 }
 
 /**
- * How long a recall waits for the write lock to index the tail before it searches the tail
- * directly: a normal write transaction holds the lock for well under a millisecond, a batch of
- * thousands of records for tens; past this, something holds it for long (or is frozen).
+ * How long a recall waits for the search index's lock to index the tail before it searches the
+ * tail directly: a page of the tail holds it for about ten milliseconds; past this, something
+ * holds it for long (or is frozen).
  */
 const RECALL_INDEX_WAIT_MS = 100;
-/** How long close() waits for the write lock to index the tail before leaving it to the next writer. */
+/** How long close() waits for the search index's lock to index the tail before leaving it to the next process. */
 const CLOSE_INDEX_WAIT_MS = 100;
+/**
+ * A leader that commits for other processes leaves the indexing to them (they wait for its
+ * answers, with time to spare) unless the tail grows this long: then nobody else keeps up.
+ */
+const LEADER_INDEX_SEQS = 8_192;
 
 export const DATABASE_FILE = 'memory.db';
 export const WRITE_LOCK_FILE = 'memory.db.lock';
@@ -98,11 +103,16 @@ export class SqliteEngine implements StoreEngine {
   readonly #gate: SqliteWriteGate;
   readonly #busyTimeoutMs: number;
   readonly #gateLockTimeoutMs: number;
-  /** Records this store object indexed outside its write transactions (recall, flush, close). */
-  #recordsIndexed = 0;
+  /** The background catch-up of the search index running in this store object, if any. */
+  #indexing: Promise<void> | undefined;
+  /** Brings a tail that is not due by size in within INDEX_AFTER_MS. */
+  #indexTimer: NodeJS.Timeout | undefined;
+  #closing = false;
+  #indexingFailed = false;
+  readonly #logger: StoreLogger;
   readonly #statements: SqliteStatements;
   readonly #writer: SqliteWriter;
-  readonly #search: SqliteSearchIndex;
+  readonly #search: SqliteSearchDatabase;
   readonly #checkpointer: WalCheckpointer;
   readonly #recall: SqliteRecall;
   readonly #mirror: JsonlMirror;
@@ -114,6 +124,7 @@ export class SqliteEngine implements StoreEngine {
     lock: FileLock,
     presence: { readonly lock: FileLock; readonly held: LockHandle },
     gate: SqliteWriteGate,
+    search: SqliteSearchDatabase,
     options: SqliteEngineOptions,
   ) {
     this.location = options.dir;
@@ -124,9 +135,11 @@ export class SqliteEngine implements StoreEngine {
     this.#busyTimeoutMs = options.busyTimeoutMs;
     this.#gateLockTimeoutMs = options.lockTimeoutMs;
     this.#statements = new SqliteStatements(db);
-    this.#recall = new SqliteRecall(db);
-    this.#search = new SqliteSearchIndex(db);
-    this.#writer = new SqliteWriter(db, this.#statements, this.#search);
+    this.#search = search;
+    this.#logger = options.logger;
+    // Recall reads the search index's connection, where memory.db is attached.
+    this.#recall = new SqliteRecall(search.db);
+    this.#writer = new SqliteWriter(db, this.#statements, { appliedThrough: () => search.removalsApplied() });
     this.#checkpointer = new WalCheckpointer(db, {
       walPath: join(options.dir, `${DATABASE_FILE}-wal`),
       walCheckpointBytes: options.walCheckpointBytes,
@@ -159,6 +172,7 @@ export class SqliteEngine implements StoreEngine {
       get: (id) => this.get(id),
       logger: options.logger,
       dataVersion: () => this.#dataVersion.get() as number,
+      committed: (leadingOthers) => this.#indexSoon(leadingOthers),
     });
   }
 
@@ -183,6 +197,7 @@ export class SqliteEngine implements StoreEngine {
     let presence: { lock: FileLock; held: LockHandle } | undefined;
     let lock: FileLock | undefined;
     let db: Database.Database | undefined;
+    let search: SqliteSearchDatabase | undefined;
     let engine: SqliteEngine | undefined;
     try {
       presence = { lock: presenceLock, held: await presenceLock.acquire({ mode: 'shared', purpose: 'memhub store open' }) };
@@ -221,13 +236,23 @@ export class SqliteEngine implements StoreEngine {
           }),
         );
       }
-      engine = new SqliteEngine(connection, lock, presence, gate, options);
+      search = await SqliteSearchDatabase.open(options.dir, {
+        ...options,
+        busyTimeoutMs: SQLITE_BUSY_SLICE_MS,
+        onFallback: (reason) =>
+          options.logger.warn(
+            { reason },
+            `memhub: the search index (${SEARCH_DATABASE_FILE}) cannot be used here; recalls index what they need in memory. If the file is damaged, remove it (with -wal and -shm) while no process has the store open: it is made again from the records`,
+          ),
+      });
+      engine = new SqliteEngine(connection, lock, presence, gate, search, options);
       await engine.#mirror.catchUpAll();
       return engine;
     } catch (error) {
       if (engine !== undefined) await engine.close().catch(() => {});
       else {
         db?.close();
+        search?.close();
         lock?.close();
         presence?.held.release();
         presenceLock.close();
@@ -272,35 +297,65 @@ export class SqliteEngine implements StoreEngine {
   async flush(): Promise<void> {
     if (!(await this.#reading('index the records', () => this.#search.isBehind()))) return;
     const cursor = await this.#catchUpSearchIndex('index the records', this.#gateLockTimeoutMs);
-    if (cursor !== undefined) throw new StoreAccessError(`Cannot index the records of ${this.location}: this process may not write to it`);
+    if (cursor !== undefined) throw new StoreAccessError(`Cannot index the records of ${this.location}: the search index's lock was not had in ${this.#gateLockTimeoutMs} ms`);
   }
 
   /**
-   * Indexes the tail under the write lock, waiting for the lock `waitMs` at most. Resolves with
-   * undefined once it is done, or with the search index's cursor (every record above it is
-   * unindexed) when the lock could not be had in time or the database cannot be written here.
+   * Indexes the tail under the search index's lock, waiting for the lock `waitMs` at most (the
+   * store's write lock is not taken: writers go on meanwhile). Resolves with undefined once every
+   * record written before the call is indexed, or with the index's cursor (every record above it
+   * is unindexed) when the lock could not be had in time.
    */
   async #catchUpSearchIndex(action: string, waitMs: number): Promise<number | undefined> {
+    this.#gate.assertNotFoundReplaced();
+    let complete: boolean;
     try {
-      const indexed = await this.#gate.run(
-        'memhub search index',
-        action,
-        (held) =>
-          this.#db
-            .transaction(() => {
-              const count = this.#search.catchUp(this.#statements.lastSeq.get() as number);
-              this.#gate.beforeCommit(held);
-              return count;
-            })
-            .immediate(),
-        { lockTimeoutMs: waitMs, busyTimeoutMs: waitMs },
-      );
-      this.#recordsIndexed += indexed;
-      return undefined;
+      complete = await this.#search.catchUp(waitMs);
     } catch (error) {
-      if (!(error instanceof LockTimeoutError || error instanceof StoreBusyError || error instanceof StoreAccessError)) throw error;
-      return this.#reading(action, () => this.#search.through());
+      throw storeErrorOf(error, this.location, action);
     }
+    return complete ? undefined : this.#reading(action, () => this.#search.through());
+  }
+
+  /**
+   * After a commit of this store object (its own batch, or a round it led): indexes the tail in
+   * the background when it is due, off the write path (under the search index's own lock,
+   * without the store's). A leader committing for other processes leaves it to them (they have
+   * time while they wait for its answers) unless the tail grows past LEADER_INDEX_SEQS.
+   */
+  #indexSoon(leadingOthers: boolean): void {
+    if (this.#indexing !== undefined || this.#closing) return;
+    let due: boolean;
+    try {
+      due = leadingOthers ? this.#search.tailSeqs() >= LEADER_INDEX_SEQS : this.#search.isDue(Date.now());
+    } catch {
+      // A read that found a lock taken: the next commit looks again.
+      return;
+    }
+    if (!due) {
+      // A slow writer's tail: indexed once its oldest record is INDEX_AFTER_MS old.
+      if (this.#indexTimer === undefined) {
+        this.#indexTimer = setTimeout(() => {
+          this.#indexTimer = undefined;
+          this.#indexSoon(false);
+        }, INDEX_AFTER_MS);
+        this.#indexTimer.unref();
+      }
+      return;
+    }
+    this.#indexing = this.#search
+      .catchUp(0)
+      .then(() => {
+        this.#indexingFailed = false;
+      })
+      .catch((error: unknown) => {
+        // Told once until indexing works again: it is retried after every commit.
+        if (!this.#indexingFailed) this.#logger.warn({ error: String(error) }, 'memhub: indexing the search index failed; recalls index the records themselves, or search them directly');
+        this.#indexingFailed = true;
+      })
+      .finally(() => {
+        this.#indexing = undefined;
+      });
   }
 
   async stats(): Promise<SqliteEngineStats> {
@@ -310,7 +365,7 @@ export class SqliteEngine implements StoreEngine {
   #stats(): SqliteEngineStats {
     return {
       ...layerTotals(this.#statements.countByLayer.all()),
-      search: { unindexedRecords: this.#search.unindexedRecords(), recordsIndexed: this.#recordsIndexed },
+      search: { unindexedRecords: this.#search.unindexedRecords(), recordsIndexed: this.#search.recordsIndexed },
       databaseBytes: fileSize(join(this.location, DATABASE_FILE)),
       walBytes: fileSize(join(this.location, `${DATABASE_FILE}-wal`)),
       checkpoints: this.#checkpointer.checkpoints,
@@ -338,7 +393,9 @@ export class SqliteEngine implements StoreEngine {
    * store the checks take seconds, and writers go on meanwhile (see checkDatabase).
    */
   async verify(): Promise<EngineVerifyReport> {
-    const problems = await this.#reading('verify the store', () => checkDatabase(this.#db));
+    // Removals and the tail applied first where the index's lock can be had: what is left is compared as it is.
+    await this.#catchUpSearchIndex('verify the store', RECALL_INDEX_WAIT_MS);
+    const problems = await this.#reading('verify the store', () => [...checkDatabase(this.#db), ...this.#search.check()]);
     const mirror = await this.#mirror.verify().catch((error: unknown) => Promise.reject(storeErrorOf(error, this.location, 'verify the mirror')));
     const { records } = await this.stats();
     return { records, problems: [...problems, ...mirror.problems], layers: mirror.layers };
@@ -348,15 +405,14 @@ export class SqliteEngine implements StoreEngine {
     const actions = await this.#gate.run('memhub repair', 'repair the store', (held) =>
       this.#db
         .transaction(() => {
-          const lastSeq = this.#statements.lastSeq.get() as number;
-          const indexed = this.#search.catchUp(lastSeq);
           const done = rebuildDerivedData(this.#db);
-          this.#search.markRebuilt(lastSeq);
           this.#gate.beforeCommit(held);
-          return indexed > 0 ? [`indexed the ${indexed} record(s) the search index had not reached yet`, ...done] : done;
+          return done;
         })
         .immediate(),
     );
+    await this.#search.rebuild(this.#gateLockTimeoutMs).catch((error: unknown) => Promise.reject(storeErrorOf(error, this.location, 'rebuild the search index')));
+    actions.push('rebuilt the full-text index and the tag rows from the records');
     const mirrored = await this.#mirror.repair().catch((error: unknown) => Promise.reject(storeErrorOf(error, this.location, 'repair the mirror')));
     return [...actions, ...mirrored];
   }
@@ -391,9 +447,13 @@ export class SqliteEngine implements StoreEngine {
   async close(): Promise<void> {
     try {
       await this.#sharedCommit.close();
+      this.#closing = true;
+      if (this.#indexTimer !== undefined) clearTimeout(this.#indexTimer);
+      await this.#indexing;
       if (!this.#gate.foundReplaced && this.#search.isBehind()) await this.#catchUpSearchIndex('index the records', CLOSE_INDEX_WAIT_MS).catch(() => undefined);
       await this.#mirror.close();
     } finally {
+      this.#search.close();
       this.#db.close();
       this.#lock.close();
       this.#presence.held.release();

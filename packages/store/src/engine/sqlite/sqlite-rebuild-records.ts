@@ -61,7 +61,7 @@ function readRecord(file: LayerFileReader, layer: string, live: { readonly id: s
   );
 }
 
-/** The statement that adds one record's row (the search index follows, see SqliteSearchIndex). */
+/** The statement that adds one record's row (the search index follows, see SqliteSearchDatabase). */
 class RecordInserter {
   readonly #insert: Database.Statement;
 

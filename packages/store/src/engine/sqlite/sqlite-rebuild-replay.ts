@@ -8,9 +8,7 @@ import { checkRebuildLine, SkippedLine, type RebuildLine } from './sqlite-rebuil
 import { markLayersPrunedThrough } from './sqlite-rebuild-mirror.js';
 import { quarantineSkippedLines } from './sqlite-rebuild-quarantine.js';
 import { writeLayerRecords } from './sqlite-rebuild-records.js';
-import { SqliteSearchIndex } from './sqlite-search-index.js';
 import { LAYER_EFFECT_OF_OP } from '../../changes/change-codec.js';
-import { BATCH_CONTENT_CHARS } from '../../page-sizer.js';
 import { rebuildLayerReports, type RebuildLayerReport, type SkippedLineCounts } from './sqlite-rebuild-report.js';
 import { RebuildStaging, stageEntry, type LinePlace, type StageEntry, type StagedLine } from './sqlite-rebuild-staging.js';
 
@@ -62,10 +60,8 @@ export async function replayLayers(db: Database.Database, folder: string, files:
     db.prepare('UPDATE store_sequence SET last_seq = max(last_seq, ?) WHERE id = 1').run(lastSeq);
     markLayersPrunedThrough(db, layers, lastSeq);
   });
-  // The search index follows the records: built here in transactions of bounded size.
-  const search = new SqliteSearchIndex(db);
-  while (search.isBehind()) db.transaction(() => search.catchUp(undefined, BATCH_CONTENT_CHARS)).immediate();
-  db.transaction(() => search.catchUp(lastSeq)).immediate();
+  // The search index (memory.search.db) follows the new records by itself: this database has a
+  // store_id of its own, so the index of the one it replaces is emptied and made again.
   for (const layer of layers) await withLayerFileReader(pathOf(layer), (file) => quarantineSkippedLines(staging, layer, file));
   const report = rebuildLayerReports(staging, read);
   staging.drop();

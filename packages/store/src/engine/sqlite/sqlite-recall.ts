@@ -13,8 +13,8 @@ type FoundRow = RecordRow & { readonly rank?: number };
  * contextPath prefix, layer and time. Without words, the most recent first. The SQL varies only
  * with which filters are given, so prepared statements are cached by their text.
  *
- * Words and tags are looked up in the search index, which follows the records in batches (see
- * SqliteSearchIndex). Given `unindexedAfter`, the records above that seq are not indexed yet and
+ * Runs on the search index's reader, where memory.db is attached. Words and tags are looked up in
+ * the search index, which follows the records in batches (see SqliteSearchDatabase). Given `unindexedAfter`, the records above that seq are not indexed yet and
  * are searched directly: their words in a temporary FTS5 table of this connection built from
  * them (the same tokenizer: a temporary table is written without any lock on the database), their
  * tags in their own JSON, and the two lists merged by rank. The tail's bm25 is computed over the
@@ -178,7 +178,7 @@ function mergeFound(indexed: FoundRow[], tail: FoundRow[], query: ValidRecallQue
  * A temporary, contentless FTS5 table of this connection with the tokenizer of `records_fts`,
  * holding the unindexed tail's records for one recall. Temporary tables are this connection's
  * own: filling one takes no lock on the database, so a recall can search the tail while another
- * process holds the write lock.
+ * process holds the search index's lock.
  */
 class TailTable {
   readonly #clear: Database.Statement;

@@ -82,7 +82,7 @@ export const SCHEMA_MIGRATIONS: readonly string[] = [
     SELECT DISTINCT layer, (SELECT last_seq FROM store_sequence) FROM records;
   `,
   // 3: the search index (records_fts, record_tags) follows the records by seq, in batches, instead
-  // of being written inside every write transaction (sqlite-search-index.ts).
+  // of being written inside every write transaction (moved to memory.search.db by migration 6).
   `
   -- How far each view of the records that lives in the database has got: every record with a seq
   -- up to 'through' is in it. 'search': records_fts and record_tags. Until this migration every
@@ -122,6 +122,23 @@ export const SCHEMA_MIGRATIONS: readonly string[] = [
   -- Every record, the tail included, indexed anew with the stemming tokenizer.
   INSERT INTO records_fts (records_fts) VALUES ('rebuild');
   UPDATE view_cursors SET through = (SELECT last_seq FROM store_sequence) WHERE view = 'search';
+  `,
+  // 6: the search index moves to a database of its own, memory.search.db, with a lock of its own
+  // (sqlite-search-database.ts): indexing no longer takes the store's write lock.
+  `
+  -- The full-text index and the tag rows are built again there from the records, by seq.
+  DROP TABLE records_fts;
+  DROP TABLE record_tags;
+  DROP TABLE view_cursors;
+  -- Each forget of a record adds a row here, in its own transaction, under its own seq: the
+  -- search index drops the record's entry when it applies the row, and rows it has applied are pruned.
+  CREATE TABLE search_removals (
+    change_seq INTEGER PRIMARY KEY,
+    record_seq INTEGER NOT NULL
+  );
+  -- Names this database for the search index that follows it: an index made from another
+  -- memory.db (a replaced or rebuilt one) is emptied and made again.
+  INSERT INTO store_settings (name, value) VALUES ('store_id', lower(hex(randomblob(16))));
   `,
 ];
 

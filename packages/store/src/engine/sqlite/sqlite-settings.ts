@@ -35,7 +35,11 @@ export function applyMirrorSetting(db: Database.Database, wanted: string): void 
  * database (restored from an older backup) must never see a new change reuse one of its seqs.
  */
 export function raiseSequenceTo(db: Database.Database, seq: number): boolean {
-  return db.prepare('UPDATE store_sequence SET last_seq = ? WHERE id = 1 AND last_seq < ?').run(seq, seq).changes > 0;
+  const raised = db.prepare('UPDATE store_sequence SET last_seq = ? WHERE id = 1 AND last_seq < ?').run(seq, seq).changes > 0;
+  // memory.db is an older copy of itself: a search index made from the later one holds records
+  // this copy does not have, under seqs it will not reuse. A new store_id has it made again.
+  if (raised) db.prepare(`UPDATE store_settings SET value = lower(hex(randomblob(16))) WHERE name = 'store_id'`).run();
+  return raised;
 }
 
 /** The store's mirror setting ('*' when none was ever written). Only on the current schema. */

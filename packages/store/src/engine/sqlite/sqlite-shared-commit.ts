@@ -43,6 +43,11 @@ export interface SharedCommitOptions {
   readonly logger: { warn(details: Record<string, unknown>, message: string): void };
   /** SQLite's `PRAGMA data_version`: it changes when another connection commits. */
   readonly dataVersion: () => number;
+  /**
+   * After each commit of this store object's batches (`leadingOthers`: a round this leader
+   * committed for other processes too): where the search index is brought up to date from.
+   */
+  readonly committed: (leadingOthers: boolean) => void;
 }
 
 /** A batch waiting for the leader's next round: its own, or one a follower handed over. */
@@ -331,6 +336,7 @@ export class SharedCommit {
     this.#listenIfOthersWrite();
     await this.#afterCommit(applied);
     taken.forEach((pending, index) => pending.settle(applied.outcomes[index] as BatchOutcome));
+    this.#options.committed(taken.some((pending) => pending.batch.handoffId !== undefined));
   }
 
   /** Under the flock, synchronously: one transaction for the batches; the own batch's afterCommit right after its COMMIT. */
@@ -427,6 +433,7 @@ export class SharedCommit {
     }
     if (decided !== undefined) return this.#resultsOfRow(batch, decided, afterCommit);
     await this.#afterCommit(applied);
+    this.#options.committed(false);
     const outcome = applied.outcomes[0] as BatchOutcome;
     if ('error' in outcome) throw outcome.error;
     if (!('results' in outcome)) throw new StoreIOError(`batch ${batch.id} was found decided twice (${Math.round(performance.now() - started)} ms)`);
@@ -441,6 +448,7 @@ export class SharedCommit {
     if (!('results' in reply)) throw new StoreIOError(`an unexpected answer from the write leader for batch ${batch.id}`);
     const results = await resultsOfHanded(batch.operations, batch.prepared, reply.results, this.#options.get);
     afterCommit();
+    this.#options.committed(false);
     return results;
   }
 

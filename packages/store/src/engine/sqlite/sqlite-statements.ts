@@ -46,6 +46,9 @@ export class SqliteStatements {
   readonly insertHandedOutcome: Database.Statement<HandedBatchesTable, never>;
   readonly handedOutcome: Database.Statement<{ batch_id: string }, Pick<HandedBatchesTable, 'results' | 'error'>>;
   readonly pruneHandedOutcomes: Database.Statement<{ before: number }, never>;
+  /** A forgotten record the search index must drop (it lives in another database: sqlite-search-database.ts). */
+  readonly addSearchRemoval: Database.Statement<{ change_seq: number; record_seq: number }, never>;
+  readonly pruneSearchRemovals: Database.Statement<{ through: number }, never>;
 
   constructor(db: Database.Database) {
     this.insertRecord = db.prepare(namedInsert('records', RECORD_COLUMNS_LIST));
@@ -121,6 +124,8 @@ export class SqliteStatements {
     this.insertHandedOutcome = db.prepare(namedInsert('handed_batches', ['batch_id', 'results', 'error', 'committed_at']));
     this.handedOutcome = db.prepare('SELECT results, error FROM handed_batches WHERE batch_id = @batch_id');
     this.pruneHandedOutcomes = db.prepare('DELETE FROM handed_batches WHERE committed_at < @before');
+    this.addSearchRemoval = db.prepare(namedInsert('search_removals', ['change_seq', 'record_seq']));
+    this.pruneSearchRemovals = db.prepare('DELETE FROM search_removals WHERE change_seq <= @through');
     this.prunedThrough = db
       .prepare(queryBuilder.selectFrom('mirror_layers').select('pruned_through').where('layer', '=', '').compile().sql)
       .pluck() as Database.Statement<unknown[], number>;

@@ -20,12 +20,16 @@ export interface RecordsTable {
 export type RecordRow = Selectable<RecordsTable>;
 export type NewRecordRow = Insertable<RecordsTable>;
 
+/** A record's tag, in memory.search.db (sqlite-search-database.ts), read where memory.db is attached. */
 export interface RecordTagsTable {
   tag: string;
   record_seq: number;
 }
 
-/** The FTS5 index over records.content (rowid = records.seq); the hidden column is the table's name. */
+/**
+ * The FTS5 index over records.content (rowid = records.seq), contentless, in memory.search.db
+ * (sqlite-search-database.ts); the hidden column is the table's name.
+ */
 export interface RecordsFtsTable {
   rowid: number;
   content: string;
@@ -63,10 +67,10 @@ export interface StoreSettingsTable {
   value: string;
 }
 
-/** How far a view of the records kept in the database has got (`search`: the full-text index and tag rows). */
-export interface ViewCursorsTable {
-  view: string;
-  through: number;
+/** A forgotten record's seq, for the search index to drop (sqlite-search-database.ts), by the forget's own seq. */
+export interface SearchRemovalsTable {
+  change_seq: number;
+  record_seq: number;
 }
 
 /** The outcome of a batch handed by one process to another to commit (sqlite-shared-commit.ts). */
@@ -80,6 +84,7 @@ export interface HandedBatchesTable {
   committed_at: number;
 }
 
+/** The tables SQL is built for: memory.db's, and the search index's, as its reader sees them with memory.db attached. */
 export interface StoreTables {
   records: RecordsTable;
   record_tags: RecordTagsTable;
@@ -88,6 +93,6 @@ export interface StoreTables {
   mirror_journal: MirrorJournalTable;
   mirror_layers: MirrorLayersTable;
   store_settings: StoreSettingsTable;
-  view_cursors: ViewCursorsTable;
+  search_removals: SearchRemovalsTable;
   handed_batches: HandedBatchesTable;
 }

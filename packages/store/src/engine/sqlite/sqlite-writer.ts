@@ -9,7 +9,6 @@ import type { ValidRecordInput } from '../../validate-record.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
 import { ChangeJournal, isMirrored, parseMirrorSetting, storedRecordOfRow, type MirrorSelection } from './sqlite-change-journal.js';
 import { recordFromRow } from './sqlite-record.js';
-import type { SqliteSearchIndex } from './sqlite-search-index.js';
 import type { ChangedRecord, SqliteStatements } from './sqlite-statements.js';
 import type { RecordRow } from './sqlite-tables.js';
 import { handedResultOf } from './handed-batch.js';
@@ -55,8 +54,6 @@ export interface AppliedBatches {
   readonly touchedLayers: ReadonlySet<string>;
   /** The store's last seq before this transaction: every seq above it, up to its last, is this transaction's. */
   readonly startSeq: number;
-  /** Records this transaction added to the search index (the tail it found due, see SqliteSearchIndex). */
-  readonly indexed: number;
 }
 
 /** What one transaction did. */
@@ -69,8 +66,6 @@ export interface AppliedBatch {
   readonly touchedLayers: ReadonlySet<string>;
   /** The store's last seq before this transaction: every seq above it, up to its last, is this transaction's. */
   readonly startSeq: number;
-  /** Records this transaction added to the search index (the tail it found due, see SqliteSearchIndex). */
-  readonly indexed: number;
 }
 
 /**
@@ -92,10 +87,18 @@ export interface PreparedRecord {
 /** One PreparedRecord per remember of a batch, undefined for its other operations. */
 export type PreparedBatch = readonly (PreparedRecord | undefined)[];
 
+/** The search index's side of forgetting: how far it has applied the removal rows (they are pruned up to there). */
+export interface SearchRemovals {
+  appliedThrough(): number;
+}
+
+/** How often a write transaction prunes the removal rows the search index has applied. */
+const REMOVALS_PRUNE_EVERY_MS = 10_000;
+
 /**
  * Applies a batch of write operations in one BEGIN IMMEDIATE transaction; the caller holds the
  * store's exclusive flock for the whole call. The transaction holds what must be atomic: the
- * records, the seq counter and the mirror journal; the search index follows (SqliteSearchIndex),
+ * records, the seq counter and the mirror journal; the search index follows (SqliteSearchDatabase),
  * and the layer mirrors are appended after the commit from the changes it returns.
  *
  * Every change takes the next seq of the one store-wide counter, read once and written once per
@@ -104,7 +107,8 @@ export type PreparedBatch = readonly (PreparedRecord | undefined)[];
  */
 export class SqliteWriter {
   readonly #statements: SqliteStatements;
-  readonly #search: SqliteSearchIndex;
+  readonly #removals: SearchRemovals;
+  #removalsPrunedAt = 0;
   readonly #journal: ChangeJournal;
   readonly #applyInTransaction: Database.Transaction<
     (batches: readonly WriterBatch[], prune: ReadonlyMap<string, number>, beforeCommit: () => void) => AppliedBatches
@@ -119,9 +123,9 @@ export class SqliteWriter {
   /** The mirror setting as the last transaction read it (prepare() builds record JSON for mirrored layers only). */
   #mirror: MirrorSelection = { kind: 'all' };
 
-  constructor(db: Database.Database, statements: SqliteStatements, search: SqliteSearchIndex) {
+  constructor(db: Database.Database, statements: SqliteStatements, removals: SearchRemovals) {
     this.#statements = statements;
-    this.#search = search;
+    this.#removals = removals;
     this.#journal = new ChangeJournal(statements);
     this.#applyInSavepoint = db.transaction((batch: WriterBatch) => batch.operations.map((operation, index) => this.#applyOne(operation, batch.prepared[index])));
     this.#applyInTransaction = db.transaction((batches: readonly WriterBatch[], prune: ReadonlyMap<string, number>, beforeCommit: () => void) => {
@@ -142,10 +146,12 @@ export class SqliteWriter {
       const changes = this.#changes;
       const touchedLayers = this.#journal.write(changes, this.#mirror);
       if (this.#lastSeq !== startSeq) this.#statements.setLastSeq.run(this.#lastSeq);
-      // The search index follows in batches: this transaction indexes the tail when it is due.
-      const indexed = this.#search.isDue(this.#lastSeq, now) ? this.#search.catchUp(this.#lastSeq) : 0;
+      if (now - this.#removalsPrunedAt >= REMOVALS_PRUNE_EVERY_MS) {
+        this.#statements.pruneSearchRemovals.run({ through: this.#removals.appliedThrough() });
+        this.#removalsPrunedAt = now;
+      }
       beforeCommit();
-      return { outcomes, changes, touchedLayers, startSeq, indexed };
+      return { outcomes, changes, touchedLayers, startSeq };
     });
   }
 
@@ -268,7 +274,7 @@ export class SqliteWriter {
     return this.#insert(record, prepared, record.recallCount);
   }
 
-  /** Inserts the row; the search index follows later (see SqliteSearchIndex), the journal row with the transaction's others. */
+  /** Inserts the row; the search index follows later (see SqliteSearchDatabase), the journal row with the transaction's others. */
   /** The record as written, `created: true` (built once here: remember() returns it as it is). */
   #insert(input: ValidRecordInput, prepared: PreparedRecord, recallCount: number): RememberedRecord {
     const stored: StoredRecord = {
@@ -321,9 +327,11 @@ export class SqliteWriter {
   #forget(id: string): boolean {
     const row = this.#statements.recordById.get(id);
     if (row === undefined) return false;
-    this.#search.unindex(row);
     this.#statements.deleteById.run(id);
-    this.#changes.push({ kind: 'forget', seq: this.#nextSeq(), id, layer: row.layer });
+    const seq = this.#nextSeq();
+    // The search index (another database) drops the record's entry when it applies this row.
+    this.#statements.addSearchRemoval.run({ change_seq: seq, record_seq: row.seq });
+    this.#changes.push({ kind: 'forget', seq, id, layer: row.layer });
     return true;
   }
 
