@@ -15,6 +15,8 @@ export interface StoreTarget {
   readonly url?: string;
   /** The PostgreSQL schema (`--schema` / `MEMHUB_SCHEMA`). */
   readonly schema?: string;
+  /** The contextPath the command works inside (`--scope` / `MEMHUB_SCOPE`), for the commands on records. */
+  readonly scope?: string;
 }
 
 /** The options every command has: `--dir`, `--url`, `--schema`, `--debug`. */
@@ -24,6 +26,17 @@ export function addStoreOptions(command: Command): Command {
     .addOption(new Option('--url <url>', 'a PostgreSQL store instead of a folder (postgres://...)').env('MEMHUB_URL'))
     .addOption(new Option('--schema <name>', 'the PostgreSQL schema of the store (with --url)').env('MEMHUB_SCHEMA'))
     .option('--debug', 'print the stack trace of an unexpected error (or set MEMHUB_DEBUG=1)');
+}
+
+/**
+ * `--scope`, for the commands on records (remember, recall, list, get, forget, archive, restore,
+ * ingest, mcp): openStore's scope, so that several agents share a store without seeing each
+ * other's memories.
+ */
+export function addScopeOption(command: Command): Command {
+  return command.addOption(
+    new Option('--scope <path>', 'work inside this contextPath: records are written under it, and only its records are seen (paths and keys relative to it)').env('MEMHUB_SCOPE'),
+  );
 }
 
 /** `--json`, for commands that print data. */
@@ -37,19 +50,21 @@ export function addJsonOption(command: Command): Command {
  * rather than the default folder silently winning or losing.
  */
 export function storeTarget(command: Command): StoreTarget {
-  const options = command.opts<{ dir: string; url?: string; schema?: string }>();
+  const options = command.opts<{ dir: string; url?: string; schema?: string; scope?: string }>();
   const dirTyped = command.getOptionValueSource('dir') === 'cli';
+  const scope = options.scope === undefined ? {} : { scope: options.scope };
   if (options.url !== undefined) {
     return {
       url: options.url,
       ...(options.schema === undefined ? {} : { schema: options.schema }),
       ...(dirTyped ? { dir: resolve(options.dir) } : {}),
+      ...scope,
     };
   }
   if (options.schema !== undefined && command.getOptionValueSource('schema') === 'cli') {
     throw new UsageError('--schema goes with --url (a PostgreSQL store); a store folder has no schema');
   }
-  return { dir: resolve(options.dir) };
+  return { dir: resolve(options.dir), ...scope };
 }
 
 /** The folder of a folder store, for commands that work on its files (locks, rebuild). */

@@ -142,6 +142,25 @@ describe.concurrent('every command works from a shell, and --json prints what it
     expect(bad.stderr).toMatch(/^memhub: Invalid metadata\.n: expected a string, a finite number, a boolean or null/);
   });
 
+  test('--scope (or MEMHUB_SCOPE): each agent writes under its own contextPath and sees only its records', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
+    const alice = await memhubJson<RememberedRecord>(['remember', 'alice deploys on fridays', '--context-path', '/projects/x', '--scope', '/agents/alice', ...at()]);
+    expect(alice.contextPath).toBe('/projects/x');
+    const bob = await memhubJson<RememberedRecord>(['remember', 'bob deploys on mondays', ...at()], { env: { MEMHUB_SCOPE: '/agents/bob' } });
+    expect(bob.contextPath).toBe('/');
+    const asAlice = await memhubJson<MemoryRecord[]>(['recall', 'deploys', '--scope', '/agents/alice', ...at()]);
+    expect(asAlice.map((record) => [record.id, record.contextPath])).toEqual([[alice.id, '/projects/x']]);
+    expect((await memhubJson<MemoryRecord[]>(['list', '--scope', '/agents/bob', ...at()])).map((record) => record.id)).toEqual([bob.id]);
+    const everything = await memhubJson<MemoryRecord[]>(['recall', 'deploys', ...at()]);
+    expect(everything.map((record) => record.contextPath).sort()).toEqual(['/agents/alice/projects/x', '/agents/bob']);
+    const notHers = await runMemhub(['get', bob.id, '--scope', '/agents/alice', ...at()]);
+    expect(notHers.code).toBe(1);
+    expect(notHers.stderr).toContain('no record with id');
+    const badScope = await runMemhub(['recall', 'x', '--scope', 'agents', ...at()]);
+    expect(badScope.code).toBe(2);
+    expect(badScope.stderr).toContain('scope');
+  });
+
   test('export then import into another store gives the same records; importing again skips them all', async ({ temp, expect }) => {
     const at = () => storeIn(temp);
     for (const content of ['alpha', 'beta', 'gamma']) await memhubJson(['remember', content, '--tag', 'x', ...at()]);

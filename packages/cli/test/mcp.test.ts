@@ -366,6 +366,26 @@ describe('memhub mcp: seven tools with precise schemas, structured answers, reso
     expect(badLayer.message).toMatch(/Invalid layer: "Not_A_Layer" is not a layer name/);
   });
 
+  it('--scope pins a session to one contextPath: it writes there and sees nothing else, through tools and resources', async () => {
+    const dir = temp.file('store');
+    const [outside] = await seed(dir, [{ content: 'a deploy note of another agent', contextPath: '/agents/bob' }]);
+    const { client } = await connect(dir, 'alice', ['--scope', '/agents/alice']);
+    const written = structured<MemoryRecord>(await call(client, 'remember', { content: 'alice deploy note', contextPath: '/projects/x' }));
+    expect(written.contextPath).toBe('/projects/x');
+    expect(structured<{ records: MemoryRecord[] }>(await call(client, 'recall', { query: 'deploy' })).records.map((found) => found.id)).toEqual([written.id]);
+    expect(structured<{ record: MemoryRecord | null }>(await call(client, 'get', { id: outside!.id })).record).toBeNull();
+    expect(structured<{ forgotten: boolean }>(await call(client, 'forget', { id: outside!.id })).forgotten).toBe(false);
+    const layer = await client.readResource({ uri: 'memhub://layers/application' });
+    expect(layer.contents.map((content) => (content as { text: string }).text).join('\n')).not.toContain(outside!.id);
+    const admin = await openStore({ dir });
+    try {
+      expect((await admin.get(written.id))?.contextPath).toBe('/agents/alice/projects/x');
+      expect(await admin.get(outside!.id)).not.toBeNull();
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('--read-only offers recall, get and stats and the resources, refuses remember, and needs an existing store', async () => {
     const dir = temp.file('store');
     const [record] = await seed(dir, [{ content: 'read me, do not change me' }]);

@@ -4,6 +4,7 @@ import { silentLogger, type StoreLogger } from './store-logger.js';
 import { validateLayer, type RecordLimits } from './validate-record.js';
 import { resolveStoreTarget, type StoreTarget } from './store-target.js';
 import { INPUT_LIMITS } from './input-limits.js';
+import { StoreScope } from './store-scope.js';
 
 /** Options of openStore(); each has a default that suits most users. */
 export interface StoreOptions {
@@ -45,6 +46,13 @@ export interface StoreOptions {
    * Default: the store's current setting; a new store mirrors every layer.
    */
   readonly mirror?: boolean | { readonly layers: readonly string[] };
+  /**
+   * A contextPath this store object works inside (`'/agents/alice'`): every record it remembers is
+   * stored under it, and recall, get, forget, archive and restore see only the records there.
+   * Paths and idempotency keys given and returned are relative to it, as if it were the root.
+   * export, import, verify, repair and stats are about the whole store. Default `/`: no scope.
+   */
+  readonly scope?: string;
   /** PostgreSQL: how long connecting may take before StoreConnectionError. Default 5000. */
   readonly connectTimeoutMs?: number;
   /** PostgreSQL: the longest any one statement may run (the server's statement_timeout); the wait for the write lock is bounded by lockTimeoutMs instead. Default 60000. */
@@ -69,6 +77,7 @@ interface CommonStoreOptions {
   readonly logger: StoreLogger;
   /** The mirror setting as stored: '*', 'off' or a JSON array of layer names; undefined to keep the store's. */
   readonly mirror: string | undefined;
+  readonly scope: StoreScope;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -97,6 +106,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'walCheckpointBytes',
   'logger',
   'mirror',
+  'scope',
   'url',
   'schema',
   'connectTimeoutMs',
@@ -134,6 +144,7 @@ export function resolveStoreOptions(options: unknown): ResolvedStoreOptions {
     walCheckpointBytes: wholeNumber(given.walCheckpointBytes, DEFAULT_WAL_CHECKPOINT_BYTES, 'walCheckpointBytes', Number.MAX_SAFE_INTEGER),
     logger,
     mirror: mirrorSetting(given.mirror),
+    scope: new StoreScope(given.scope),
   });
 }
 

@@ -10,10 +10,11 @@ import { BATCH_CONTENT_CHARS } from './page-sizer.js';
 import { RecallCounts } from './recall-counts.js';
 import { recordLine } from './record-json.js';
 import type { ResolvedStoreOptions } from './store-options.js';
-import { validateArchiveSelector, validateIds, type ArchiveSelector } from './validate-archive.js';
+import type { StoreScope } from './store-scope.js';
+import { validateArchiveSelector, validateIds, type ArchiveSelector, type ValidArchiveSelector } from './validate-archive.js';
 import { validateImportedRecord } from './validate-import.js';
 import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
-import { validateLayer, validateRecordInput, type RecordLimits, type RememberInput } from './validate-record.js';
+import { validateLayer, validateRecordInput, type RecordLimits, type RememberInput, type ValidRecordInput } from './validate-record.js';
 import type { VerifyReport, RepairReport } from './verify-report.js';
 import type { WriteOperation, WriteResult } from './write-operation.js';
 
@@ -87,6 +88,7 @@ export class Store {
   readonly #writes: GroupCommit<WriteOperation, WriteResult>;
   readonly #recallCounts: RecallCounts;
   readonly #limits: RecordLimits;
+  readonly #scope: StoreScope;
   #closed = false;
 
   /** @internal Use openStore(). */
@@ -94,6 +96,7 @@ export class Store {
     this.#engine = engine;
     this.#engineName = engineName;
     this.#limits = options.limits;
+    this.#scope = options.scope;
     this.#writes = new GroupCommit((operations, afterCommit) => engine.write(operations, afterCommit));
     this.#recallCounts = new RecallCounts(
       async (increments, onCommitted) => {
@@ -118,8 +121,8 @@ export class Store {
   async remember(input: RememberInput): Promise<RememberedRecord> {
     this.#assertOpen();
     const valid = validateRecordInput(input, this.#limits);
-    const [record] = await this.#writes.submit([{ kind: 'remember', input: valid }]);
-    return record as RememberedRecord;
+    const [record] = await this.#writes.submit([{ kind: 'remember', input: this.#inScope(valid) }]);
+    return this.#scope.view(record as RememberedRecord);
   }
 
   /**
@@ -132,10 +135,27 @@ export class Store {
     // By index, not map: map passes over the holes of a sparse array, which would drop them unseen.
     const operations: WriteOperation[] = [];
     for (let index = 0; index < inputs.length; index += 1) {
-      operations.push({ kind: 'remember', input: validateRecordInput(inputs[index], this.#limits, `items[${index}].`) });
+      operations.push({ kind: 'remember', input: this.#inScope(validateRecordInput(inputs[index], this.#limits, `items[${index}].`)) });
     }
     if (operations.length === 0) return [];
-    return (await this.#writes.submit(operations)) as RememberedRecord[];
+    return ((await this.#writes.submit(operations)) as RememberedRecord[]).map((record) => this.#scope.view(record));
+  }
+
+  /** A record to remember, with its contextPath and key as stored: under this store's scope. */
+  #inScope(input: ValidRecordInput): ValidRecordInput {
+    if (this.#scope.isRoot) return input;
+    return { ...input, contextPath: this.#scope.stored(input.contextPath), key: this.#scope.storedKey(input.key) };
+  }
+
+  /** The ids of records in this store's scope, among `ids` (all of them without a scope). */
+  async #idsInScope(ids: readonly string[]): Promise<string[]> {
+    if (this.#scope.isRoot) return [...ids];
+    const inScope: string[] = [];
+    for (const id of ids) {
+      const record = await this.#engine.get(id);
+      if (record !== undefined && this.#scope.contains(record.contextPath)) inScope.push(id);
+    }
+    return inScope;
   }
 
   /**
@@ -147,7 +167,8 @@ export class Store {
   async recall(query?: RecallQuery): Promise<MemoryRecord[]> {
     this.#assertOpen();
     const valid = validateRecallQuery(query);
-    const found = await this.#engine.recall(valid);
+    const scoped = this.#scope.isRoot ? valid : { ...valid, contextPath: this.#scope.stored(valid.contextPath ?? '/') };
+    const found = (await this.#engine.recall(scoped)).map((record) => this.#scope.view(record));
     if (!valid.count) {
       return found.map((record) => {
         const pending = this.#recallCounts.pendingFor(record.seq);
@@ -164,13 +185,16 @@ export class Store {
   async get(id: string): Promise<MemoryRecord | null> {
     this.#assertOpen();
     validateId(id);
-    return (await this.#engine.get(id)) ?? null;
+    const record = await this.#engine.get(id);
+    return record !== undefined && this.#scope.contains(record.contextPath) ? this.#scope.view(record) : null;
   }
 
   /** Deletes the record with this id; resolves true if it existed. */
   async forget(id: string): Promise<boolean> {
     this.#assertOpen();
     validateId(id);
+    // A record's contextPath never changes: one seen in the scope here is still there when forgotten.
+    if ((await this.#idsInScope([id])).length === 0) return false;
     const [existed] = await this.#writes.submit([{ kind: 'forget', id }]);
     return existed as boolean;
   }
@@ -182,7 +206,10 @@ export class Store {
   async archive(selector: ArchiveSelector): Promise<number> {
     this.#assertOpen();
     const valid = validateArchiveSelector(selector);
-    const [moved] = await this.#writes.submit([{ kind: 'archive', selector: valid }]);
+    let scoped: ValidArchiveSelector = valid;
+    if (!this.#scope.isRoot) scoped = 'ids' in valid ? { ids: await this.#idsInScope(valid.ids) } : { ...valid, within: this.#scope.path };
+    if ('ids' in scoped && scoped.ids.length === 0) return 0;
+    const [moved] = await this.#writes.submit([{ kind: 'archive', selector: scoped }]);
     return moved as number;
   }
 
@@ -193,7 +220,7 @@ export class Store {
    */
   async restore(ids: readonly string[]): Promise<number> {
     this.#assertOpen();
-    const valid = validateIds(ids);
+    const valid = await this.#idsInScope(validateIds(ids));
     if (valid.length === 0) return 0;
     const [moved] = await this.#writes.submit([{ kind: 'restore', ids: valid }]);
     return moved as number;

@@ -8,10 +8,14 @@ export type ArchiveSelector =
   | { readonly olderThan: Date | number | string }
   | { readonly recallCountBelow: number };
 
+/**
+ * `within`: only records at this contextPath or below it (a scoped store's archive by a
+ * criterion; undefined: anywhere).
+ */
 export type ValidArchiveSelector =
   | { readonly ids: readonly string[] }
-  | { readonly createdBefore: number }
-  | { readonly recallCountBelow: number };
+  | { readonly createdBefore: number; readonly within?: string }
+  | { readonly recallCountBelow: number; readonly within?: string };
 
 const MAX_IDS = INPUT_LIMITS.maxIds;
 

@@ -4,7 +4,7 @@ import { withHelp } from '../command-help.js';
 import { UsageError } from '../errors.js';
 import { Output } from '../output.js';
 import { integerParser, parseIdList, parseTime } from '../parse-values.js';
-import { addJsonOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
+import { addJsonOption, addScopeOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
 interface ArchiveOptions {
   readonly ids?: string[];
@@ -21,7 +21,7 @@ export function archiveCommand(): Command {
     .option('--ids <ids>', 'these records (ids separated by commas)', parseIdList)
     .option('--older-than <time>', 'records created before: ISO time, epoch ms, or an age such as 30d', (value: string) => parseTime(value))
     .option('--recall-count-below <n>', 'records recalled fewer than n times', integerParser(0));
-  addJsonOption(addStoreOptions(command));
+  addJsonOption(addScopeOption(addStoreOptions(command)));
   withHelp(command, ['memhub archive --older-than 30d', 'memhub archive --recall-count-below 1 --json', 'memhub archive --ids 0197a0c2-...,0197a0c3-...']);
   return command.action(async (options: ArchiveOptions, self: Command) => {
     const target = storeTarget(self);

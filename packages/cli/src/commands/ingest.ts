@@ -7,7 +7,7 @@ import { formatCount } from '../format.js';
 import { inputSource, outputPath, RejectsFile } from '../input-files.js';
 import { Output } from '../output.js';
 import { integerParser } from '../parse-values.js';
-import { addJsonOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
+import { addJsonOption, addScopeOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
 interface IngestOptions {
   readonly workers: number;
@@ -67,7 +67,7 @@ export function ingestCommand(): Command {
     .option('--batch-size <n>', 'lines per write transaction', integerParser(1, 10_000), DEFAULT_BATCH)
     .option('--from-line <n>', 'start at this line (1-based): what an interrupted ingest says to finish with', integerParser(1), 1)
     .option('--rejects <file>', 'also write each bad line to this file, as JSON lines {"line","reason","text"}');
-  addJsonOption(addStoreOptions(command));
+  addJsonOption(addScopeOption(addStoreOptions(command)));
   withHelp(
     command,
     ['memhub ingest notes.jsonl --workers 4 --rejects rejects.jsonl', `jq -c '{content: .text, tags: [.kind], key: .id}' export.json | memhub ingest - --json`],

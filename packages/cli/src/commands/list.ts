@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { withHelp } from '../command-help.js';
 import { printRecords } from '../format.js';
 import { Output } from '../output.js';
-import { addJsonOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
+import { addJsonOption, addScopeOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 import { addRecallFilters, recallQueryOf, type RecallFilterOptions } from './recall.js';
 
 interface ListOptions extends RecallFilterOptions {
@@ -20,7 +20,7 @@ export function listCommand(): Command {
     .summary('the newest records, filtered; counts no recall')
     .description('list records, newest first, by tags, context path, layer and time; unlike recall, it does not count a recall (the same as recall --no-count without words)');
   addRecallFilters(command);
-  addJsonOption(addStoreOptions(command));
+  addJsonOption(addScopeOption(addStoreOptions(command)));
   withHelp(command, ['memhub list --layer archive --limit 50', `memhub list --tag decision --since 7d --json | jq -r '.[].content'`]);
   return command.action(async (options: ListOptions, self: Command) => {
     const target = storeTarget(self);

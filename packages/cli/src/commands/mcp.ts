@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { withHelp } from '../command-help.js';
 import { CHANGE_TOOLS, READ_TOOLS } from '../mcp/tool-names.js';
-import { addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
+import { addScopeOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -24,12 +24,13 @@ export function mcpCommand(): Command {
       `offer only the tools that change no record (${READ_TOOLS.join(', ')}) and the resources; ` +
         `${CHANGE_TOOLS.join(', ')} are not offered. The store must exist. recall still counts the records it finds`,
     );
-  addStoreOptions(command);
+  addScopeOption(addStoreOptions(command));
   withHelp(
     command,
     [
       'memhub mcp --dir ~/.memhub/team',
       'memhub mcp --dir ~/.memhub/team --read-only',
+      'memhub mcp --dir ~/.memhub/team --scope /agents/alice',
       `claude mcp add memory -- "$(npm prefix)/node_modules/.bin/memhub" mcp --dir ~/.memhub/team`,
     ],
     'Exit codes: 0 after the client closed stdin or on SIGTERM/SIGINT, 1 failure (with --read-only: no store in the folder), 2 usage error',
@@ -52,7 +53,7 @@ export function mcpCommand(): Command {
     // process opens it, and recall writes its recall counts, which are usage figures (what
     // `archive --recall-count-below` goes by), not a change to any record.
     const store = await openTargetStore(target, { mustExist: readOnly, debug: options.debug === true });
-    const server = createMemoryServer({ store, version: VERSION, readOnly, log });
+    const server = createMemoryServer({ store, version: VERSION, readOnly, scope: target.scope, log });
     const transport = new StdioJsonRpcTransport();
     const stopped = new Promise<string>((resolve) => {
       process.stdin.once('end', () => resolve('stdin closed'));
@@ -61,7 +62,7 @@ export function mcpCommand(): Command {
       transport.onclose = () => resolve('transport closed');
     });
     await server.connect(transport);
-    log(`serving ${store.location}${readOnly ? ' read-only' : ''} (pid ${process.pid})`);
+    log(`serving ${store.location}${target.scope === undefined ? '' : ` scope ${target.scope}`}${readOnly ? ' read-only' : ''} (pid ${process.pid})`);
     const why = await stopped;
     // close() lets the writes in flight finish and writes the pending recall counts.
     await server.close();

@@ -4,7 +4,7 @@ import { withHelp } from '../command-help.js';
 import { printRecords } from '../format.js';
 import { Output } from '../output.js';
 import { collect, integerParser, parseJsonObject, parseTime } from '../parse-values.js';
-import { addJsonOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
+import { addJsonOption, addScopeOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
 /** The filters `recall` and `list` share. */
 export interface RecallFilterOptions {
@@ -61,7 +61,7 @@ export function recallCommand(): Command {
     .description('find memories: by words (best match first), tags, context path, layer and time (newest first without words); each one found counts a recall')
     .argument('[query]', 'words to search for: any of them, English forms match (deploy finds deploys), depl* is a prefix');
   addRecallFilters(command).option('--no-count', 'do not count this recall in the records\' recall counts');
-  addJsonOption(addStoreOptions(command));
+  addJsonOption(addScopeOption(addStoreOptions(command)));
   withHelp(command, [`memhub recall "deploy node" --tag deploy --context-path /projects --limit 5`, `memhub recall --since 1d --json | jq -r '.[].content'`]);
   return command.action(async (query: string | undefined, options: RecallOptions, self: Command) => {
     const target = storeTarget(self);

@@ -5,7 +5,7 @@ import { withHelp } from '../command-help.js';
 import { UsageError } from '../errors.js';
 import { Output } from '../output.js';
 import { collect, parseJsonObject } from '../parse-values.js';
-import { addJsonOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
+import { addJsonOption, addScopeOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
 interface RememberOptions {
   readonly stdin?: boolean;
@@ -29,7 +29,7 @@ export function rememberCommand(): Command {
     .option('-l, --layer <name>', 'the layer (default application)')
     .option('-k, --key <key>', 'idempotency key: remembering the same key again writes nothing and says so')
     .option('-m, --metadata <json>', 'a JSON object stored with it', parseJsonObject);
-  addJsonOption(addStoreOptions(command));
+  addJsonOption(addScopeOption(addStoreOptions(command)));
   withHelp(command, [
     `memhub remember "The deploy needs Node 20" --tag deploy --context-path /projects/api`,
     `git log -1 --format=%B | memhub remember --stdin --tag commit --key "$(git rev-parse HEAD)"`,

@@ -11,6 +11,8 @@ export interface MemoryServerOptions {
   readonly version: string;
   /** Only the tools that change no record; the resources as always. */
   readonly readOnly: boolean;
+  /** The scope the store was opened with (`--scope`), if any: the instructions say what it means. */
+  readonly scope?: string | undefined;
   readonly log: ServerLog;
 }
 
@@ -23,7 +25,7 @@ export function createMemoryServer(options: MemoryServerOptions): McpServer {
     { name: 'memhub', title: options.readOnly ? 'memhub memory (read-only)' : 'memhub memory', version: options.version },
     {
       capabilities: { tools: {}, resources: {} },
-      instructions: serverInstructions(options.readOnly),
+      instructions: serverInstructions(options.readOnly, options.scope),
     },
   );
   // What the SDK cannot hand to a request (a line that is not a message, an unknown response) goes to the log.

@@ -2,10 +2,13 @@
  * The server's `instructions`, which a client passes on to its model: when to use the memory, not
  * how each tool works (their descriptions and schemas say that).
  */
-export function serverInstructions(readOnly: boolean): string {
+export function serverInstructions(readOnly: boolean, scope?: string): string {
   const shared =
-    'memhub is a long-term memory shared by several agents: every agent connected to this store reads what the others remember, ' +
-    'and they write to it at the same time.';
+    scope === undefined || scope === '/'
+      ? 'memhub is a long-term memory shared by several agents: every agent connected to this store reads what the others remember, ' +
+        'and they write to it at the same time.'
+      : 'memhub is a long-term memory. This session works in its own part of a shared store: what it remembers is seen by the sessions ' +
+        'of the same part only, and it sees only what they remember; context paths are relative to that part (/ is its root).';
   const recall =
     'Recall before you start a task (search with a few words of the task, or by tags or context path), and whenever the user refers to ' +
     'earlier work, a past decision or something "we" did or agreed. Do not assume a memory is current: check its createdAt.';

@@ -173,7 +173,14 @@ export class PostgresBatch {
 
   /** `application -> archive` only: records in other layers stay where they are. */
   async #archive(selector: ValidArchiveSelector): Promise<number> {
-    const archive = this.#db.updateTable('records').set({ layer: 'archive' }).where('layer', '=', 'application');
+    let archive = this.#db.updateTable('records').set({ layer: 'archive' }).where('layer', '=', 'application');
+    const within = 'within' in selector ? selector.within : undefined;
+    if (within !== undefined) {
+      // A scope's records only: the path itself, or the range of paths below it.
+      archive = archive.where((eb) =>
+        eb.or([eb('context_path', '=', within), eb.and([eb('context_path', '>=', `${within}/`), eb('context_path', '<', `${within}0`)])]),
+      );
+    }
     if ('ids' in selector) {
       const ids = selector.ids.filter(storableId);
       if (ids.length === 0) return 0;

@@ -26,6 +26,9 @@ export class SqliteStatements {
   readonly archiveById: Database.Statement<unknown[], ChangedRecord>;
   readonly archiveCreatedBefore: Database.Statement<unknown[], ChangedRecord>;
   readonly archiveRecallCountBelow: Database.Statement<unknown[], ChangedRecord>;
+  /** The ids of `application` records at a contextPath or below it (`path`, and `below` <= path < `beyond`), by criterion. */
+  readonly applicationIdsCreatedBefore: Database.Statement<{ path: string; below: string; beyond: string; before: number }, string>;
+  readonly applicationIdsRecallCountBelow: Database.Statement<{ path: string; below: string; beyond: string; below_count: number }, string>;
   /** archive -> application, by id, returning the moved record. */
   readonly restoreById: Database.Statement<unknown[], ChangedRecord>;
   /** Commutative: processes add to the count, nobody overwrites it. Returns the new total. */
@@ -67,6 +70,15 @@ export class SqliteStatements {
     this.archiveById = db.prepare(archive.where('id', '=', '').compile().sql);
     this.archiveCreatedBefore = db.prepare(archive.where('created_at', '<', 0).compile().sql);
     this.archiveRecallCountBelow = db.prepare(archive.where('recall_count', '<', 0).compile().sql);
+    const inPath = `layer = 'application' AND (context_path = @path OR (context_path >= @below AND context_path < @beyond))`;
+    this.applicationIdsCreatedBefore = db.prepare(`SELECT id FROM records WHERE ${inPath} AND created_at < @before`).pluck() as Database.Statement<
+      { path: string; below: string; beyond: string; before: number },
+      string
+    >;
+    this.applicationIdsRecallCountBelow = db.prepare(`SELECT id FROM records WHERE ${inPath} AND recall_count < @below_count`).pluck() as Database.Statement<
+      { path: string; below: string; beyond: string; below_count: number },
+      string
+    >;
     this.restoreById = db.prepare(
       queryBuilder
         .updateTable('records')

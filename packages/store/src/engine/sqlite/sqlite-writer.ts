@@ -340,6 +340,15 @@ export class SqliteWriter {
     if ('ids' in selector) {
       moved = [];
       for (const id of selector.ids) moved.push(...this.#statements.archiveById.all(id));
+    } else if (selector.within !== undefined) {
+      // A scope's records only: picked by the criterion and the path range, then moved by id.
+      const range = { path: selector.within, below: `${selector.within}/`, beyond: `${selector.within}0` };
+      const ids =
+        'createdBefore' in selector
+          ? this.#statements.applicationIdsCreatedBefore.all({ ...range, before: selector.createdBefore })
+          : this.#statements.applicationIdsRecallCountBelow.all({ ...range, below_count: selector.recallCountBelow });
+      moved = [];
+      for (const id of ids) moved.push(...this.#statements.archiveById.all(id));
     } else if ('createdBefore' in selector) {
       moved = this.#statements.archiveCreatedBefore.all(selector.createdBefore);
     } else {
