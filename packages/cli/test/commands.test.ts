@@ -151,8 +151,11 @@ describe.concurrent('every command works from a shell, and --json prints what it
     const asAlice = await memhubJson<MemoryRecord[]>(['recall', 'deploys', '--scope', '/agents/alice', ...at()]);
     expect(asAlice.map((record) => [record.id, record.contextPath])).toEqual([[alice.id, '/projects/x']]);
     expect((await memhubJson<MemoryRecord[]>(['list', '--scope', '/agents/bob', ...at()])).map((record) => record.id)).toEqual([bob.id]);
-    const everything = await memhubJson<MemoryRecord[]>(['recall', 'deploys', ...at()]);
+    const everything = await memhubJson<(MemoryRecord & { score: number; explain: { text: number; recency: number; usage: number } })[]>(['recall', 'deploys', '--explain', ...at()]);
     expect(everything.map((record) => record.contextPath).sort()).toEqual(['/agents/alice/projects/x', '/agents/bob']);
+    for (const record of everything) expect(record.score).toBeCloseTo(record.explain.text + record.explain.recency + record.explain.usage, 10);
+    const explained = await runMemhub(['recall', 'deploys', '--explain', '--no-count', ...at()]);
+    expect(explained.stdout).toMatch(/id\s+score\s+text\s+recency\s+usage/);
     const notHers = await runMemhub(['get', bob.id, '--scope', '/agents/alice', ...at()]);
     expect(notHers.code).toBe(1);
     expect(notHers.stderr).toContain('no record with id');

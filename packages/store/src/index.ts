@@ -6,6 +6,7 @@ export type { MemoryRecord, RememberedRecord } from './memory-record.js';
 export { INPUT_LIMITS } from './input-limits.js';
 export type { RememberInput } from './validate-record.js';
 export type { RecallQuery } from './validate-recall.js';
+export { DEFAULT_RANKING, type RankingOptions, type RecalledRecord, type ScoreParts } from './recall-ranking.js';
 export type { ArchiveSelector } from './validate-archive.js';
 export type { StoreLogger } from './store-logger.js';
 export type { CheckpointStats } from './engine/sqlite/sqlite-checkpointer.js';

@@ -5,6 +5,7 @@ import { validateLayer, type RecordLimits } from './validate-record.js';
 import { resolveStoreTarget, type StoreTarget } from './store-target.js';
 import { INPUT_LIMITS } from './input-limits.js';
 import { StoreScope } from './store-scope.js';
+import { validateRanking, type Ranking, type RankingOptions } from './recall-ranking.js';
 
 /** Options of openStore(); each has a default that suits most users. */
 export interface StoreOptions {
@@ -53,6 +54,11 @@ export interface StoreOptions {
    * export, import, verify, repair and stats are about the whole store. Default `/`: no scope.
    */
   readonly scope?: string;
+  /**
+   * How recall ranks hits found by words: text relevance, recency (a half-life) and usage (recall
+   * counts, capped), each with a weight (see RankingOptions for the defaults).
+   */
+  readonly ranking?: RankingOptions;
   /** PostgreSQL: how long connecting may take before StoreConnectionError. Default 5000. */
   readonly connectTimeoutMs?: number;
   /** PostgreSQL: the longest any one statement may run (the server's statement_timeout); the wait for the write lock is bounded by lockTimeoutMs instead. Default 60000. */
@@ -78,6 +84,7 @@ interface CommonStoreOptions {
   /** The mirror setting as stored: '*', 'off' or a JSON array of layer names; undefined to keep the store's. */
   readonly mirror: string | undefined;
   readonly scope: StoreScope;
+  readonly ranking: Ranking;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -107,6 +114,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'logger',
   'mirror',
   'scope',
+  'ranking',
   'url',
   'schema',
   'connectTimeoutMs',
@@ -145,6 +153,7 @@ export function resolveStoreOptions(options: unknown): ResolvedStoreOptions {
     logger,
     mirror: mirrorSetting(given.mirror),
     scope: new StoreScope(given.scope),
+    ranking: validateRanking(given.ranking),
   });
 }
 

@@ -11,6 +11,7 @@ import { RecallCounts } from './recall-counts.js';
 import { recordLine } from './record-json.js';
 import type { ResolvedStoreOptions } from './store-options.js';
 import type { StoreScope } from './store-scope.js';
+import { rankHits, type Ranking, type RecalledRecord } from './recall-ranking.js';
 import { validateArchiveSelector, validateIds, type ArchiveSelector, type ValidArchiveSelector } from './validate-archive.js';
 import { validateImportedRecord } from './validate-import.js';
 import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
@@ -82,6 +83,9 @@ export interface StoreStats extends EngineStats {
  * Every change goes through one queue per store object: the changes that meet there are written
  * in one transaction under the store's write lock (group commit).
  */
+/** The most candidates a recall with words reads before it ranks them (its limit times four, at least 50). */
+const MAX_RECALL_CANDIDATES = 4_000;
+
 export class Store {
   readonly #engine: StoreEngine;
   readonly #engineName: StoreStats['engine'];
@@ -89,6 +93,7 @@ export class Store {
   readonly #recallCounts: RecallCounts;
   readonly #limits: RecordLimits;
   readonly #scope: StoreScope;
+  readonly #ranking: Ranking;
   #closed = false;
 
   /** @internal Use openStore(). */
@@ -97,6 +102,7 @@ export class Store {
     this.#engineName = engineName;
     this.#limits = options.limits;
     this.#scope = options.scope;
+    this.#ranking = options.ranking;
     this.#writes = new GroupCommit((operations, afterCommit) => engine.write(operations, afterCommit));
     this.#recallCounts = new RecallCounts(
       async (increments, onCommitted) => {
@@ -164,20 +170,19 @@ export class Store {
    * are written in batches (see recallFlushIntervalMs); the records returned already include this
    * recall, and any of this process's not yet written.
    */
-  async recall(query?: RecallQuery): Promise<MemoryRecord[]> {
+  async recall(query?: RecallQuery): Promise<RecalledRecord[]> {
     this.#assertOpen();
     const valid = validateRecallQuery(query);
-    const scoped = this.#scope.isRoot ? valid : { ...valid, contextPath: this.#scope.stored(valid.contextPath ?? '/') };
-    const found = (await this.#engine.recall(scoped)).map((record) => this.#scope.view(record));
-    if (!valid.count) {
-      return found.map((record) => {
-        const pending = this.#recallCounts.pendingFor(record.seq);
-        return pending === 0 ? record : { ...record, recallCount: record.recallCount + pending };
-      });
-    }
-    return found.map((record) => {
-      this.#recallCounts.add(record.seq);
-      return { ...record, recallCount: record.recallCount + this.#recallCounts.pendingFor(record.seq) };
+    // With words, more candidates than asked for: the text rank alone is not the order (see rankHits).
+    const candidates = valid.words === undefined ? valid.limit : Math.min(MAX_RECALL_CANDIDATES, Math.max(valid.limit * 4, 50));
+    const scoped = { ...valid, limit: candidates, ...(this.#scope.isRoot ? {} : { contextPath: this.#scope.stored(valid.contextPath ?? '/') }) };
+    const hits = await this.#engine.recall(scoped);
+    const ranked = rankHits(hits, this.#ranking, Date.now(), (record) => record.recallCount + this.#recallCounts.pendingFor(record.seq)).slice(0, valid.limit);
+    return ranked.map(({ record, parts, score }) => {
+      if (valid.count) this.#recallCounts.add(record.seq);
+      const pending = this.#recallCounts.pendingFor(record.seq);
+      const counted = pending === 0 ? record : { ...record, recallCount: record.recallCount + pending };
+      return { ...this.#scope.view(counted), score, ...(valid.explain ? { explain: parts } : {}) };
     });
   }
 

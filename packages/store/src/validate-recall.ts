@@ -33,6 +33,8 @@ export interface RecallQuery {
    * a listing, a browser, an export of the newest are not the memory being used.
    */
   readonly count?: boolean;
+  /** Give each hit `explain`: the parts of its score (text, recency, usage). Default false. */
+  readonly explain?: boolean;
 }
 
 /** A value a metadata filter compares a top-level key with: equality, and JSON types must match. */
@@ -52,11 +54,13 @@ export interface ValidRecallQuery {
   readonly until: number | undefined;
   readonly limit: number;
   readonly count: boolean;
+  /** Give each hit the parts of its score. */
+  readonly explain: boolean;
 }
 
 const MAX_LIMIT = INPUT_LIMITS.maxRecallLimit;
 const MAX_QUERY_LENGTH = INPUT_LIMITS.maxQueryLength;
-const KNOWN_FIELDS = new Set(['query', 'tags', 'anyTags', 'metadata', 'contextPath', 'layer', 'since', 'until', 'limit', 'count']);
+const KNOWN_FIELDS = new Set(['query', 'tags', 'anyTags', 'metadata', 'contextPath', 'layer', 'since', 'until', 'limit', 'count', 'explain']);
 const MAX_METADATA_FILTERS = 16;
 const MAX_METADATA_KEY_LENGTH = 200;
 
@@ -79,7 +83,8 @@ export function validateRecallQuery(input: unknown): ValidRecallQuery {
     since: validateTime(given['since'], 'since'),
     until: validateTime(given['until'], 'until'),
     limit: limit(given['limit']),
-    count: count(given['count']),
+    count: flag(given['count'], 'count', true),
+    explain: flag(given['explain'], 'explain', false),
   };
 }
 
@@ -114,9 +119,9 @@ function metadataFilter(value: unknown): [string, MetadataFilterValue][] {
   });
 }
 
-function count(value: unknown): boolean {
-  if (value === undefined) return true;
-  if (typeof value !== 'boolean') throw new StoreValidationError('count', 'expected true or false');
+function flag(value: unknown, field: string, byDefault: boolean): boolean {
+  if (value === undefined) return byDefault;
+  if (typeof value !== 'boolean') throw new StoreValidationError(field, 'expected true or false');
   return value;
 }
 

@@ -21,6 +21,7 @@ export interface RecallFilterOptions {
 interface RecallOptions extends RecallFilterOptions {
   /** commander's `--no-count`: false when given. */
   readonly count: boolean;
+  readonly explain?: boolean;
   readonly json?: boolean;
   readonly debug?: boolean;
 }
@@ -60,18 +61,31 @@ export function recallCommand(): Command {
     .summary('find memories by words, tags, context path, layer and time')
     .description('find memories: by words (best match first), tags, context path, layer and time (newest first without words); each one found counts a recall')
     .argument('[query]', 'words to search for: any of them, English forms match (deploy finds deploys), depl* is a prefix');
-  addRecallFilters(command).option('--no-count', 'do not count this recall in the records\' recall counts');
+  addRecallFilters(command)
+    .option('--no-count', 'do not count this recall in the records\' recall counts')
+    .option('--explain', 'give each record the parts of its score: text relevance, recency, usage (in --json, "explain")');
   addJsonOption(addScopeOption(addStoreOptions(command)));
   withHelp(command, [`memhub recall "deploy node" --tag deploy --context-path /projects --limit 5`, `memhub recall --since 1d --json | jq -r '.[].content'`]);
   return command.action(async (query: string | undefined, options: RecallOptions, self: Command) => {
     const target = storeTarget(self);
-    const filters: RecallQuery = { ...recallQueryOf(options, query), ...(options.count ? {} : { count: false }) };
+    const filters: RecallQuery = { ...recallQueryOf(options, query), ...(options.count ? {} : { count: false }), ...(options.explain === true ? { explain: true } : {}) };
     const store = await openTargetStore(target, { mustExist: true, debug: options.debug === true });
     try {
       const records = await store.recall(filters);
       const output = new Output({ json: options.json === true });
       if (output.json) output.data(records);
-      else printRecords(output, records);
+      else {
+        printRecords(output, records);
+        if (options.explain === true && records.length > 0) {
+          output.line('');
+          const figure = (value: number) => value.toFixed(3);
+          output.table(
+            ['id', 'score', 'text', 'recency', 'usage'],
+            records.map((record) => [record.id, figure(record.score), figure(record.explain?.text ?? 0), figure(record.explain?.recency ?? 0), figure(record.explain?.usage ?? 0)]),
+            ['left', 'right', 'right', 'right', 'right'],
+          );
+        }
+      }
     } finally {
       // close() writes this recall's counts.
       await store.close();

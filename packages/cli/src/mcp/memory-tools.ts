@@ -18,6 +18,7 @@ import {
   forgetResult,
   getResult,
   recallResult,
+  recalledAnswer,
   recordAnswer,
   rememberAnswer,
   rememberResult,
@@ -126,7 +127,7 @@ function registerReadTools(server: McpServer, store: Store, log: ServerLog): voi
       answer(
         log,
         'recall',
-        async () => (await store.recall(recallQuery(input))).map(recordAnswer),
+        async () => (await store.recall(recallQuery(input))).map(recalledAnswer),
         (records) => ({ records }),
       ),
   );

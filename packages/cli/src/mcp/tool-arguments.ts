@@ -105,6 +105,7 @@ export const recallArguments = z.strictObject({
   limit: storeRule(z.number().int(), { minimum: 1, maximum: MAX_RECALL_LIMIT })
     .optional()
     .describe(`At most this many records, 1 to ${MAX_RECALL_LIMIT} (default ${DEFAULT_RECALL_LIMIT}).`),
+  explain: z.boolean().optional().describe('Give each record the parts of its score (text relevance, recency, usage), to see why it came back.'),
 });
 
 export type RecallArguments = z.infer<typeof recallArguments>;

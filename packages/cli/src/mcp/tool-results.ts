@@ -1,4 +1,4 @@
-import type { MemoryRecord, RememberedRecord, StoreStats } from '@memhub/store';
+import type { MemoryRecord, RecalledRecord, RememberedRecord, StoreStats } from '@memhub/store';
 import { z } from 'zod';
 
 /**
@@ -31,7 +31,16 @@ export const rememberResult = z.object({
   created: z.boolean().describe('false when a record with this key was in the store already: that record is returned, and nothing was written.'),
 });
 
-export const recallResult = z.object({ records: z.array(memoryRecord).describe('Best match first with words, otherwise the newest first.') });
+const recalledRecord = z.object({
+  ...recordFields,
+  score: z.number().describe('Higher is better: text relevance, recency and usage, each weighted (see explain).'),
+  explain: z
+    .object({ text: z.number(), recency: z.number(), usage: z.number() })
+    .optional()
+    .describe('With explain: the weighted parts of the score.'),
+});
+
+export const recallResult = z.object({ records: z.array(recalledRecord).describe('Best score first with words, otherwise the newest first.') });
 
 export const getResult = z.object({ record: memoryRecord.nullable().describe('null when no record has that id.') });
 
@@ -65,6 +74,14 @@ export function recordAnswer(record: MemoryRecord): RecordAnswer {
     recallCount: record.recallCount,
     metadata: { ...record.metadata },
     key: record.key,
+  };
+}
+
+export function recalledAnswer(record: RecalledRecord): z.infer<typeof recalledRecord> {
+  return {
+    ...recordAnswer(record),
+    score: record.score,
+    ...(record.explain === undefined ? {} : { explain: { text: record.explain.text, recency: record.explain.recency, usage: record.explain.usage } }),
   };
 }
 

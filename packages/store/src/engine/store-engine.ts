@@ -1,6 +1,7 @@
 import type { LockMetricsSnapshot } from '@memhub/lock';
 import type { MemoryRecord } from '../memory-record.js';
 import type { ValidRecallQuery } from '../validate-recall.js';
+import type { RecallHit } from '../recall-ranking.js';
 import type { EngineVerifyReport } from '../verify-report.js';
 import type { IndexLookup } from '../mirror/layer-index.js';
 import type { WriteOperation, WriteResult } from '../write-operation.js';
@@ -26,7 +27,8 @@ export interface StoreEngine {
   get(id: string): Promise<MemoryRecord | undefined>;
 
   /** The records matching the query, best match first (or newest first without words). */
-  recall(query: ValidRecallQuery): Promise<MemoryRecord[]>;
+  /** The hits, best first; each with its text relevance (higher is better) when the query has words. */
+  recall(query: ValidRecallQuery): Promise<RecallHit[]>;
 
   stats(): Promise<EngineStats>;
 

@@ -4,6 +4,7 @@ import { StoreCompatibilityError } from '../../errors.js';
 import type { MemoryRecord } from '../../memory-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
+import type { RecallHit } from '../../recall-ranking.js';
 import type { EngineVerifyReport } from '../../verify-report.js';
 import type { WriteOperation, WriteResult } from '../../write-operation.js';
 import { PageSizer } from '../../page-sizer.js';
@@ -97,8 +98,9 @@ export class PostgresEngine implements StoreEngine {
     return row === undefined ? undefined : recordFromRow(row);
   }
 
-  async recall(query: ValidRecallQuery): Promise<MemoryRecord[]> {
-    return (await this.#read(() => findRecords(this.#db, query, textSearchConfiguration(this.#options.schema)))).map(recordFromRow);
+  async recall(query: ValidRecallQuery): Promise<RecallHit[]> {
+    const rows = await this.#read(() => findRecords(this.#db, query, textSearchConfiguration(this.#options.schema)));
+    return rows.map((row) => ({ record: recordFromRow(row), relevance: row.rank === undefined ? undefined : Number(row.rank) }));
   }
 
   async stats(): Promise<PostgresEngineStats> {

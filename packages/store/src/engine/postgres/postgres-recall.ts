@@ -10,11 +10,14 @@ import { RECORD_COLUMNS, type PostgresTables, type RecordRow } from './postgres-
  * (all of them), a contextPath prefix, layer and time; without words, newest first. The same
  * filters and order as the SQLite engine (sqlite-recall.ts), in PostgreSQL's terms.
  */
-export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecallQuery, textSearchConfiguration: string): Promise<RecordRow[]> {
-  let select = db.selectFrom('records').select(RECORD_COLUMNS);
+export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecallQuery, textSearchConfiguration: string): Promise<(RecordRow & { readonly rank?: number })[]> {
+  let select = db.selectFrom('records').select(RECORD_COLUMNS).$narrowType<{ rank?: number }>();
   if (query.words !== undefined) {
     const words = wordsQuery(query.words, textSearchConfiguration);
-    select = select.where(sql<boolean>`content_tsv @@ ${words}`).orderBy(sql`ts_rank(content_tsv, ${words}, 1)`, 'desc');
+    select = select
+      .select(sql<number>`ts_rank(content_tsv, ${words}, 1)`.as('rank'))
+      .where(sql<boolean>`content_tsv @@ ${words}`)
+      .orderBy(sql`ts_rank(content_tsv, ${words}, 1)`, 'desc');
   }
   if (query.tags.length > 0) select = select.where(sql<boolean>`tags @> ${sql.val([...query.tags])}::text[]`);
   if (query.anyTags.length > 0) select = select.where(sql<boolean>`tags && ${sql.val([...query.anyTags])}::text[]`);

@@ -6,6 +6,7 @@ import { StoreAccessError, StoreBusyError, StoreCorruptError } from '../../error
 import type { MemoryRecord } from '../../memory-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
+import type { RecallHit } from '../../recall-ranking.js';
 import type { EngineVerifyReport } from '../../verify-report.js';
 import { hitFaultPoint } from '../../fault-points.js';
 import { PageSizer } from '../../page-sizer.js';
@@ -73,6 +74,8 @@ const CLOSE_INDEX_WAIT_MS = 100;
  * answers, with time to spare) unless the tail grows this long: then nobody else keeps up.
  */
 const LEADER_INDEX_SEQS = 8_192;
+/** How often at most a store object reads whether the search index's tail is due. */
+const INDEX_CHECK_EVERY_MS = 25;
 
 export const DATABASE_FILE = 'memory.db';
 export const WRITE_LOCK_FILE = 'memory.db.lock';
@@ -109,6 +112,10 @@ export class SqliteEngine implements StoreEngine {
   #indexTimer: NodeJS.Timeout | undefined;
   #closing = false;
   #indexingFailed = false;
+  /** Whether this store object's last commit was a round it led for other processes too. */
+  #leadingOthers = false;
+  /** Epoch ms before which #indexSoon does not read the tail again. */
+  #nextIndexCheck = 0;
   readonly #logger: StoreLogger;
   readonly #statements: SqliteStatements;
   readonly #writer: SqliteWriter;
@@ -285,12 +292,13 @@ export class SqliteEngine implements StoreEngine {
    * transaction elsewhere, a frozen writer, a store this process may only read), the tail is
    * searched directly instead (SqliteRecall.find), and recall goes on without the lock.
    */
-  async recall(query: ValidRecallQuery): Promise<MemoryRecord[]> {
+  async recall(query: ValidRecallQuery): Promise<RecallHit[]> {
     let unindexedAfter: number | undefined;
     if (usesSearchIndex(query) && (await this.#reading('recall', () => this.#search.isBehind()))) {
       unindexedAfter = await this.#catchUpSearchIndex('recall', RECALL_INDEX_WAIT_MS);
     }
-    return this.#reading('recall', () => this.#recall.find(query, unindexedAfter).map(recordFromRow));
+    // bm25 is lower for a better match: its negation is the relevance.
+    return this.#reading('recall', () => this.#recall.find(query, unindexedAfter).map((row) => ({ record: recordFromRow(row), relevance: row.rank === undefined ? undefined : -row.rank })));
   }
 
   /** Brings the search index up to date (flush()): every record written so far is indexed. */
@@ -323,24 +331,27 @@ export class SqliteEngine implements StoreEngine {
    * without the store's). A leader committing for other processes leaves it to them (they have
    * time while they wait for its answers) unless the tail grows past LEADER_INDEX_SEQS.
    */
-  #indexSoon(leadingOthers: boolean): void {
+  #indexSoon(leadingOthers = this.#leadingOthers): void {
+    this.#leadingOthers = leadingOthers;
     if (this.#indexing !== undefined || this.#closing) return;
+    // The check reads both databases: a few times a second is enough (a tail grows by hundreds of
+    // seqs between checks at most), where once per commit cost a tenth of a core one at a time.
+    const now = Date.now();
+    if (now < this.#nextIndexCheck) {
+      this.#armIndexTimer(this.#nextIndexCheck - now);
+      return;
+    }
+    this.#nextIndexCheck = now + INDEX_CHECK_EVERY_MS;
     let due: boolean;
     try {
-      due = leadingOthers ? this.#search.tailSeqs() >= LEADER_INDEX_SEQS : this.#search.isDue(Date.now());
+      due = leadingOthers ? this.#search.tailSeqs() >= LEADER_INDEX_SEQS : this.#search.isDue(now);
     } catch {
       // A read that found a lock taken: the next commit looks again.
       return;
     }
     if (!due) {
       // A slow writer's tail: indexed once its oldest record is INDEX_AFTER_MS old.
-      if (this.#indexTimer === undefined) {
-        this.#indexTimer = setTimeout(() => {
-          this.#indexTimer = undefined;
-          this.#indexSoon(false);
-        }, INDEX_AFTER_MS);
-        this.#indexTimer.unref();
-      }
+      this.#armIndexTimer(INDEX_AFTER_MS);
       return;
     }
     this.#indexing = this.#search
@@ -356,6 +367,16 @@ export class SqliteEngine implements StoreEngine {
       .finally(() => {
         this.#indexing = undefined;
       });
+  }
+
+  /** Looks at the tail again after `delayMs`, unless a look is scheduled already. */
+  #armIndexTimer(delayMs: number): void {
+    if (this.#indexTimer !== undefined) return;
+    this.#indexTimer = setTimeout(() => {
+      this.#indexTimer = undefined;
+      this.#indexSoon();
+    }, delayMs);
+    this.#indexTimer.unref();
   }
 
   async stats(): Promise<SqliteEngineStats> {

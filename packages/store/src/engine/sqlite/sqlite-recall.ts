@@ -30,7 +30,7 @@ export class SqliteRecall {
     this.#db = db;
   }
 
-  find(query: ValidRecallQuery, unindexedAfter?: number): RecordRow[] {
+  find(query: ValidRecallQuery, unindexedAfter?: number): FoundRow[] {
     if (unindexedAfter === undefined || !usesSearchIndex(query)) return this.#run(this.#indexed(query));
     // One read transaction: the index's part and the tail's are the same snapshot.
     return this.#db

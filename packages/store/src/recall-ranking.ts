@@ -1,0 +1,98 @@
+import { StoreValidationError } from './errors.js';
+import type { MemoryRecord } from './memory-record.js';
+
+/**
+ * How recall ranks what it finds: text relevance, recency and usage, each a part of the score with
+ * a weight. Given to openStore({ ranking }); each field has a default.
+ */
+export interface RankingOptions {
+  /** Weight of text relevance (the engine's bm25 or ts_rank, as a share of the best hit's). Default 1. */
+  readonly textWeight?: number;
+  /** Weight of recency: 1 for a record made now, halving every `recencyHalfLifeDays`. Default 0.25. */
+  readonly recencyWeight?: number;
+  /** Days after which a record's recency has halved. Default 30. */
+  readonly recencyHalfLifeDays?: number;
+  /** Weight of usage: recall counts, as a share of `usageCap`. Default 0.15. */
+  readonly usageWeight?: number;
+  /**
+   * Recall counts above this count no more: a memory recalled a thousand times is as "used" as
+   * one recalled this often, so popularity cannot bury a relevant new memory. Default 20.
+   */
+  readonly usageCap?: number;
+}
+
+export type Ranking = Required<RankingOptions>;
+
+export const DEFAULT_RANKING: Ranking = Object.freeze({
+  textWeight: 1,
+  recencyWeight: 0.25,
+  recencyHalfLifeDays: 30,
+  usageWeight: 0.15,
+  usageCap: 20,
+});
+
+/** The parts of a hit's score, each already weighted: score = text + recency + usage. */
+export interface ScoreParts {
+  readonly text: number;
+  readonly recency: number;
+  readonly usage: number;
+}
+
+/** A record recall found, with its score (higher is better) and, with `explain: true`, the parts of it. */
+export interface RecalledRecord extends MemoryRecord {
+  readonly score: number;
+  readonly explain?: ScoreParts;
+}
+
+/** A hit as an engine returns it: the record, and its text relevance (higher is better) when words were searched for. */
+export interface RecallHit {
+  readonly record: MemoryRecord;
+  readonly relevance: number | undefined;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function validateRanking(value: unknown): Ranking {
+  if (value === undefined) return DEFAULT_RANKING;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new StoreValidationError('ranking', 'expected an object of weights');
+  const given = value as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!(name in DEFAULT_RANKING)) throw new StoreValidationError(`ranking.${name}`, 'is not a ranking option');
+  }
+  const number = (name: keyof Ranking, positive: boolean): number => {
+    const field = given[name];
+    if (field === undefined) return DEFAULT_RANKING[name];
+    if (typeof field !== 'number' || !Number.isFinite(field) || field < 0 || (positive && field === 0)) {
+      throw new StoreValidationError(`ranking.${name}`, `expected a finite number ${positive ? 'above' : 'of'} 0${positive ? '' : ' or more'}`);
+    }
+    return field;
+  };
+  return Object.freeze({
+    textWeight: number('textWeight', false),
+    recencyWeight: number('recencyWeight', false),
+    recencyHalfLifeDays: number('recencyHalfLifeDays', true),
+    usageWeight: number('usageWeight', false),
+    usageCap: number('usageCap', true),
+  });
+}
+
+/**
+ * Scores the hits and orders them: with words, by score, best first (ties: newest first); without
+ * words, newest first as always (the score is still given). Text relevance is each hit's share of
+ * the best relevance among the hits, so the text part is 0 to textWeight whatever the engine's
+ * scale. `recallCounts` gives each record's count as recall reports it (pending increments in).
+ */
+export function rankHits(hits: readonly RecallHit[], ranking: Ranking, now: number, recallCount: (record: MemoryRecord) => number): { record: MemoryRecord; parts: ScoreParts; score: number }[] {
+  const best = Math.max(0, ...hits.map((hit) => hit.relevance ?? 0));
+  const scored = hits.map((hit) => {
+    const ageDays = Math.max(0, now - Date.parse(hit.record.createdAt)) / DAY_MS;
+    const parts: ScoreParts = {
+      text: hit.relevance === undefined || best === 0 ? 0 : ranking.textWeight * (hit.relevance / best),
+      recency: ranking.recencyWeight * 0.5 ** (ageDays / ranking.recencyHalfLifeDays),
+      usage: ranking.usageWeight * (Math.min(recallCount(hit.record), ranking.usageCap) / ranking.usageCap),
+    };
+    return { record: hit.record, parts, score: parts.text + parts.recency + parts.usage };
+  });
+  if (hits.some((hit) => hit.relevance !== undefined)) scored.sort((a, b) => b.score - a.score || b.record.seq - a.record.seq);
+  return scored;
+}

@@ -1,0 +1,90 @@
+import { expect, it } from 'vitest';
+import { DEFAULT_RANKING, newRecordId, StoreValidationError } from '../../src/index.js';
+import { describeEachEngine } from '../support/engines.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** An export line of a record made `daysAgo` days ago and recalled `recallCount` times. */
+function line(content: string, daysAgo: number, recallCount: number): { id: string; text: string } {
+  const id = newRecordId();
+  const record = {
+    v: 1,
+    id,
+    seq: 1,
+    content,
+    tags: [],
+    contextPath: '/',
+    layer: 'application',
+    createdAt: new Date(Date.now() - daysAgo * DAY_MS).toISOString(),
+    recallCount,
+    metadata: {},
+    key: null,
+  };
+  return { id, text: `${JSON.stringify(record)}\n` };
+}
+
+describeEachEngine('recall ranking', (engine) => {
+  it('orders by text relevance, recency and capped usage as the weights say, and explains each score', async () => {
+    const store = await engine.open();
+    // A fixed corpus: what each record has, and so where it must come.
+    const relevant = line('walrus walrus walrus: the walrus colony moved north', 200, 0); // best text, old, never recalled
+    const popular = line('a long note about many animals of the arctic sea, among them one walrus, seals and terns', 0, 100_000); // weak text, new, recalled a lot
+    const fresh = line('walrus sighting at the pier', 1, 0);
+    const stale = line('walrus sighting at the pier', 400, 0); // the same text, a year older
+    const used = line('walrus sighting at the dock', 1, 15); // the same age and text weight as fresh, recalled 15 times
+    const unrelated = line('the deploy runbook', 0, 50);
+    const report = await store.import([relevant, popular, fresh, stale, used, unrelated].map((entry) => entry.text));
+    expect(report.imported).toBe(6);
+
+    const hits = await store.recall({ query: 'walrus', explain: true, count: false, limit: 10 });
+    const order = hits.map((hit) => hit.id);
+    // Relevance beats a popularity that is capped: 100,000 recalls count as usageCap.
+    expect(order.indexOf(relevant.id)).toBeLessThan(order.indexOf(popular.id));
+    // Same text, newer first; same text and age, more used first.
+    expect(order.indexOf(fresh.id)).toBeLessThan(order.indexOf(stale.id));
+    expect(order.indexOf(used.id)).toBeLessThan(order.indexOf(fresh.id));
+    expect(order).not.toContain(unrelated.id);
+    expect(order).toHaveLength(5);
+    for (const hit of hits) {
+      expect(hit.explain).toBeDefined();
+      const parts = hit.explain!;
+      expect(hit.score).toBeCloseTo(parts.text + parts.recency + parts.usage, 10);
+      expect(parts.text).toBeGreaterThan(0);
+      expect(parts.text).toBeLessThanOrEqual(DEFAULT_RANKING.textWeight);
+      expect(parts.recency).toBeLessThanOrEqual(DEFAULT_RANKING.recencyWeight);
+      expect(parts.usage).toBeLessThanOrEqual(DEFAULT_RANKING.usageWeight);
+    }
+    // Scores descend.
+    expect(hits.map((hit) => hit.score)).toEqual([...hits.map((hit) => hit.score)].sort((a, b) => b - a));
+    const byId = new Map(hits.map((hit) => [hit.id, hit.explain!]));
+    expect(byId.get(popular.id)!.usage).toBeCloseTo(DEFAULT_RANKING.usageWeight, 10); // capped
+    expect(byId.get(used.id)!.usage).toBeCloseTo((DEFAULT_RANKING.usageWeight * 15) / DEFAULT_RANKING.usageCap, 10);
+    expect(byId.get(relevant.id)!.text).toBeCloseTo(DEFAULT_RANKING.textWeight, 10); // the best text match
+    expect(byId.get(stale.id)!.recency).toBeLessThan(byId.get(fresh.id)!.recency / 8); // 400 days: past 13 half-lives of 30
+
+    // Without explain, a score and no parts.
+    const plain = await store.recall({ query: 'walrus', count: false, limit: 1 });
+    expect(plain[0]!.score).toBeGreaterThan(0);
+    expect(plain[0]).not.toHaveProperty('explain');
+    // Without words, the last written first, as always (by seq: these were imported in this order).
+    const newest = await store.recall({ count: false, limit: 2 });
+    expect(newest.map((hit) => hit.id)).toEqual([unrelated.id, used.id]);
+  });
+
+  it('the weights are options: with text and recency weighed at 0, the most used comes first', async () => {
+    const place = engine.place();
+    const seed = await place.open();
+    const quiet = line('otter notes', 0, 0);
+    const busy = line('otter otter otter notes', 30, 9);
+    await seed.import([quiet.text, busy.text]);
+    const byUse = await place.open({ ranking: { textWeight: 0, recencyWeight: 0, usageWeight: 1, usageCap: 10 } });
+    const hits = await byUse.recall({ query: 'otter', explain: true, count: false });
+    expect(hits.map((hit) => hit.id)).toEqual([busy.id, quiet.id]);
+    expect(hits[0]!.score).toBeCloseTo(0.9, 10);
+    await expect(place.open({ ranking: { recencyHalfLifeDays: 0 } })).rejects.toSatisfy(
+      (error: unknown) => error instanceof StoreValidationError && error.field === 'ranking.recencyHalfLifeDays',
+    );
+    await expect(place.open({ ranking: { textWieght: 1 } as never })).rejects.toSatisfy((error: unknown) => error instanceof StoreValidationError && error.field === 'ranking.textWieght');
+    await expect(byUse.recall({ explain: 'yes' as never })).rejects.toSatisfy((error: unknown) => error instanceof StoreValidationError && error.field === 'explain');
+  });
+});
