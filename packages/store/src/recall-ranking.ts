@@ -41,6 +41,8 @@ export interface ScoreParts {
 /** A record recall found, with its score (higher is better) and, with `explain: true`, the parts of it. */
 export interface RecalledRecord extends MemoryRecord {
   readonly score: number;
+  /** Found by words: the part of the content where they are, each between « and » (see recall-snippet.ts). */
+  readonly snippet?: string;
   readonly explain?: ScoreParts;
 }
 

@@ -12,6 +12,7 @@ import { recordLine } from './record-json.js';
 import type { ResolvedStoreOptions } from './store-options.js';
 import type { StoreScope } from './store-scope.js';
 import { rankHits, type Ranking, type RecalledRecord } from './recall-ranking.js';
+import { snippetOf } from './recall-snippet.js';
 import { validateArchiveSelector, validateIds, type ArchiveSelector, type ValidArchiveSelector } from './validate-archive.js';
 import { validateImportedRecord } from './validate-import.js';
 import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
@@ -182,7 +183,13 @@ export class Store {
       if (valid.count) this.#recallCounts.add(record.seq);
       const pending = this.#recallCounts.pendingFor(record.seq);
       const counted = pending === 0 ? record : { ...record, recallCount: record.recallCount + pending };
-      return { ...this.#scope.view(counted), score, ...(valid.explain ? { explain: parts } : {}) };
+      const words = valid.words;
+      return {
+        ...this.#scope.view(counted),
+        score,
+        ...(words === undefined ? {} : { snippet: snippetOf(record.content, words) }),
+        ...(valid.explain ? { explain: parts } : {}),
+      };
     });
   }
 

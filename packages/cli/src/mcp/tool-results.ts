@@ -34,6 +34,7 @@ export const rememberResult = z.object({
 const recalledRecord = z.object({
   ...recordFields,
   score: z.number().describe('Higher is better: text relevance, recency and usage, each weighted (see explain).'),
+  snippet: z.string().optional().describe('Found by words: the part of the content where they are, each between « and ».'),
   explain: z
     .object({ text: z.number(), recency: z.number(), usage: z.number() })
     .optional()
@@ -81,6 +82,7 @@ export function recalledAnswer(record: RecalledRecord): z.infer<typeof recalledR
   return {
     ...recordAnswer(record),
     score: record.score,
+    ...(record.snippet === undefined ? {} : { snippet: record.snippet }),
     ...(record.explain === undefined ? {} : { explain: { text: record.explain.text, recency: record.explain.recency, usage: record.explain.usage } }),
   };
 }

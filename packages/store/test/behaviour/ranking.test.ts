@@ -62,6 +62,10 @@ describeEachEngine('recall ranking', (engine) => {
     expect(byId.get(relevant.id)!.text).toBeCloseTo(DEFAULT_RANKING.textWeight, 10); // the best text match
     expect(byId.get(stale.id)!.recency).toBeLessThan(byId.get(fresh.id)!.recency / 8); // 400 days: past 13 half-lives of 30
 
+    // A snippet with the matched words marked, in every form the search matched.
+    expect(hits.find((hit) => hit.id === relevant.id)?.snippet).toBe('«walrus» «walrus» «walrus»: the «walrus» colony moved north');
+    expect((await store.recall({ query: 'sightings pier*', count: false, limit: 1 }))[0]?.snippet).toMatch(/«sighting» at the «pier»/);
+
     // Without explain, a score and no parts.
     const plain = await store.recall({ query: 'walrus', count: false, limit: 1 });
     expect(plain[0]!.score).toBeGreaterThan(0);
@@ -69,6 +73,7 @@ describeEachEngine('recall ranking', (engine) => {
     // Without words, the last written first, as always (by seq: these were imported in this order).
     const newest = await store.recall({ count: false, limit: 2 });
     expect(newest.map((hit) => hit.id)).toEqual([unrelated.id, used.id]);
+    expect(newest[0]).not.toHaveProperty('snippet');
   });
 
   it('the weights are options: with text and recency weighed at 0, the most used comes first', async () => {
