@@ -72,6 +72,9 @@ export interface StoreStats extends EngineStats {
   readonly writeTransactions?: number;
 }
 
+/** The most candidates a recall with words reads before it ranks them (its limit times four, at least 50). */
+const MAX_RECALL_CANDIDATES = 4_000;
+
 /**
  * A memory store, shared safely by any number of processes and worker threads.
  *
@@ -84,9 +87,6 @@ export interface StoreStats extends EngineStats {
  * Every change goes through one queue per store object: the changes that meet there are written
  * in one transaction under the store's write lock (group commit).
  */
-/** The most candidates a recall with words reads before it ranks them (its limit times four, at least 50). */
-const MAX_RECALL_CANDIDATES = 4_000;
-
 export class Store {
   readonly #engine: StoreEngine;
   readonly #engineName: StoreStats['engine'];

@@ -182,7 +182,7 @@ export class SqliteSearchDatabase {
     return this.#lock === undefined ? transaction.deferred() : transaction.immediate();
   }
 
-  /** Every record with a seq up to this is indexed (as far as this index is valid for memory.db: see #valid). */
+  /** Every record with a seq up to this is indexed (0 for an index of another memory.db: see #followsThisStore). */
   through(): number {
     const state = this.#state.get() as SearchState;
     return this.#followsThisStore(state) ? state.through : 0;
