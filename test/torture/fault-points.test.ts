@@ -166,6 +166,27 @@ describe('fault points: a process that dies at each step of the write path leave
     expect(rebuilt.records).toBe(2);
   });
 
+  it('inside a transaction of the search index (memory.search.db), a page of the tail written and COMMIT not run', async () => {
+    await seedStore();
+    // The victim writes until its own commits make the tail due and it indexes it, in the background.
+    const acknowledged = await runUntilFault('search-index-before-commit', 'write');
+    expect(acknowledged.length).toBeGreaterThan(0);
+    expect(lockStatus(join(dir, 'memory.search.db.lock')).state, 'the search index lock died with its holder').toBe('free');
+    await expectHealed(acknowledged);
+    // The page died with its transaction: the index is where it was, and catches up from there.
+    const store = await openStore({ dir });
+    try {
+      const found = new Set((await store.recall({ tags: ['victim'], limit: 1000, count: false })).map((hit) => hit.id));
+      for (const { id } of acknowledged) expect(found.has(id), `acknowledged ${id} is found by its tag`).toBe(true);
+      expect((await store.recall({ query: 'victim', limit: 1000, count: false })).length).toBe(found.size);
+    } finally {
+      await store.close();
+    }
+    const index = new Database(join(dir, 'memory.search.db'), { readonly: true });
+    expect(index.pragma('integrity_check', { simple: true })).toBe('ok');
+    index.close();
+  });
+
   it('during a recall-count flush', async () => {
     const acknowledged = await runUntilFault('recall-flush', 'recall');
     expect(acknowledged).toHaveLength(20);

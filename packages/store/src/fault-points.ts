@@ -16,6 +16,7 @@
  * - `mirror-before-rebuild`: a layer file emptied for a rebuild, nothing written yet.
  * - `mirror-mid-rebuild`: a layer file being rebuilt, part of its lines written.
  * - `recall-flush`: a batch of recall counts about to be written.
+ * - `search-index-before-commit`: a page of the search index's tail written in memory.search.db, its COMMIT not run.
  * - `rebuild-mid-replay`: rebuildFromMirror() has written a batch of the new database, not finished it.
  */
 export type FaultPoint =
@@ -31,6 +32,7 @@ export type FaultPoint =
   | 'mirror-before-rebuild'
   | 'mirror-mid-rebuild'
   | 'recall-flush'
+  | 'search-index-before-commit'
   | 'rebuild-mid-replay';
 
 const armed = process.env['MEMHUB_FAULT'];

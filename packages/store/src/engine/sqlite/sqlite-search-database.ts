@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { openLock, type FileLock, type LockHandle } from '@memhub/lock';
 import Database from 'better-sqlite3';
 import { StoreCorruptError } from '../../errors.js';
+import { hitFaultPoint } from '../../fault-points.js';
 import { PageSizer } from '../../page-sizer.js';
 import type { VerifyProblem } from '../../verify-report.js';
 import { openSqliteConnection, type Durability } from './sqlite-database.js';
@@ -184,8 +185,14 @@ export class SqliteSearchDatabase {
 
   /** Every record with a seq up to this is indexed (0 for an index of another memory.db: see #followsThisStore). */
   through(): number {
+    return this.#position().through;
+  }
+
+  /** The index's cursor as far as it is valid for memory.db, and memory.db's last seq: each read once. */
+  #position(): { readonly through: number; readonly lastSeq: number } {
     const state = this.#state.get() as SearchState;
-    return this.#followsThisStore(state) ? state.through : 0;
+    const lastSeq = this.#lastSeq.get() as number;
+    return { through: this.#followsThisStore(state, undefined, lastSeq) ? state.through : 0, lastSeq };
   }
 
   /** How far the index has applied the store's removal rows: memory.db may prune them up to here. */
@@ -206,13 +213,14 @@ export class SqliteSearchDatabase {
 
   /** How many seqs the store has past the index: records, and the other changes among them. */
   tailSeqs(): number {
-    return Math.max(0, (this.#lastSeq.get() as number) - this.through());
+    const { through, lastSeq } = this.#position();
+    return Math.max(0, lastSeq - through);
   }
 
   /** Whether the tail is worth indexing now: INDEX_BATCH_SEQS long, or its oldest record INDEX_AFTER_MS old. */
-  isDue(now: number, batchSeqs = INDEX_BATCH_SEQS): boolean {
-    const through = this.through();
-    if ((this.#lastSeq.get() as number) - through >= batchSeqs) return true;
+  isDue(now: number): boolean {
+    const { through, lastSeq } = this.#position();
+    if (lastSeq - through >= INDEX_BATCH_SEQS) return true;
     const first = this.#firstUnindexed.get({ after: through });
     return first !== undefined && now - first.created_at >= INDEX_AFTER_MS;
   }
@@ -268,14 +276,14 @@ export class SqliteSearchDatabase {
       .transaction(() => {
         const storeId = this.#storeId.get() ?? '';
         const state = this.#state.get() as SearchState;
-        const follows = this.#followsThisStore(state, storeId);
+        const lastSeq = this.#lastSeq.get() as number;
+        const follows = this.#followsThisStore(state, storeId, lastSeq);
         // An index of another memory.db is emptied: every record is in the tail again, and every
         // removal row so far is about records this snapshot does not have.
         const through = follows ? state.through : 0;
         const removals = follows ? this.#removals.all({ after: state.removals_through }) : [];
         const removalsThrough = follows ? (removals.at(-1)?.change_seq ?? state.removals_through) : (this.#lastRemoval.get() ?? 0);
         const page = this.#tail.all({ after: through, limit });
-        const lastSeq = this.#lastSeq.get() as number;
         return { storeId, state, follows, through, removals, removalsThrough, page, lastSeq };
       })
       .deferred();
@@ -302,6 +310,7 @@ export class SqliteSearchDatabase {
       for (const row of page) this.#tag.run({ seq: row.seq, tags: row.tags });
       for (const row of page) this.#index.run({ seq: row.seq, content: row.content });
       this.#setState.run({ store_id: storeId, through: newThrough, removals_through: removalsThrough });
+      if (page.length > 0) hitFaultPoint('search-index-before-commit');
     });
     return { indexed: page.length, last };
   }
@@ -311,8 +320,8 @@ export class SqliteSearchDatabase {
    * replaced, or rebuilt from the mirrors) or a cursor past the store's last seq (memory.db
    * restored from an older copy) makes it an index of something else, to be emptied.
    */
-  #followsThisStore(state: SearchState, storeId = this.#storeId.get() ?? ''): boolean {
-    return state.store_id === storeId && state.through <= (this.#lastSeq.get() as number);
+  #followsThisStore(state: SearchState, storeId = this.#storeId.get() ?? '', lastSeq = this.#lastSeq.get() as number): boolean {
+    return state.store_id === storeId && state.through <= lastSeq;
   }
 
   /**
