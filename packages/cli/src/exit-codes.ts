@@ -14,6 +14,8 @@ export const ExitCode = {
   usage: 2,
   /** `verify` (or the check after `repair`) found problems in the store; they are listed. */
   problemsFound: 3,
+  /** `update --if-seq`: the record was updated by someone else first; nothing was written. */
+  conflict: 4,
   /** Stopped by Ctrl-C (SIGINT) or SIGTERM before it was done; what was done is reported (128 + SIGINT's 2, as shells do). */
   interrupted: 130,
 } as const;
@@ -26,4 +28,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  failure (no such record, a worker failed, a lock timed out, an I/O error)
   2  usage error (unknown option, bad value, missing file, invalid record field): nothing was written
   3  verify found problems in the store (they are listed)
+  4  update --if-seq: the record was updated meanwhile; nothing was written
   130  interrupted (Ctrl-C): what was done is reported, with how to finish`;

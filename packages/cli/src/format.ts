@@ -63,6 +63,7 @@ export function printRecord(output: Output, record: MemoryRecord): void {
     ['id', record.id],
     ['seq', String(record.seq)],
     ['created', formatTime(record.createdAt)],
+    ...(record.updatedAt === undefined ? [] : [['updated', formatTime(record.updatedAt)] as [string, string]]),
     ['layer', record.layer],
     ['tags', record.tags.join(', ')],
     ['context path', record.contextPath],

@@ -4,6 +4,8 @@ import type { CommandResult } from './command-result.js';
 import { archiveCommand } from './commands/archive.js';
 import { restoreCommand } from './commands/restore.js';
 import { exportCommand } from './commands/export.js';
+import { updateCommand } from './commands/update.js';
+import { historyCommand } from './commands/history.js';
 import { forgetCommand } from './commands/forget.js';
 import { getCommand } from './commands/get.js';
 import { importCommand } from './commands/import.js';
@@ -54,6 +56,8 @@ export function buildProgram(result: CommandResult): Command {
     recallCommand(),
     listCommand(),
     getCommand(),
+    updateCommand(),
+    historyCommand(),
     forgetCommand(),
     archiveCommand(),
     restoreCommand(),
@@ -116,5 +120,6 @@ const USAGE_CODES = new Set(['ERR_MEMHUB_USAGE', 'ERR_MEMHUB_VALIDATION', 'ERR_L
 export function exitCodeFor(error: unknown): ExitCode {
   const code = memhubCodeOf(error);
   if (code === 'ERR_MEMHUB_INTERRUPTED') return ExitCode.interrupted;
+  if (code === 'ERR_MEMHUB_CONFLICT') return ExitCode.conflict;
   return code !== undefined && USAGE_CODES.has(code) ? ExitCode.usage : ExitCode.failure;
 }

@@ -110,6 +110,34 @@ describe.concurrent('every command works from a shell, and --json prints what it
     expect((await memhubJson<StatsReport>(['stats', ...at()])).recordsByLayer).toEqual({ application: 1, archive: 2 });
   });
 
+  test('update writes a new version (exit 4 on a stale --if-seq), history lists them all', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
+    const first = await memhubJson<MemoryRecord>(['remember', 'deploys on fridays', '--key', 'deploy-day', '--tag', 'ops', ...at()]);
+    const second = await memhubJson<MemoryRecord>(['update', 'deploy-day', 'deploys on mondays', '--if-seq', String(first.seq), ...at()]);
+    expect(second).toMatchObject({ id: first.id, content: 'deploys on mondays', tags: ['ops'], key: 'deploy-day' });
+    expect(second.seq).toBeGreaterThan(first.seq);
+    const third = await memhubJson<MemoryRecord>(['update', first.id, '--clear-tags', '--metadata', '{"by":"cli"}', ...at()]);
+    expect(third).toMatchObject({ content: 'deploys on mondays', tags: [], metadata: { by: 'cli' } });
+    const stale = await runMemhub(['update', first.id, 'too late', '--if-seq', String(first.seq), ...at()]);
+    expect(stale.code).toBe(4);
+    expect(stale.stderr).toContain(`not ${first.seq}`);
+    const missing = await runMemhub(['update', 'no-such-record', 'x', ...at()]);
+    expect(missing.code).toBe(1);
+    const bad = await runMemhub(['update', first.id, ...at()]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('changes');
+    const versions = await memhubJson<{ seq: number; content: string }[]>(['history', 'deploy-day', ...at()]);
+    expect(versions.map((version) => [version.seq, version.content])).toEqual([
+      [first.seq, 'deploys on fridays'],
+      [second.seq, 'deploys on mondays'],
+      [third.seq, 'deploys on mondays'],
+    ]);
+    const table = await runMemhub(['history', first.id, ...at()]);
+    expect(table.stdout.split('\n')[0]).toMatch(/^seq\s+written\s+layer\s+tags\s+content$/);
+    expect(table.stdout).toContain('deploys on fridays');
+    expect((await runMemhub(['history', 'no-such-record', ...at()])).code).toBe(1);
+  });
+
   test('list and recall --no-count read without counting; recall counts', async ({ temp, expect }) => {
     const at = () => storeIn(temp);
     for (const content of ['older note', 'newer note']) await memhubJson(['remember', content, '--tag', 'n', ...at()]);
@@ -364,7 +392,7 @@ describe.concurrent('every command works from a shell, and --json prints what it
   });
 
   test('--help of every command shows an example and the exit codes', async ({ expect }) => {
-    const commands = ['remember', 'recall', 'list', 'get', 'forget', 'archive', 'restore', 'ingest', 'export', 'import', 'stats', 'verify', 'repair', 'rebuild', 'locks', 'mcp'];
+    const commands = ['remember', 'recall', 'list', 'get', 'update', 'history', 'forget', 'archive', 'restore', 'ingest', 'export', 'import', 'stats', 'verify', 'repair', 'rebuild', 'locks', 'mcp'];
     const main = await runMemhub(['--help']);
     expect(main.code).toBe(0);
     for (const command of commands) expect(main.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));

@@ -120,7 +120,7 @@ describe('memhub mcp: one MCP server per agent session, all on one store', { tim
     const dir = temp.file('store');
     const { client } = await connect(dir, 'careless-agent');
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'recall', 'remember', 'restore', 'stats']);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'recall', 'remember', 'restore', 'stats', 'update']);
     const remember = tools.find((tool) => tool.name === 'remember')!;
     expect(remember.inputSchema.required).toEqual(['content']);
     expect(Object.keys(remember.inputSchema.properties ?? {}).sort()).toEqual(['content', 'contextPath', 'key', 'layer', 'metadata', 'tags']);
@@ -184,12 +184,12 @@ async function readError(client: Client, uri: string): Promise<McpError> {
   throw new Error(`reading ${uri} succeeded`);
 }
 
-describe('memhub mcp: seven tools with precise schemas, structured answers, resources, --read-only', { timeout: 120_000 }, () => {
-  it('lists remember, recall, get, forget, archive, restore and stats with the store\'s limits in their schemas, an outputSchema each, and instructions', async () => {
+describe('memhub mcp: nine tools with precise schemas, structured answers, resources, --read-only', { timeout: 120_000 }, () => {
+  it('lists remember, update, recall, get, history, forget, archive, restore and stats with the store\'s limits in their schemas, an outputSchema each, and instructions', async () => {
     const { client } = await connect(temp.file('store'), 'schema-reader');
     const { tools } = await client.listTools();
     const tool = (name: string) => tools.find((candidate) => candidate.name === name)!;
-    expect(tools.map((candidate) => candidate.name).sort()).toEqual(['archive', 'forget', 'get', 'recall', 'remember', 'restore', 'stats']);
+    expect(tools.map((candidate) => candidate.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'recall', 'remember', 'restore', 'stats', 'update']);
     for (const each of tools) {
       expect(each.inputSchema.additionalProperties, each.name).toBe(false);
       expect(each.outputSchema?.type, each.name).toBe('object');
@@ -216,7 +216,9 @@ describe('memhub mcp: seven tools with precise schemas, structured answers, reso
     expect(tool('get').outputSchema?.required).toEqual(['record']);
     expect(tool('archive').outputSchema?.required).toEqual(['moved']);
     expect(Object.keys(tool('forget').outputSchema?.properties ?? {}).sort()).toEqual(['forgotten', 'id']);
-    for (const name of ['recall', 'get', 'stats']) expect(tool(name).annotations?.readOnlyHint, name).toBe(true);
+    for (const name of ['recall', 'get', 'history', 'stats']) expect(tool(name).annotations?.readOnlyHint, name).toBe(true);
+    expect(tool('update').inputSchema.required).toEqual(['idOrKey']);
+    expect(tool('update').inputSchema.properties?.['ifSeq']).toMatchObject({ type: 'integer', minimum: 1 });
     expect(tool('forget').annotations?.destructiveHint).toBe(true);
 
     const instructions = client.getInstructions() ?? '';
@@ -270,6 +272,16 @@ describe('memhub mcp: seven tools with precise schemas, structured answers, reso
     expect(structured(restored)).toEqual({ moved: 1 });
     expect(structured<{ record: MemoryRecord }>(await call(client, 'get', { id: record.id })).record.layer).toBe('application');
     expect(structured(await call(client, 'restore', { ids: [record.id] }))).toEqual({ moved: 0 });
+
+    const updated = await call(client, 'update', { idOrKey: 'decision:engine', content: 'we chose SQLite, and PostgreSQL for teams', ifSeq: record.seq });
+    expectMatchesOutputSchema(tools, 'update', updated);
+    const newVersion = structured<MemoryRecord>(updated);
+    expect(newVersion).toMatchObject({ id: record.id, content: 'we chose SQLite, and PostgreSQL for teams', key: 'decision:engine' });
+    expect(errorText(await call(client, 'update', { idOrKey: record.id, content: 'stale', ifSeq: record.seq }))).toMatch(/updated meanwhile/);
+    const history = await call(client, 'history', { idOrKey: record.id });
+    expectMatchesOutputSchema(tools, 'history', history);
+    expect(structured<{ versions: { seq: number }[] }>(history).versions.map((version) => version.seq)).toEqual([record.seq, newVersion.seq]);
+    expect(structured(await call(client, 'history', { idOrKey: 'nothing-here' }))).toEqual({ versions: [] });
 
     const forgotten = await call(client, 'forget', { id: note.id });
     expectMatchesOutputSchema(tools, 'forget', forgotten);
@@ -386,18 +398,19 @@ describe('memhub mcp: seven tools with precise schemas, structured answers, reso
     }
   });
 
-  it('--read-only offers recall, get and stats and the resources, refuses remember, and needs an existing store', async () => {
+  it('--read-only offers recall, get, history and stats and the resources, refuses remember, and needs an existing store', async () => {
     const dir = temp.file('store');
     const [record] = await seed(dir, [{ content: 'read me, do not change me' }]);
     const { client } = await connect(dir, 'read-only-agent', ['--read-only']);
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(['get', 'recall', 'stats']);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['get', 'history', 'recall', 'stats']);
     expect(client.getInstructions()).toMatch(/read-only/);
 
     const refused = await call(client, 'remember', { content: 'sneaking a write in' });
     expect(errorText(refused)).toMatch(/Tool remember not found/);
     expect(errorText(await call(client, 'forget', { id: record!.id }))).toMatch(/Tool forget not found/);
     expect(errorText(await call(client, 'archive', { ids: [record!.id] }))).toMatch(/Tool archive not found/);
+    expect(errorText(await call(client, 'update', { idOrKey: record!.id, content: 'changed' }))).toMatch(/Tool update not found/);
     expect(structured<{ records: MemoryRecord[] }>(await call(client, 'recall', {})).records.map((found) => found.id)).toEqual([record!.id]);
     expect(structured<{ record: MemoryRecord }>(await call(client, 'get', { id: record!.id })).record.layer).toBe('application');
     expect(structured<{ records: number }>(await call(client, 'stats', {})).records).toBe(1);
@@ -410,7 +423,7 @@ describe('memhub mcp: seven tools with precise schemas, structured answers, reso
     const help = await runMemhub(['mcp', '--help']);
     // Commander wraps the help to the terminal's width.
     const helpText = help.stdout.replace(/\s+/g, ' ');
-    expect(helpText).toMatch(/tools remember, forget, archive, restore, recall, get, stats; resources memhub:\/\/layers\/\{layer\}/);
-    expect(helpText).toMatch(/--read-only offer only the tools that change no record \(recall, get, stats\) and the resources/);
+    expect(helpText).toMatch(/tools remember, update, forget, archive, restore, recall, get, history, stats; resources memhub:\/\/layers\/\{layer\}/);
+    expect(helpText).toMatch(/--read-only offer only the tools that change no record \(recall, get, history, stats\) and the resources/);
   });
 });

@@ -2,6 +2,7 @@ import { DEFAULT_MAX_CONTENT_BYTES } from './store-options.js';
 import { validateArchiveSelector, type ArchiveSelector } from './validate-archive.js';
 import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
 import { validateRecordInput, type RememberInput } from './validate-record.js';
+import { validateUpdate, type UpdateInput } from './validate-update.js';
 
 /**
  * The checks remember(), recall() and archive() make, without a store: for a program that wants
@@ -22,4 +23,8 @@ export function checkRecallQuery(query: RecallQuery): void {
 
 export function checkArchiveSelector(selector: ArchiveSelector): void {
   validateArchiveSelector(selector);
+}
+
+export function checkUpdateInput(idOrKey: string, changes: UpdateInput, options: { readonly maxContentBytes?: number } = {}): void {
+  validateUpdate(idOrKey, changes, { maxContentBytes: options.maxContentBytes ?? DEFAULT_MAX_CONTENT_BYTES });
 }

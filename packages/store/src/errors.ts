@@ -21,6 +21,34 @@ export class StoreValidationError extends StoreError {
   }
 }
 
+/**
+ * update() with `ifSeq` found the record at another seq: someone updated it first (a
+ * compare-and-set that lost). Nothing was written; read the record again and retry if the change
+ * still applies. `currentSeq` is the seq the record has now.
+ */
+export class StoreConflictError extends StoreError {
+  readonly id: string;
+  readonly expectedSeq: number;
+  readonly currentSeq: number;
+
+  constructor(id: string, expectedSeq: number, currentSeq: number) {
+    super('ERR_MEMHUB_CONFLICT', `Record ${id} is at seq ${currentSeq}, not ${expectedSeq} (ifSeq): it was updated meanwhile, and nothing was written`);
+    this.id = id;
+    this.expectedSeq = expectedSeq;
+    this.currentSeq = currentSeq;
+  }
+}
+
+/** No record has this id or key (in the store's scope): update() had nothing to change. */
+export class StoreNotFoundError extends StoreError {
+  readonly idOrKey: string;
+
+  constructor(idOrKey: string) {
+    super('ERR_MEMHUB_NOT_FOUND', `No record has the id or key ${JSON.stringify(idOrKey.slice(0, 200))}: nothing was written`);
+    this.idOrKey = idOrKey;
+  }
+}
+
 /** The store was used after close(). */
 export class StoreClosedError extends StoreError {
   constructor(dir: string) {

@@ -2,7 +2,8 @@ export { openStore } from './open-store.js';
 export { Store, type StoreStats, type ImportReport, type ImportRejection, type ImportOptions } from './store.js';
 export type { VerifyReport, VerifyProblem, LayerVerifyReport, RepairReport } from './verify-report.js';
 export type { StoreOptions } from './store-options.js';
-export type { MemoryRecord, RememberedRecord } from './memory-record.js';
+export type { MemoryRecord, RememberedRecord, RecordVersion } from './memory-record.js';
+export type { UpdateInput } from './validate-update.js';
 export { INPUT_LIMITS } from './input-limits.js';
 export type { RememberInput } from './validate-record.js';
 export type { RecallQuery } from './validate-recall.js';
@@ -25,6 +26,8 @@ export {
   StoreSymlinkError,
   StoreBusyError,
   StoreReplacedError,
+  StoreConflictError,
+  StoreNotFoundError,
   type BusyHolder,
 } from './errors.js';
 export {
@@ -41,4 +44,4 @@ export type { MirrorLine } from './mirror/mirror-line.js';
 export type { LayerMirrorStats } from './mirror/jsonl-mirror.js';
 export type { IndexLookup } from './mirror/layer-index.js';
 export { newRecordId } from './record-id.js';
-export { checkRememberInput, checkRecallQuery, checkArchiveSelector } from './check-input.js';
+export { checkRememberInput, checkRecallQuery, checkArchiveSelector, checkUpdateInput } from './check-input.js';

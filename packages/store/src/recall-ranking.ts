@@ -87,7 +87,8 @@ export function validateRanking(value: unknown): Ranking {
 export function rankHits(hits: readonly RecallHit[], ranking: Ranking, now: number, recallCount: (record: MemoryRecord) => number): { record: MemoryRecord; parts: ScoreParts; score: number }[] {
   const best = Math.max(0, ...hits.map((hit) => hit.relevance ?? 0));
   const scored = hits.map((hit) => {
-    const ageDays = Math.max(0, now - Date.parse(hit.record.createdAt)) / DAY_MS;
+    // An updated record is as new as its current version.
+    const ageDays = Math.max(0, now - Date.parse(hit.record.updatedAt ?? hit.record.createdAt)) / DAY_MS;
     const parts: ScoreParts = {
       text: hit.relevance === undefined || best === 0 ? 0 : ranking.textWeight * (hit.relevance / best),
       recency: ranking.recencyWeight * 0.5 ** (ageDays / ranking.recencyHalfLifeDays),

@@ -26,5 +26,6 @@ export function recordFields(record: MemoryRecord): Omit<MemoryRecord, never> {
     recallCount: record.recallCount,
     metadata: record.metadata,
     key: record.key,
+    ...(record.updatedAt === undefined ? {} : { updatedAt: record.updatedAt }),
   };
 }

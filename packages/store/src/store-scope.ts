@@ -48,10 +48,16 @@ export class StoreScope {
     return this.isRoot || storedPath === this.path || storedPath.startsWith(`${this.path}/`);
   }
 
+  /** A stored contextPath (in the scope) as the scope sees it. */
+  viewPath(storedPath: string): string {
+    if (this.isRoot) return storedPath;
+    return storedPath === this.path ? '/' : storedPath.slice(this.path.length);
+  }
+
   /** A stored record as the scope sees it: its contextPath and key relative to the scope. */
   view<R extends MemoryRecord>(record: R): R {
     if (this.isRoot) return record;
-    const contextPath = record.contextPath === this.path ? '/' : record.contextPath.slice(this.path.length);
+    const contextPath = this.viewPath(record.contextPath);
     const prefix = `${this.path}${KEY_SEPARATOR}`;
     const key = record.key !== null && record.key.startsWith(prefix) ? record.key.slice(prefix.length) : record.key;
     return { ...record, contextPath, key };

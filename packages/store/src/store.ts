@@ -1,9 +1,9 @@
 import type { CheckpointStats } from './engine/sqlite/sqlite-checkpointer.js';
 import type { LayerMirrorStats } from './mirror/jsonl-mirror.js';
 import type { EngineStats, StoreEngine } from './engine/store-engine.js';
-import { StoreClosedError, StoreError, StoreValidationError } from './errors.js';
+import { StoreClosedError, StoreConflictError, StoreError, StoreNotFoundError, StoreValidationError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
-import type { MemoryRecord, RememberedRecord } from './memory-record.js';
+import type { MemoryRecord, RecordVersion, RememberedRecord, UpdateOutcome } from './memory-record.js';
 import { describeValue } from './metadata-json.js';
 import { ndjsonLines } from './ndjson-lines.js';
 import { BATCH_CONTENT_CHARS } from './page-sizer.js';
@@ -17,6 +17,7 @@ import { validateArchiveSelector, validateIds, type ArchiveSelector, type ValidA
 import { validateImportedRecord } from './validate-import.js';
 import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
 import { validateLayer, validateRecordInput, type RecordLimits, type RememberInput, type ValidRecordInput } from './validate-record.js';
+import { validateUpdate, type UpdateInput } from './validate-update.js';
 import type { VerifyReport, RepairReport } from './verify-report.js';
 import type { WriteOperation, WriteResult } from './write-operation.js';
 
@@ -201,14 +202,67 @@ export class Store {
     return record !== undefined && this.#scope.contains(record.contextPath) ? this.#scope.view(record) : null;
   }
 
-  /** Deletes the record with this id; resolves true if it existed. */
+  /** Deletes the record with this id, and the versions its updates kept; resolves true if it existed. */
   async forget(id: string): Promise<boolean> {
     this.#assertOpen();
     validateId(id);
-    // A record's contextPath never changes: one seen in the scope here is still there when forgotten.
-    if ((await this.#idsInScope([id])).length === 0) return false;
-    const [existed] = await this.#writes.submit([{ kind: 'forget', id }]);
+    // The scope is checked in the write transaction: an update elsewhere may move a record out of it.
+    const [existed] = await this.#writes.submit([{ kind: 'forget', id, ...this.#within() }]);
     return existed as boolean;
+  }
+
+  /**
+   * Writes a new version of the record with this id (or else this idempotency key): the fields
+   * given change, the others keep their value; the id, key and createdAt never change. The record
+   * gets a new seq (the store's write order: every view follows it as a change) and an
+   * `updatedAt`; the version it replaces is kept, and history() lists them all. Concurrent updates
+   * are serialised like every write: the last to commit wins, and no version is lost.
+   *
+   * With `ifSeq` (the seq the caller read the record at), the update is a compare-and-set: if the
+   * record has another seq now, nothing is written and it rejects with StoreConflictError. Rejects
+   * with StoreNotFoundError when no record has this id or key (in this store's scope).
+   */
+  async update(idOrKey: string, changes: UpdateInput): Promise<MemoryRecord> {
+    this.#assertOpen();
+    const valid = validateUpdate(idOrKey, changes, this.#limits);
+    const scopedChanges = valid.changes.contextPath === undefined ? valid.changes : { ...valid.changes, contextPath: this.#scope.stored(valid.changes.contextPath) };
+    const [result] = await this.#writes.submit([
+      {
+        kind: 'update',
+        target: valid.target,
+        key: this.#scope.storedKey(valid.target) as string,
+        changes: scopedChanges,
+        ...(valid.ifSeq === undefined ? {} : { ifSeq: valid.ifSeq }),
+        at: Date.now(),
+        ...this.#within(),
+      },
+    ]);
+    const outcome = result as UpdateOutcome;
+    switch (outcome.outcome) {
+      case 'updated':
+        return this.#scope.view(outcome.record);
+      case 'conflict':
+        throw new StoreConflictError(outcome.id, valid.ifSeq as number, outcome.currentSeq);
+      case 'missing':
+        throw new StoreNotFoundError(valid.target);
+    }
+  }
+
+  /**
+   * Every version of the record with this id (or else this idempotency key), oldest first, each
+   * with its seq and the time it was written; the last one is the record as it is now. Empty when
+   * no record has this id or key (in this store's scope), or it was forgotten.
+   */
+  async history(idOrKey: string): Promise<RecordVersion[]> {
+    this.#assertOpen();
+    if (typeof idOrKey !== 'string' || idOrKey === '') throw new StoreValidationError('idOrKey', `expected a record's id or key, got ${describeValue(idOrKey)}`);
+    const versions = await this.#engine.history({ id: idOrKey, key: this.#scope.storedKey(idOrKey) as string, ...this.#within() });
+    return this.#scope.isRoot ? versions : versions.map((version) => ({ ...version, contextPath: this.#scope.viewPath(version.contextPath) }));
+  }
+
+  /** The scope a write or read is limited to, as an operation carries it: none for the root. */
+  #within(): { within?: string } {
+    return this.#scope.isRoot ? {} : { within: this.#scope.path };
   }
 
   /**

@@ -9,15 +9,17 @@ export interface ValidImportedRecord extends ValidRecordInput {
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly recallCount: number;
+  /** Epoch milliseconds: when the current version was written by an update; null if never. */
+  readonly updatedAt: number | null;
 }
 
 /**
  * Checks one parsed export line (see record-json.ts). The record keeps its id, time, recall count
- * and key; its `seq` is not kept (the receiving store gives it its own place in its write order).
+ * key and update time; its `seq` is not kept (the receiving store gives it its own place in its write order).
  */
 export function validateImportedRecord(value: unknown, limits: RecordLimits): ValidImportedRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new StoreValidationError('line', 'expected a JSON object');
-  const { v, id: givenId, seq, createdAt, recallCount, ...input } = value as Record<string, unknown>;
+  const { v, id: givenId, seq, createdAt, recallCount, updatedAt, ...input } = value as Record<string, unknown>;
   if (v !== RECORD_LINE_VERSION) throw new StoreValidationError('v', `expected format version ${RECORD_LINE_VERSION}, got ${JSON.stringify(v)}`);
   const id = validateRecordId(givenId, 'id');
   if (seq !== undefined && (typeof seq !== 'number' || !Number.isSafeInteger(seq))) throw new StoreValidationError('seq', 'expected an integer');
@@ -28,5 +30,6 @@ export function validateImportedRecord(value: unknown, limits: RecordLimits): Va
   }
   // An exported record says `key: null` when it has none; remember() input leaves it out.
   if (input['key'] === null) delete input['key'];
-  return { ...validateRecordInput(input, limits), id, createdAt: createdAtMs, recallCount };
+  const updatedAtMs = updatedAt === undefined || updatedAt === null ? null : (validateTime(updatedAt, 'updatedAt') as number);
+  return { ...validateRecordInput(input, limits), id, createdAt: createdAtMs, recallCount, updatedAt: updatedAtMs };
 }

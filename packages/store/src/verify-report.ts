@@ -6,6 +6,7 @@ export interface VerifyProblem {
     | 'full-text-index'
     | 'tags'
     | 'sequence'
+    | 'history'
     | 'mirror-missing'
     | 'mirror-extra'
     | 'mirror-different'
@@ -68,4 +69,9 @@ export interface VerifyReport extends EngineVerifyReport {
 export interface RepairReport {
   readonly actions: readonly string[];
   readonly after: VerifyReport;
+}
+
+/** verify()'s words for kept versions that belong to no record (problem kind 'history'), the same on every engine. */
+export function strayVersionsMessage(count: number): string {
+  return `${count} kept version(s) in the history belong to no record (it is gone, or not newer than the version): repair deletes them`;
 }

@@ -1,7 +1,8 @@
-import type { MemoryRecord, RememberedRecord } from './memory-record.js';
+import type { MemoryRecord, RememberedRecord, UpdateOutcome } from './memory-record.js';
 import type { ValidArchiveSelector } from './validate-archive.js';
 import type { ValidImportedRecord } from './validate-import.js';
 import type { ValidRecordInput } from './validate-record.js';
+import type { ValidRecordChanges } from './validate-update.js';
 
 /**
  * One change to the store. All changes of a process go through one queue, and the changes
@@ -9,7 +10,22 @@ import type { ValidRecordInput } from './validate-record.js';
  */
 export type WriteOperation =
   | { readonly kind: 'remember'; readonly input: ValidRecordInput }
-  | { readonly kind: 'forget'; readonly id: string }
+  /** `within`: a scope's path; a record outside it is not forgotten (as if it did not exist). */
+  | { readonly kind: 'forget'; readonly id: string; readonly within?: string }
+  /**
+   * A new version of the record with the id `target`, or else with the idempotency key `key`
+   * (as stored: under the caller's scope), within the scope `within` if there is one. `at` is the
+   * time of the call (epoch ms); `ifSeq`, the seq the record must still have.
+   */
+  | {
+      readonly kind: 'update';
+      readonly target: string;
+      readonly key: string;
+      readonly changes: ValidRecordChanges;
+      readonly ifSeq?: number;
+      readonly at: number;
+      readonly within?: string;
+    }
   | { readonly kind: 'archive'; readonly selector: ValidArchiveSelector }
   /** archive -> application, by id: the way back from archive(). */
   | { readonly kind: 'restore'; readonly ids: readonly string[] }
@@ -20,7 +36,12 @@ export type WriteOperation =
 /**
  * What each operation gives back: remember, the record and whether it was written (the first one
  * for a known key, `created: false`); forget,
- * whether it existed; archive and restore, how many moved; add-recall-counts, nothing; import, the record
- * written, or null when its id or key was in the store already.
+ * whether it existed; update, its outcome; archive and restore, how many moved; add-recall-counts,
+ * nothing; import, the record written, or null when its id or key was in the store already.
  */
-export type WriteResult = RememberedRecord | MemoryRecord | boolean | number | null | undefined;
+export type WriteResult = RememberedRecord | MemoryRecord | UpdateOutcome | boolean | number | null | undefined;
+
+/** Whether a stored contextPath is inside a scope's path (`within`), or there is no scope. */
+export function isWithin(contextPath: string, within: string | undefined): boolean {
+  return within === undefined || within === '/' || contextPath === within || contextPath.startsWith(`${within}/`);
+}

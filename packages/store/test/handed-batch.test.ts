@@ -14,13 +14,27 @@ describe('a batch handed to the write leader', () => {
       operations: [
         { kind: 'remember', input: { content: 'c', tags: ['t'], contextPath: '/', layer: 'application', metadataJson: '{}', key: null } },
         { kind: 'forget', id: 'r1' },
+        { kind: 'forget', id: 'r1', within: '/agents/a' },
+        { kind: 'update', target: 'r4', key: 'r4', changes: { content: 'new', tags: [], metadataJson: '{"a":1}' }, ifSeq: 9, at: 12, within: '/agents/a' },
+        { kind: 'update', target: 'k', key: 'k', changes: { layer: 'archive' }, at: 13 },
         { kind: 'archive', selector: { ids: ['r2'] } },
         { kind: 'restore', ids: ['r2', 'r3'] },
         { kind: 'add-recall-counts', increments: new Map([[7, 2]]) },
       ],
-      prepared: [{ id: 'new-id', createdAt: 5, createdAtIso: '1970-01-01T00:00:00.005Z', tagsJson: '["t"]', recordTail: undefined }, undefined, undefined, undefined, undefined],
+      prepared: [{ id: 'new-id', createdAt: 5, createdAtIso: '1970-01-01T00:00:00.005Z', tagsJson: '["t"]', recordTail: undefined }, undefined, undefined, undefined, undefined, undefined, undefined, undefined],
     };
     expect(overTheWire(batch)).toEqual(batch);
+  });
+
+  it('an update without its target or time is refused, not applied', () => {
+    const encoded = encodeHandedBatch({
+      id: 'b',
+      pid: 1,
+      operations: [{ kind: 'update', target: 'x', key: 'x', changes: { content: 'c' }, at: 1 }],
+      prepared: [undefined],
+    }) as { operations: { at?: unknown }[] };
+    encoded.operations[0]!.at = '1';
+    expect(decodeHandedBatch(encoded)).toBeInstanceOf(Error);
   });
 
   it('a restore without its ids is refused, not applied', () => {

@@ -286,6 +286,52 @@ describe('rebuildFromMirror', () => {
     expect(next.seq).toBeGreaterThan(Math.max(...truth.map((row) => row.seq as number)));
   });
 
+  it('update() appends an update line (and a move-out where it moves the record); rebuildFromMirror() gives back the records and their history', async () => {
+    const s = await open();
+    const [a, b, c] = await s.rememberMany([{ content: 'alpha one', key: 'a' }, { content: 'beta one' }, { content: 'gamma one', tags: ['g'] }]);
+    const a2 = await s.update(a!.id, { content: 'alpha two' });
+    const a3 = await s.update('a', { tags: ['x'], metadata: { v: 3 } });
+    const b2 = await s.update(b!.id, { content: 'beta two', layer: 'notes' });
+    const b3 = await s.update(b!.id, { content: 'beta three' });
+    const c2 = await s.update(c!.id, { content: 'gamma two' });
+    await s.forget(c!.id);
+    expect(readLayerFile(dir, 'application').map((line) => [line.op, line.seq])).toEqual([
+      ['remember', a!.seq],
+      ['remember', b!.seq],
+      ['remember', c!.seq],
+      ['update', a2.seq],
+      ['update', a3.seq],
+      ['move-out', b2.seq],
+      ['update', c2.seq],
+      ['forget', expect.any(Number)],
+    ]);
+    expect(readLayerFile(dir, 'notes').map((line) => [line.op, line.seq])).toEqual([
+      ['update', b2.seq],
+      ['update', b3.seq],
+    ]);
+    expect(readLayerFile(dir, 'application')[4]!.record).toEqual(a3);
+    expectMirrorMatchesDatabase(['application', 'notes']);
+    expect((await s.readFromMirror('application', a!.id)).record).toEqual(a3);
+    expect((await s.verify()).ok).toBe(true);
+    const historyOfA = await s.history(a!.id);
+    const historyOfB = await s.history(b!.id);
+    await s.close();
+    store = undefined;
+    const truth = readAll(join(dir, 'memory.db'));
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `memory.db${suffix}`), { force: true });
+
+    const report = await rebuildFromMirror(dir);
+    expect(report.records).toBe(2);
+    expect(readAll(join(dir, 'memory.db'))).toEqual(truth);
+    const again = await open();
+    expect((await again.verify()).ok).toBe(true);
+    expect(await again.history(a!.id)).toEqual(historyOfA);
+    // The versions a layer's file holds come back: b's first version was in the layer it left.
+    expect(await again.history(b!.id)).toEqual(historyOfB.slice(1));
+    expect((await again.recall({ query: 'alpha', count: false })).map((hit) => hit.id)).toEqual([a!.id]);
+    expect(await again.recall({ query: 'gamma', count: false })).toEqual([]);
+  });
+
   it('refuses to replace a healthy database unless forced, and refuses while a store has it open', async () => {
     const s = await open();
     await s.remember({ content: 'healthy' });
@@ -323,7 +369,7 @@ async function collectRecords(s: Store): Promise<MemoryRecord[]> {
 function readAll(path: string): Record<string, unknown>[] {
   const db = new Database(path, { readonly: true });
   try {
-    return db.prepare('SELECT seq, id, layer, content, tags, context_path, metadata, idempotency_key, created_at, recall_count FROM records ORDER BY seq').all() as Record<
+    return db.prepare('SELECT seq, id, layer, content, tags, context_path, metadata, idempotency_key, created_at, recall_count, updated_at FROM records ORDER BY seq').all() as Record<
       string,
       unknown
     >[];

@@ -15,7 +15,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
  * Turns a closed store of the current schema back into one of schema version 4, as a store written
- * by an earlier release is: the search index inside memory.db, records_fts with FTS5's default
+ * by an earlier release is: no record versions (no updated_at), the search index inside memory.db, records_fts with FTS5's default
  * tokenizer (no stemming), and the last `tailRecords` records not indexed yet (above the search
  * cursor: no FTS5 entry, no tag rows); no memory.search.db.
  */
@@ -23,6 +23,8 @@ function asVersion4(tailRecords: number): void {
   const db = new Database(join(dir, 'memory.db'));
   try {
     db.exec(`
+      DROP TABLE record_versions;
+      ALTER TABLE records DROP COLUMN updated_at;
       DROP TABLE search_removals;
       DELETE FROM store_settings WHERE name = 'store_id';
       CREATE TABLE record_tags (
@@ -85,6 +87,13 @@ describe('a store of schema version 4 opens in the current one', () => {
       // And it takes writes as ever.
       await reopened.remember({ content: 'redeploys are fine', tags: ['ops'] });
       expect((await reopened.recall({ query: 'redeploy', count: false })).map((record) => record.content)).toEqual(['redeploys are fine']);
+      // A record written before the migration takes updates, and keeps its history from then on.
+      const updated = await reopened.update(written[1]!.id, { content: 'lunch at one' });
+      expect((await reopened.history(written[1]!.id)).map((version) => [version.seq, version.content])).toEqual([
+        [written[1]!.seq, 'lunch at noon'],
+        [updated.seq, 'lunch at one'],
+      ]);
+      expect((await reopened.verify()).problems).toEqual([]);
     } finally {
       await reopened.close();
     }

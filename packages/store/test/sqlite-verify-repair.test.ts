@@ -68,6 +68,22 @@ describe('verify and repair', () => {
     expect((await source.recall({ query: 'delta' })).map((hit) => hit.id)).toEqual([second!.id]);
   });
 
+  it('finds kept versions that belong to no record (a hand-edit), and repair deletes them; the real history stays', async () => {
+    const record = await source.remember({ content: 'first' });
+    const updated = await source.update(record.id, { content: 'second' });
+    const outside = new Database(join(dir, 'source', 'memory.db'));
+    outside
+      .prepare(`INSERT INTO record_versions (seq, id, layer, content, tags, context_path, metadata, written_at) VALUES (?, ?, 'application', 'x', '[]', '/', '{}', 0)`)
+      .run(updated.seq + 100, 'no-such-record');
+    outside.close();
+    const report = await source.verify();
+    expect(report.problems.map((problem) => problem.kind)).toEqual(['history']);
+    expect(report.problems[0]?.message).toContain('1 kept version');
+    const repaired = await source.repair();
+    expect(repaired.after).toMatchObject({ ok: true, problems: [] });
+    expect((await source.history(record.id)).map((version) => version.content)).toEqual(['first', 'second']);
+  });
+
   it('verifies clean a store whose memory.db this process may only read (mode 444): no write is needed to check it', async () => {
     const store = join(dir, 'read-only');
     mkdirSync(store);

@@ -1,11 +1,13 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { INPUT_LIMITS, type ArchiveSelector, type RecallQuery, type RememberInput, type Store } from '@memhub/store';
+import { INPUT_LIMITS, type ArchiveSelector, type RecallQuery, type RememberInput, type Store, type UpdateInput } from '@memhub/store';
 import { answer, type ServerLog } from './tool-answer.js';
 import {
   archiveArguments,
   restoreArguments,
   forgetArguments,
   getArguments,
+  historyArguments,
+  updateArguments,
   recallArguments,
   rememberArguments,
   statsArguments,
@@ -17,6 +19,9 @@ import {
   restoreResult,
   forgetResult,
   getResult,
+  historyResult,
+  updateResult,
+  versionAnswer,
   recallResult,
   recalledAnswer,
   recordAnswer,
@@ -35,8 +40,8 @@ export interface MemoryToolOptions {
 }
 
 /**
- * Registers memhub's tools on an MCP server, all on one open store: `recall`, `get` and `stats`,
- * and unless `readOnly`, `remember`, `forget`, `archive` and `restore`. Each answers with JSON text and with
+ * Registers memhub's tools on an MCP server, all on one open store: `recall`, `get`, `stats` and
+ * `history`, and unless `readOnly`, `remember`, `update`, `forget`, `archive` and `restore`. Each answers with JSON text and with
  * `structuredContent`, the same value as an object (recall's list as `{ records }`; see
  * tool-results.ts). A bad argument or a refused input is an error result (`isError: true`) with
  * the reason; the server itself keeps running.
@@ -65,6 +70,28 @@ function registerChangeTools(server: McpServer, store: Store, log: ServerLog): v
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     (input) => answer(log, 'remember', () => store.remember(definedFields<RememberInput>(input)), rememberAnswer),
+  );
+  server.registerTool(
+    'update',
+    {
+      title: 'Update a memory',
+      description:
+        'Change a memory that is no longer right: give its id (or key) and only the fields to change; the others stay. The earlier version is kept (see history). ' +
+        'Pass ifSeq (the seq you read it at) to write only if nobody changed it since. Returns the record as it is now.',
+      inputSchema: updateArguments,
+      outputSchema: updateResult,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    (input) =>
+      answer(
+        log,
+        'update',
+        async () => {
+          const { idOrKey, ...changes } = input;
+          return recordAnswer(await store.update(idOrKey, definedFields<UpdateInput>(changes)));
+        },
+        (record) => record,
+      ),
   );
   server.registerTool(
     'forget',
@@ -150,6 +177,17 @@ function registerReadTools(server: McpServer, store: Store, log: ServerLog): voi
         },
         (result) => result,
       ),
+  );
+  server.registerTool(
+    'history',
+    {
+      title: 'History of a memory',
+      description: 'Every version of a memory, by its id or key, oldest first, each with its seq and the time it was written; the last is the memory as it is now. Returns {"versions"}.',
+      inputSchema: historyArguments,
+      outputSchema: historyResult,
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    (input) => answer(log, 'history', async () => ({ versions: (await store.history(input.idOrKey)).map(versionAnswer) }), (result) => result),
   );
   server.registerTool(
     'stats',

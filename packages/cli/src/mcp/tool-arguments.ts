@@ -112,6 +112,24 @@ export type RecallArguments = z.infer<typeof recallArguments>;
 
 export const getArguments = z.strictObject({ id: recordId.describe('The id of the record.') });
 
+export const updateArguments = z.strictObject({
+  idOrKey: storeRule(z.string(), { minLength: 1, maxLength: Math.max(MAX_ID_LENGTH, MAX_KEY_LENGTH) }).describe('The id of the record to change, or the key it was remembered with.'),
+  content: storeRule(z.string(), { minLength: 1, maxLength: MAX_CONTENT_BYTES }).optional().describe('The new text (omit to keep it).'),
+  tags: tagsArgument('The new tags, replacing the old ones (omit to keep them; [] removes them).').optional(),
+  contextPath: contextPath.optional().describe('The new context path (omit to keep it).'),
+  layer: layer.optional().describe(`The new layer (omit to keep it). ${LAYER_NAMES}`),
+  metadata: z.record(z.string(), z.unknown()).optional().describe('The new metadata object, replacing the old one (omit to keep it).'),
+  ifSeq: storeRule(z.number().int(), { minimum: 1 })
+    .optional()
+    .describe('The seq you read the record at: the update is written only if nobody changed the record since (otherwise an error says so and nothing is written).'),
+});
+
+export type UpdateArguments = z.infer<typeof updateArguments>;
+
+export const historyArguments = z.strictObject({
+  idOrKey: storeRule(z.string(), { minLength: 1, maxLength: Math.max(MAX_ID_LENGTH, MAX_KEY_LENGTH) }).describe('The id of the record, or the key it was remembered with.'),
+});
+
 export const forgetArguments = z.strictObject({ id: recordId.describe('The id of the record to delete.') });
 
 /** The store takes exactly one criterion; min/maxProperties show that, and the store checks it. */

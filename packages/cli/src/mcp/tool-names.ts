@@ -4,9 +4,9 @@
  */
 
 /** Tools that only read records (recall counts its hits, which is not a change to any record). */
-export const READ_TOOLS = ['recall', 'get', 'stats'] as const;
+export const READ_TOOLS = ['recall', 'get', 'history', 'stats'] as const;
 
-/** Tools that add, delete or move records: left out by `memhub mcp --read-only`. */
-export const CHANGE_TOOLS = ['remember', 'forget', 'archive', 'restore'] as const;
+/** Tools that add, change, delete or move records: left out by `memhub mcp --read-only`. */
+export const CHANGE_TOOLS = ['remember', 'update', 'forget', 'archive', 'restore'] as const;
 
 export type ToolName = (typeof READ_TOOLS)[number] | (typeof CHANGE_TOOLS)[number];

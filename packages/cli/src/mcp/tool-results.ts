@@ -1,4 +1,4 @@
-import type { MemoryRecord, RecalledRecord, RememberedRecord, StoreStats } from '@memhub/store';
+import type { MemoryRecord, RecalledRecord, RecordVersion, RememberedRecord, StoreStats } from '@memhub/store';
 import { z } from 'zod';
 
 /**
@@ -22,6 +22,7 @@ const recordFields = {
   recallCount: z.number().int().min(0).describe('How many times recall has found it.'),
   metadata: z.record(z.string(), z.unknown()),
   key: z.string().nullable().describe('The idempotency key it was remembered with, or null.'),
+  updatedAt: z.iso.datetime().optional().describe('ISO 8601, UTC: when the current version was written by an update (absent if never updated).'),
 };
 
 const memoryRecord = z.object(recordFields);
@@ -44,6 +45,34 @@ const recalledRecord = z.object({
 export const recallResult = z.object({ records: z.array(recalledRecord).describe('Best score first with words, otherwise the newest first.') });
 
 export const getResult = z.object({ record: memoryRecord.nullable().describe('null when no record has that id.') });
+
+export const updateResult = memoryRecord;
+
+const recordVersion = z.object({
+  id: z.string(),
+  seq: z.number().int().describe('The version\'s place in the store\'s write order.'),
+  at: z.iso.datetime().describe('When this version was written, ISO 8601, UTC.'),
+  content: z.string(),
+  tags: z.array(z.string()),
+  contextPath: z.string(),
+  layer: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+
+export const historyResult = z.object({ versions: z.array(recordVersion).describe('Oldest first; the last is the record as it is now. Empty when no record has that id or key.') });
+
+export function versionAnswer(version: RecordVersion): z.infer<typeof recordVersion> {
+  return {
+    id: version.id,
+    seq: version.seq,
+    at: version.at,
+    content: version.content,
+    tags: [...version.tags],
+    contextPath: version.contextPath,
+    layer: version.layer,
+    metadata: { ...version.metadata },
+  };
+}
 
 export const forgetResult = z.object({ id: z.string(), forgotten: z.boolean().describe('false when no record had that id.') });
 
@@ -75,6 +104,7 @@ export function recordAnswer(record: MemoryRecord): RecordAnswer {
     recallCount: record.recallCount,
     metadata: { ...record.metadata },
     key: record.key,
+    ...(record.updatedAt === undefined ? {} : { updatedAt: record.updatedAt }),
   };
 }
 

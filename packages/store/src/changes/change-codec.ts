@@ -6,11 +6,12 @@ import type { StoreChange, StoredRecord } from './store-change.js';
  * What each change means, said once for every view of the records:
  *
  * - to a layer's JSONL mirror, the line it appends (mirrorLineOf): a remember line in the record's
- *   layer, a forget line in the layer it left, a move-out line in the layer a move leaves and a
+ *   layer, an update line (with the new version) in the record's layer and a move-out line in the
+ *   layer an update moved it from, a forget line in the layer it left, a move-out line in the layer a move leaves and a
  *   move-in line (with the record) in the one it enters, a recall-counts line with the totals of
  *   the layer's records;
  * - back from a mirror line, what the line does to its layer's records (layerEffectOf): a record
- *   enters it, leaves it, has its recall count raised, or nothing (a snapshot marks how far a
+ *   enters it (a remember, a move-in, or an update that replaces the version the layer had), leaves it, has its recall count raised, or nothing (a snapshot marks how far a
  *   rebuilt file is). verify() replays a file with it, and so does rebuildFromMirror().
  *
  * The SQLite engine's journal stores changes per mirrored layer and reads them back as changes
@@ -25,6 +26,10 @@ export function mirrorLineOf(change: StoreChange, layer: string): EncodedLine | 
     case 'remember':
       if (change.record.layer !== layer) return undefined;
       return rememberLine(change.seq, change.record, change.recordTail);
+    case 'update':
+      if (change.record.layer === layer) return updateLine(change.seq, change.record);
+      if (change.from === layer) return encodeLine({ v: 1, seq: change.seq, op: 'move-out', id: change.record.id, to: change.record.layer });
+      return undefined;
     case 'forget':
       return change.layer === layer ? encodeLine({ v: 1, seq: change.seq, op: 'forget', id: change.id }) : undefined;
     case 'move':
@@ -76,6 +81,7 @@ export type LayerEffect =
 export function layerEffectOf(line: MirrorLine): LayerEffect {
   switch (line.op) {
     case 'remember':
+    case 'update':
     case 'move-in':
       return { kind: 'enter', record: line.record };
     case 'forget':
@@ -91,6 +97,7 @@ export function layerEffectOf(line: MirrorLine): LayerEffect {
 /** The kind of a line's effect from its op alone, for a replay that keeps lines in its own form (rebuildFromMirror's staging tables). */
 export const LAYER_EFFECT_OF_OP: Readonly<Record<MirrorOpName, LayerEffect['kind']>> = {
   remember: 'enter',
+  update: 'enter',
   'move-in': 'enter',
   forget: 'leave',
   'move-out': 'leave',
@@ -101,6 +108,11 @@ export const LAYER_EFFECT_OF_OP: Readonly<Record<MirrorOpName, LayerEffect['kind
 function rememberLine(seq: number, record: StoredRecord, recordTail: string | undefined): EncodedLine {
   const recordJson = recordTail !== undefined && record.recallCount === 0 ? recordJsonFromTail(record.id, seq, recordTail) : recordText(record);
   return { seq, op: 'remember', recordId: record.id, text: `{"v":1,"seq":${seq},"op":"remember","record":${recordJson}}\n` };
+}
+
+/** An update line: the record's new version, whose seq is the line's (as a remember line's is). */
+function updateLine(seq: number, record: StoredRecord): EncodedLine {
+  return { seq, op: 'update', recordId: record.id, text: `{"v":1,"seq":${seq},"op":"update","record":${recordText(record)}}\n` };
 }
 
 function moveInLine(seq: number, record: StoredRecord, from: string): EncodedLine {
@@ -120,5 +132,6 @@ function recordText(record: StoredRecord): string {
     recallCount: record.recallCount,
     metadataJson: record.metadataJson,
     key: record.key,
+    updatedAt: record.updatedAt === null ? undefined : new Date(record.updatedAt).toISOString(),
   });
 }

@@ -17,6 +17,8 @@ export interface StoredRecord {
   /** JSON object. */
   readonly metadataJson: string;
   readonly key: string | null;
+  /** Epoch milliseconds: when the current version was written by an update; null if never updated. */
+  readonly updatedAt: number | null;
 }
 
 /**
@@ -27,6 +29,8 @@ export interface StoredRecord {
  *
  * - `remember`: a record entered its layer (remember or import). `recordTail` is the record's
  *   JSON but for its id and seq, when the writer made it ahead (see recordJsonTail()).
+ * - `update`: a new version of the record (its seq is the change's); it was in `from` before, and
+ *   is in `record.layer` now (an update may move it).
  * - `forget`: the record, which was in `layer`, was deleted.
  * - `move`: the record left `from` for `to` (archive). `record` is the record as it is after the
  *   move; a change read back from the journal has none when the record was forgotten since.
@@ -34,6 +38,7 @@ export interface StoredRecord {
  */
 export type StoreChange =
   | { readonly kind: 'remember'; readonly seq: number; readonly record: StoredRecord; readonly recordTail?: string }
+  | { readonly kind: 'update'; readonly seq: number; readonly record: StoredRecord; readonly from: string }
   | { readonly kind: 'forget'; readonly seq: number; readonly id: string; readonly layer: string }
   | {
       readonly kind: 'move';
@@ -57,6 +62,8 @@ export function layersOfChange(change: StoreChange): readonly string[] {
   switch (change.kind) {
     case 'remember':
       return [change.record.layer];
+    case 'update':
+      return change.from === change.record.layer ? [change.from] : [change.from, change.record.layer];
     case 'forget':
       return [change.layer];
     case 'move':

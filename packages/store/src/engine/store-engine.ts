@@ -1,5 +1,5 @@
 import type { LockMetricsSnapshot } from '@memhub/lock';
-import type { MemoryRecord } from '../memory-record.js';
+import type { MemoryRecord, RecordVersion } from '../memory-record.js';
 import type { ValidRecallQuery } from '../validate-recall.js';
 import type { RecallHit } from '../recall-ranking.js';
 import type { EngineVerifyReport } from '../verify-report.js';
@@ -25,6 +25,13 @@ export interface StoreEngine {
   write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]>;
 
   get(id: string): Promise<MemoryRecord | undefined>;
+
+  /**
+   * Every version of the record with this id, or else with this idempotency key (as stored), at a
+   * contextPath within `within` if given: the versions updates replaced, oldest first, then the
+   * record as it is. Empty when there is no such record.
+   */
+  history(target: HistoryTarget): Promise<RecordVersion[]>;
 
   /** The records matching the query, best match first (or newest first without words). */
   /** The hits, best first; each with its text relevance (higher is better) when the query has words. */
@@ -52,6 +59,13 @@ export interface StoreEngine {
 
   /** Closes connections, locks and files. The store has written everything it had first. */
   close(): Promise<void>;
+}
+
+/** Which record history() reads: see StoreEngine.history. */
+export interface HistoryTarget {
+  readonly id: string;
+  readonly key: string;
+  readonly within?: string;
 }
 
 /** The engine's part of Store.stats(). */

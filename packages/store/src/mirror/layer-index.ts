@@ -41,7 +41,8 @@ const HEADER_BYTES = 64;
 const ENTRY_BYTES = 32;
 /** The layer file's first bytes that name it in the header: a hash of at most this many (fewer while it is smaller). */
 const HEAD_BYTES = 4 * 1024;
-const OPS: readonly MirrorOpName[] = ['remember', 'forget', 'move-out', 'move-in'];
+/** By position in an entry (one byte): a new op goes at the end, so that existing index files read the same. */
+const OPS: readonly MirrorOpName[] = ['remember', 'forget', 'move-out', 'move-in', 'update'];
 
 interface Header {
   /** Bytes of the layer file that the entries cover (always at a line boundary). */
@@ -53,7 +54,7 @@ interface Header {
 
 /**
  * `layers/<layer>.idx`: for each line of the layer file that is about a record (remember,
- * forget, move-out, move-in), the record's id (hashed), seq, byte offset, length and op, so that
+ * update, forget, move-out, move-in), the record's id (hashed), seq, byte offset, length and op, so that
  * one record is read from the JSONL file with one read of one line.
  *
  * The file is a 64-byte header and 32-byte entries, appended in the layer file's order. The
@@ -182,7 +183,7 @@ export class LayerIndex {
       }
     }
     const line = latest?.line;
-    return { line: line !== undefined && (line.op === 'remember' || line.op === 'move-in') ? line : undefined, linesRead };
+    return { line: line !== undefined && (line.op === 'remember' || line.op === 'update' || line.op === 'move-in') ? line : undefined, linesRead };
   }
 
   /**

@@ -9,6 +9,7 @@ export const MIRROR_LINE_VERSION = 1;
  * increasing down a file). Replaying a file's lines in order gives the layer's records.
  *
  * - `remember`: a record entered the layer (its `recallCount` is the total when the line was written);
+ * - `update`: a new version of a record (its seq is the line's), in place of the one the layer had;
  * - `forget`: the record was deleted;
  * - `move-out` / `move-in`: the record moved to / from another layer (both files get the same seq);
  * - `recall-counts`: new recall-count totals (totals, not increments: replaying twice counts once);
@@ -16,6 +17,7 @@ export const MIRROR_LINE_VERSION = 1;
  */
 export type MirrorLine =
   | { readonly v: 1; readonly seq: number; readonly op: 'remember'; readonly record: MemoryRecord }
+  | { readonly v: 1; readonly seq: number; readonly op: 'update'; readonly record: MemoryRecord }
   | { readonly v: 1; readonly seq: number; readonly op: 'forget'; readonly id: string }
   | { readonly v: 1; readonly seq: number; readonly op: 'move-out'; readonly id: string; readonly to: string }
   | { readonly v: 1; readonly seq: number; readonly op: 'move-in'; readonly from: string; readonly record: MemoryRecord }
@@ -26,7 +28,7 @@ export type MirrorOpName = MirrorLine['op'];
 
 /** The line as bytes: JSON and `\n` (never os.EOL). JSON.stringify escapes every newline inside. */
 export function encodeMirrorLine(line: MirrorLine): string {
-  if (line.op === 'remember' || line.op === 'move-in') {
+  if (line.op === 'remember' || line.op === 'update' || line.op === 'move-in') {
     // The record's fields in a fixed order, whatever object it came from.
     return `${JSON.stringify({ ...line, record: recordFields(line.record) })}\n`;
   }
@@ -57,6 +59,8 @@ export interface RecordJsonParts {
   readonly recallCount: number;
   readonly metadataJson: string;
   readonly key: string | null;
+  /** Only for a record updated since it was remembered. */
+  readonly updatedAt?: string | undefined;
 }
 
 /**
@@ -76,7 +80,8 @@ export function recordJsonTail(parts: Omit<RecordJsonParts, 'id' | 'seq'>): stri
   return (
     `"content":${JSON.stringify(parts.content)},"tags":${parts.tagsJson},` +
     `"contextPath":${JSON.stringify(parts.contextPath)},"layer":${JSON.stringify(parts.layer)},"createdAt":${JSON.stringify(parts.createdAt)},` +
-    `"recallCount":${parts.recallCount},"metadata":${parts.metadataJson},"key":${parts.key === null ? 'null' : JSON.stringify(parts.key)}}`
+    `"recallCount":${parts.recallCount},"metadata":${parts.metadataJson},"key":${parts.key === null ? 'null' : JSON.stringify(parts.key)}` +
+    `${parts.updatedAt === undefined ? '' : `,"updatedAt":${JSON.stringify(parts.updatedAt)}`}}`
   );
 }
 
@@ -89,6 +94,7 @@ export function recordJsonFromTail(id: string, seq: number, tail: string): strin
 export function lineRecordId(line: MirrorLine): string | undefined {
   switch (line.op) {
     case 'remember':
+    case 'update':
     case 'move-in':
       return line.record.id;
     case 'forget':
@@ -110,7 +116,7 @@ export class MirrorLineError extends Error {
   }
 }
 
-const OPS = new Set<string>(['remember', 'forget', 'move-out', 'move-in', 'recall-counts', 'snapshot']);
+const OPS = new Set<string>(['remember', 'update', 'forget', 'move-out', 'move-in', 'recall-counts', 'snapshot']);
 
 /**
  * Parses and checks one line (without its `\n`). Every field is checked for its type, so that a
@@ -131,6 +137,7 @@ export function parseMirrorLine(text: string): MirrorLine {
   if (typeof op !== 'string' || !OPS.has(op)) throw new MirrorLineError(`unknown op ${JSON.stringify(op)}`);
   switch (op) {
     case 'remember':
+    case 'update':
       return { v: 1, seq, op, record: checkRecord(value['record']) };
     case 'move-in':
       return { v: 1, seq, op, from: checkString(value['from'], 'from'), record: checkRecord(value['record']) };
@@ -171,6 +178,7 @@ function checkRecord(value: unknown): MemoryRecord {
   }
   if (!isObject(record['metadata'])) throw new MirrorLineError('record.metadata is not an object');
   if (record['key'] !== null && typeof record['key'] !== 'string') throw new MirrorLineError('record.key is not a string or null');
+  if (record['updatedAt'] !== undefined) checkString(record['updatedAt'], 'record.updatedAt');
   return record as unknown as MemoryRecord;
 }
 

@@ -68,6 +68,19 @@ describeEachEngine('export and import', (engine) => {
     expect((await target.verify()).ok).toBe(true);
   });
 
+  it('an updated record is exported as it is now, with its updatedAt, and imported with it', async () => {
+    const source = await engine.open();
+    const record = await source.remember({ content: 'before', key: 'k' });
+    const updated = await source.update(record.id, { content: 'after', tags: ['t'] });
+    const [line] = await collect(source.export());
+    expect(JSON.parse(line!)).toEqual({ v: 1, ...updated });
+    const target = await engine.open();
+    expect(await target.import([line!])).toMatchObject({ imported: 1, rejected: 0 });
+    const imported = await target.get(record.id);
+    expect(imported && withoutSeq(imported)).toEqual(withoutSeq(updated));
+    expect(imported?.updatedAt).toBe(updated.updatedAt);
+  });
+
   it('importing the same export again writes nothing: every record is skipped by its id', async () => {
     const source = await engine.open();
     const target = await engine.open();

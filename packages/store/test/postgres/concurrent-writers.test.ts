@@ -49,7 +49,7 @@ describePostgres('remember() from many processes at once on PostgreSQL', () => {
     expect(await adminQuery(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1`, [schema])).toEqual([{ n: 1 }]);
     expect(
       await adminQuery(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]),
-    ).toEqual([{ table_name: 'records' }, { table_name: 'schema_version' }, { table_name: 'seq_counter' }]);
+    ).toEqual([{ table_name: 'record_versions' }, { table_name: 'records' }, { table_name: 'schema_version' }, { table_name: 'seq_counter' }]);
     expect(await adminQuery(`SELECT count(*)::int AS n FROM "${schema}".records`)).toEqual([{ n: 8 }]);
   });
 

@@ -38,7 +38,7 @@ export function readLayerFile(dir: string, layer: string): RawMirrorLine[] {
 export function replayLayerFile(dir: string, layer: string): Map<string, number> {
   const records = new Map<string, number>();
   for (const line of readLayerFile(dir, layer)) {
-    if ((line.op === 'remember' || line.op === 'move-in') && line.record !== undefined) {
+    if ((line.op === 'remember' || line.op === 'update' || line.op === 'move-in') && line.record !== undefined) {
       records.set(line.record.id, Math.max(records.get(line.record.id) ?? 0, line.record.recallCount));
     } else if ((line.op === 'forget' || line.op === 'move-out') && line.id !== undefined) {
       records.delete(line.id);

@@ -1,10 +1,10 @@
 import { newRecordId } from '../../record-id.js';
 import { sql, type Compilable, type Kysely } from 'kysely';
 import type pg from 'pg';
-import type { MemoryRecord, RememberedRecord } from '../../memory-record.js';
+import type { MemoryRecord, RememberedRecord, UpdateOutcome } from '../../memory-record.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidRecordInput } from '../../validate-record.js';
-import type { WriteOperation, WriteResult } from '../../write-operation.js';
+import { isWithin, type WriteOperation, type WriteResult } from '../../write-operation.js';
 import { recordFromRow } from './postgres-record.js';
 import { RECORD_COLUMNS, type NewRecordRow, type PostgresTables } from './postgres-tables.js';
 import { storableId, toStoredText } from './postgres-text.js';
@@ -74,12 +74,12 @@ export class PostgresBatch {
       if (operation.kind === 'remember') {
         const existing = storedKey === null ? undefined : byKey.get(storedKey);
         if (existing !== undefined) return { ...existing, created: false };
-        return this.#add(rows, input, storedKey, byKey, newRecordId(), Date.now(), 0);
+        return this.#add(rows, input, storedKey, byKey, newRecordId(), Date.now(), 0, null);
       }
       const { record } = operation;
       if (takenIds.has(record.id) || (storedKey !== null && byKey.has(storedKey))) return null;
       takenIds.add(record.id);
-      return this.#add(rows, record, storedKey, byKey, record.id, Math.trunc(record.createdAt), record.recallCount);
+      return this.#add(rows, record, storedKey, byKey, record.id, Math.trunc(record.createdAt), record.recallCount, record.updatedAt === null ? null : Math.trunc(record.updatedAt));
     });
     for (let offset = 0; offset < rows.length; offset += INSERT_CHUNK_ROWS) {
       await this.#run(this.#db.insertInto('records').values(rows.slice(offset, offset + INSERT_CHUNK_ROWS)));
@@ -120,6 +120,7 @@ export class PostgresBatch {
     id: string,
     createdAt: number,
     recallCount: number,
+    updatedAt: number | null,
   ): RememberedRecord {
     this.#lastSeq += 1;
     rows.push({
@@ -133,6 +134,7 @@ export class PostgresBatch {
       idempotency_key: storedKey,
       created_at: createdAt,
       recall_count: recallCount,
+      updated_at: updatedAt,
     });
     const record: RememberedRecord = {
       id,
@@ -145,6 +147,7 @@ export class PostgresBatch {
       recallCount,
       metadata: JSON.parse(input.metadataJson) as Record<string, unknown>,
       key: input.key,
+      ...(updatedAt === null ? {} : { updatedAt: new Date(updatedAt).toISOString() }),
       created: true,
     };
     if (storedKey !== null) byKey.set(storedKey, record);
@@ -154,8 +157,9 @@ export class PostgresBatch {
   async #applyOther(operation: OtherOperation): Promise<WriteResult> {
     switch (operation.kind) {
       case 'forget':
-        if (!storableId(operation.id)) return false;
-        return (await this.#count(this.#db.deleteFrom('records').where('id', '=', operation.id))) > 0;
+        return this.#forget(operation.id, operation.within);
+      case 'update':
+        return this.#update(operation);
       case 'archive':
         return this.#archive(operation.selector);
       case 'restore': {
@@ -169,6 +173,65 @@ export class PostgresBatch {
         await this.#addRecallCounts(operation.increments);
         return undefined;
     }
+  }
+
+  /** Deletes the record (in the scope) and the versions updates kept of it: a forgotten memory leaves no history behind. */
+  async #forget(id: string, within: string | undefined): Promise<boolean> {
+    if (!storableId(id)) return false;
+    const [row] = await this.#run(this.#db.selectFrom('records').select('context_path').where('id', '=', id));
+    if (row === undefined || !isWithin(row.context_path, within)) return false;
+    await this.#run(this.#db.deleteFrom('records').where('id', '=', id));
+    await this.#run(this.#db.deleteFrom('record_versions').where('id', '=', id));
+    return true;
+  }
+
+  /**
+   * A new version of the record found by id (or else by key) in the scope, under a new seq; the
+   * version it replaces goes to record_versions. With `ifSeq`, nothing is written unless the
+   * record is still at that seq. The write lock is held: nobody changes the row in between.
+   */
+  async #update(operation: Extract<WriteOperation, { kind: 'update' }>): Promise<UpdateOutcome> {
+    const storedKey = toStoredText(operation.key);
+    const candidates = await this.#run(
+      this.#db
+        .selectFrom('records')
+        .select(RECORD_COLUMNS)
+        .where((eb) => (storableId(operation.target) ? eb.or([eb('id', '=', operation.target), eb('idempotency_key', '=', storedKey)]) : eb('idempotency_key', '=', storedKey))),
+    );
+    const row =
+      candidates.find((candidate) => candidate.id === operation.target && isWithin(candidate.context_path, operation.within)) ??
+      candidates.find((candidate) => candidate.idempotency_key === storedKey && isWithin(candidate.context_path, operation.within));
+    if (row === undefined) return { outcome: 'missing' };
+    if (operation.ifSeq !== undefined && row.seq !== operation.ifSeq) return { outcome: 'conflict', id: row.id, currentSeq: row.seq };
+    this.#lastSeq += 1;
+    const { changes } = operation;
+    await this.#run(
+      this.#db
+        .insertInto('record_versions')
+        .columns(['seq', 'id', 'layer', 'content', 'tags', 'context_path', 'metadata', 'written_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('records')
+            .select(['seq', 'id', 'layer', 'content', 'tags', 'context_path', 'metadata', sql<number>`coalesce(updated_at, created_at)`.as('written_at')])
+            .where('id', '=', row.id),
+        ),
+    );
+    const [updated] = await this.#run(
+      this.#db
+        .updateTable('records')
+        .set({
+          seq: this.#lastSeq,
+          updated_at: operation.at,
+          ...(changes.content === undefined ? {} : { content: toStoredText(changes.content) }),
+          ...(changes.tags === undefined ? {} : { tags: [...changes.tags] }),
+          ...(changes.contextPath === undefined ? {} : { context_path: changes.contextPath }),
+          ...(changes.metadataJson === undefined ? {} : { metadata: changes.metadataJson }),
+          ...(changes.layer === undefined ? {} : { layer: changes.layer }),
+        })
+        .where('id', '=', row.id)
+        .returning(RECORD_COLUMNS),
+    );
+    return { outcome: 'updated', record: recordFromRow(updated as (typeof candidates)[number]) };
   }
 
   /** `application -> archive` only: records in other layers stay where they are. */

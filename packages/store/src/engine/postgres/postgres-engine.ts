@@ -1,22 +1,22 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { StoreCompatibilityError } from '../../errors.js';
-import type { MemoryRecord } from '../../memory-record.js';
+import type { MemoryRecord, RecordVersion } from '../../memory-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
 import type { RecallHit } from '../../recall-ranking.js';
 import type { EngineVerifyReport } from '../../verify-report.js';
-import type { WriteOperation, WriteResult } from '../../write-operation.js';
+import { isWithin, type WriteOperation, type WriteResult } from '../../write-operation.js';
 import { PageSizer } from '../../page-sizer.js';
-import { layerTotals, type EngineStats, type StoreEngine } from '../store-engine.js';
+import { layerTotals, type EngineStats, type HistoryTarget, type StoreEngine } from '../store-engine.js';
 import { asConnectionError, isLockTimeout } from './postgres-errors.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 import { createPool } from './postgres-pool.js';
 import { findRecords } from './postgres-recall.js';
-import { recordFromRow } from './postgres-record.js';
+import { recordFromRow, versionFromRow } from './postgres-record.js';
 import { MINIMUM_SERVER_VERSION, migrateSchema, textSearchConfiguration } from './postgres-schema.js';
 import { RECORD_COLUMNS, type PostgresTables } from './postgres-tables.js';
-import { storableId } from './postgres-text.js';
+import { storableId, toStoredText } from './postgres-text.js';
 import { checkDatabase, rebuildDerivedData } from './postgres-verify.js';
 import { beginWriteSql, lockTimeoutError, writeLockKey } from './postgres-write-lock.js';
 import { PostgresWriter } from './postgres-writer.js';
@@ -96,6 +96,35 @@ export class PostgresEngine implements StoreEngine {
     if (!storableId(id)) return undefined;
     const row = await this.#read(() => this.#db.selectFrom('records').select(RECORD_COLUMNS).where('id', '=', id).executeTakeFirst());
     return row === undefined ? undefined : recordFromRow(row);
+  }
+
+  async history(target: HistoryTarget): Promise<RecordVersion[]> {
+    const storedKey = toStoredText(target.key);
+    // One snapshot (REPEATABLE READ) for the record and its versions: an update committed between
+    // two reads would otherwise show the replaced version twice.
+    return this.#read(() =>
+      this.#db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute(async (trx) => {
+          const candidates = await trx
+            .selectFrom('records')
+            .select(RECORD_COLUMNS)
+            .where((eb) => (storableId(target.id) ? eb.or([eb('id', '=', target.id), eb('idempotency_key', '=', storedKey)]) : eb('idempotency_key', '=', storedKey)))
+            .execute();
+          const row =
+            candidates.find((candidate) => candidate.id === target.id && isWithin(candidate.context_path, target.within)) ??
+            candidates.find((candidate) => candidate.idempotency_key === storedKey && isWithin(candidate.context_path, target.within));
+          if (row === undefined) return [];
+          const versions = await trx
+            .selectFrom('record_versions')
+            .select(['seq', 'id', 'layer', 'content', 'tags', 'context_path', 'metadata', 'written_at as at'])
+            .where('id', '=', row.id)
+            .orderBy('seq')
+            .execute();
+          return [...versions, { ...row, at: row.updated_at ?? row.created_at }].map(versionFromRow);
+        }),
+    );
   }
 
   async recall(query: ValidRecallQuery): Promise<RecallHit[]> {

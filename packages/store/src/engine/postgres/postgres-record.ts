@@ -1,4 +1,4 @@
-import type { MemoryRecord } from '../../memory-record.js';
+import type { MemoryRecord, RecordVersion } from '../../memory-record.js';
 import type { RecordRow } from './postgres-tables.js';
 import { fromStoredText } from './postgres-text.js';
 
@@ -15,5 +15,29 @@ export function recordFromRow(row: RecordRow): MemoryRecord {
     recallCount: row.recall_count,
     metadata: row.metadata,
     key: row.idempotency_key === null ? null : fromStoredText(row.idempotency_key),
+    ...(row.updated_at === null ? {} : { updatedAt: new Date(row.updated_at).toISOString() }),
+  };
+}
+
+/** A version as history() gives it, from a row of record_versions or of records (`at`: when it was written). */
+export function versionFromRow(row: {
+  readonly seq: number;
+  readonly id: string;
+  readonly layer: string;
+  readonly content: string;
+  readonly tags: string[];
+  readonly context_path: string;
+  readonly metadata: Record<string, unknown>;
+  readonly at: number;
+}): RecordVersion {
+  return {
+    id: row.id,
+    seq: row.seq,
+    at: new Date(row.at).toISOString(),
+    content: fromStoredText(row.content),
+    tags: row.tags,
+    contextPath: row.context_path,
+    layer: row.layer,
+    metadata: row.metadata,
   };
 }

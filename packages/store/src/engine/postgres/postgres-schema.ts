@@ -74,6 +74,25 @@ export const SCHEMA_MIGRATIONS: readonly ((schema: string) => string)[] = [
     GENERATED ALWAYS AS (to_tsvector('"${schema}".${TEXT_SEARCH_CONFIGURATION}'::regconfig, left(content, ${FULL_TEXT_CHARACTERS}))) STORED;
   CREATE INDEX records_by_words ON "${schema}".records USING gin (content_tsv);
   `,
+  // 3: update() writes new versions of a record; the versions it replaced are kept for history().
+  (schema) => `
+  -- When the current version was written by update(), epoch milliseconds; NULL if never.
+  ALTER TABLE "${schema}".records ADD COLUMN updated_at bigint;
+  -- Every version an update replaced, under the seq it had while it was current. A forget
+  -- deletes them with the record.
+  CREATE TABLE "${schema}".record_versions (
+    seq bigint NOT NULL PRIMARY KEY,
+    id text NOT NULL,
+    layer text NOT NULL,
+    content text NOT NULL,
+    tags text[] NOT NULL,
+    context_path text COLLATE "C" NOT NULL,
+    metadata json NOT NULL,
+    -- When this version was written: the record's created_at for the first, updated_at after.
+    written_at bigint NOT NULL
+  );
+  CREATE INDEX record_versions_by_id ON "${schema}".record_versions (id, seq);
+  `,
 ];
 
 export const CURRENT_SCHEMA_VERSION = SCHEMA_MIGRATIONS.length;

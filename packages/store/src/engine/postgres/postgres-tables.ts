@@ -20,6 +20,8 @@ export interface RecordsTable {
   /** Epoch milliseconds, as SQLite keeps it: every time an export can hold is stored exactly. */
   created_at: number;
   recall_count: Generated<number>;
+  /** Epoch milliseconds: when update() wrote the current version; null if never. */
+  updated_at: ColumnType<number | null, number | null | undefined, number | null>;
   /** Derived by PostgreSQL from content; never written, and not read back. */
   content_tsv: GeneratedAlways<string>;
 }
@@ -37,8 +39,21 @@ export interface SchemaVersionTable {
   version: number;
 }
 
+/** A version of a record that an update replaced, under the seq it had (NUL characters escaped as in records). */
+export interface RecordVersionsTable {
+  seq: number;
+  id: string;
+  layer: string;
+  content: string;
+  tags: string[];
+  context_path: string;
+  metadata: ColumnType<Record<string, unknown>, string, string>;
+  written_at: number;
+}
+
 export interface PostgresTables {
   records: RecordsTable;
+  record_versions: RecordVersionsTable;
   seq_counter: SeqCounterTable;
   schema_version: SchemaVersionTable;
 }
@@ -55,4 +70,5 @@ export const RECORD_COLUMNS = [
   'idempotency_key',
   'created_at',
   'recall_count',
+  'updated_at',
 ] as const satisfies readonly (keyof RecordRow)[];

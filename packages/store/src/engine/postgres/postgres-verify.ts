@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
-import type { VerifyProblem } from '../../verify-report.js';
+import { strayVersionsMessage, type VerifyProblem } from '../../verify-report.js';
 import { CURRENT_SCHEMA_VERSION, INDEXES } from './postgres-schema.js';
 import type { PostgresTables } from './postgres-tables.js';
 
@@ -53,6 +53,11 @@ export async function checkDatabase(db: Kysely<PostgresTables>, schema: string):
         problems.push({ kind: 'sequence', message: `the seq counter is at ${lastSeq}, below the highest seq ${maxSeq}: the next write would reuse a seq` });
       }
       if (belowOne > 0) problems.push({ kind: 'sequence', message: `${belowOne} record(s) have a seq below 1` });
+      const stray = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM ${sql.id(schema, 'record_versions')} v
+         WHERE NOT EXISTS (SELECT 1 FROM ${sql.id(schema, 'records')} r WHERE r.id = v.id AND r.seq > v.seq)`.execute(trx);
+      const strayCount = stray.rows[0]?.n ?? 0;
+      if (strayCount > 0) problems.push({ kind: 'history', message: strayVersionsMessage(strayCount) });
       const badTags = await sql<{ id: string }>`
         SELECT id FROM ${sql.id(schema, 'records')} WHERE ${sql.raw(TAGS_NOT_CLEAN)} ORDER BY seq LIMIT 10000`.execute(trx);
       if (badTags.rows.length > 0) {
@@ -104,6 +109,10 @@ export async function rebuildDerivedData(client: pg.ClientBase, schema: string):
       WHERE ${TAGS_NOT_CLEAN}`,
   );
   if ((cleaned.rowCount ?? 0) > 0) actions.push(`dropped empty and repeated tags of ${cleaned.rowCount} record(s)`);
+  const strayDeleted = await client.query(
+    `DELETE FROM "${schema}".record_versions v WHERE NOT EXISTS (SELECT 1 FROM "${schema}".records r WHERE r.id = v.id AND r.seq > v.seq)`,
+  );
+  if ((strayDeleted.rowCount ?? 0) > 0) actions.push(`deleted ${strayDeleted.rowCount} version(s) of records that no longer exist, or not older than their record`);
   return actions;
 }
 

@@ -1,4 +1,4 @@
-import type { MemoryRecord, RememberedRecord } from '../../memory-record.js';
+import type { MemoryRecord, RememberedRecord, UpdateOutcome } from '../../memory-record.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidImportedRecord } from '../../validate-import.js';
 import type { ValidRecordInput } from '../../validate-record.js';
@@ -53,7 +53,7 @@ export function decodeHandedBatch(value: unknown): HandedBatch | Error {
 
 type EncodedOperation =
   | { readonly kind: 'remember'; readonly input: ValidRecordInput }
-  | { readonly kind: 'forget'; readonly id: string }
+  | Extract<WriteOperation, { kind: 'forget' | 'update' }>
   | { readonly kind: 'archive'; readonly selector: ValidArchiveSelector }
   | { readonly kind: 'restore'; readonly ids: readonly string[] }
   | { readonly kind: 'add-recall-counts'; readonly increments: readonly (readonly [number, number])[] }
@@ -74,9 +74,23 @@ function decodeOperation(value: unknown): WriteOperation {
       if (typeof operation.record.id !== 'string' || typeof operation.record.createdAt !== 'number' || typeof operation.record.recallCount !== 'number') {
         throw new Error('an import without its id, time or recall count');
       }
+      if (operation.record.updatedAt !== null && typeof operation.record.updatedAt !== 'number') throw new Error('an import whose update time is not a time');
       return operation;
     case 'forget':
-      if (typeof operation.id !== 'string') throw new Error('a forget without an id');
+      if (typeof operation.id !== 'string' || (operation.within !== undefined && typeof operation.within !== 'string')) throw new Error('a forget without an id');
+      return operation;
+    case 'update':
+      if (
+        typeof operation.target !== 'string' ||
+        typeof operation.key !== 'string' ||
+        typeof operation.at !== 'number' ||
+        typeof operation.changes !== 'object' ||
+        operation.changes === null ||
+        (operation.ifSeq !== undefined && typeof operation.ifSeq !== 'number') ||
+        (operation.within !== undefined && typeof operation.within !== 'string')
+      ) {
+        throw new Error('an update without its target, time or changes');
+      }
       return operation;
     case 'archive':
       if (typeof operation.selector !== 'object' || operation.selector === null) throw new Error('an archive without a selector');
@@ -122,9 +136,10 @@ function decodePrepared(value: unknown, operation: WriteOperation): PreparedReco
  * What the leader sends back for one operation of a handed batch, and keeps in
  * `handed_batches.results`: the owner has everything else. A new record: its seq (the owner knows its id, time and fields);
  * a remember whose key was known: the existing record's id; forget: whether it existed; archive:
- * how many moved; import: its seq, or null when skipped; recall counts: null.
+ * how many moved; import: its seq, or null when skipped; update: its outcome as it is (the owner
+ * does not know the fields it did not change); recall counts: null.
  */
-export type HandedResult = { readonly seq: number } | { readonly existing: string } | boolean | number | null;
+export type HandedResult = { readonly seq: number } | { readonly existing: string } | UpdateOutcome | boolean | number | null;
 
 export function handedResultOf(operation: WriteOperation, result: WriteResult, prepared: PreparedRecord | undefined): HandedResult {
   switch (operation.kind) {
@@ -136,6 +151,8 @@ export function handedResultOf(operation: WriteOperation, result: WriteResult, p
       return result === null ? null : { seq: (result as MemoryRecord).seq };
     case 'forget':
       return result as boolean;
+    case 'update':
+      return result as UpdateOutcome;
     case 'archive':
     case 'restore':
       return result as number;
@@ -171,13 +188,21 @@ export async function resultsOfHanded(
       }
       case 'import':
         results.push(
-          result === null ? null : newRecord(operation.record, operation.record.id, new Date(operation.record.createdAt).toISOString(), (result as { seq: number }).seq, operation.record.recallCount),
+          result === null
+            ? null
+            : {
+                ...newRecord(operation.record, operation.record.id, new Date(operation.record.createdAt).toISOString(), (result as { seq: number }).seq, operation.record.recallCount),
+                ...(operation.record.updatedAt === null ? {} : { updatedAt: new Date(operation.record.updatedAt).toISOString() }),
+              },
         );
         break;
       case 'forget':
       case 'archive':
       case 'restore':
         results.push(result as boolean | number);
+        break;
+      case 'update':
+        results.push(result as UpdateOutcome);
         break;
       case 'add-recall-counts':
         results.push(undefined);

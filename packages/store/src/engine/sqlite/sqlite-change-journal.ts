@@ -28,6 +28,7 @@ export function storedRecordOfRow(row: RecordRow): StoredRecord {
     recallCount: row.recall_count,
     metadataJson: row.metadata,
     key: row.idempotency_key,
+    updatedAt: row.updated_at,
   };
 }
 
@@ -73,6 +74,11 @@ export class ChangeJournal {
           }
           break;
         }
+        case 'update':
+          // An update that moves the record leaves the layer it was in, as a move does.
+          if (change.from !== change.record.layer) row(change.from, change.seq, 'move-out', change.record.id, JSON.stringify({ to: change.record.layer }));
+          row(change.record.layer, change.seq, 'update', change.record.id, null);
+          break;
         case 'forget':
           row(change.layer, change.seq, 'forget', change.id, null);
           break;
@@ -113,6 +119,10 @@ export function changeOfJournalRow(layer: string, row: JournalRow): StoreChange 
   switch (row.op) {
     case 'remember':
       return record === undefined ? undefined : { kind: 'remember', seq: row.line_seq, record: { ...record, layer } };
+    case 'update':
+      // The line carries the version of its seq: one updated again since is passed over (its
+      // later update follows in the journal), and so is one forgotten since (its forget follows).
+      return record === undefined || record.seq !== row.line_seq ? undefined : { kind: 'update', seq: row.line_seq, record: { ...record, layer }, from: layer };
     case 'move-in': {
       const from = (JSON.parse(row.detail ?? '{}') as { from?: string }).from ?? 'application';
       // A record moved in and forgotten since has no line left: its forget follows.

@@ -3,7 +3,7 @@ import { dirname, join, sep } from 'node:path';
 import { lockMetrics, LockTimeoutError, openLock, type FileLock, type LockHandle } from '@memhub/lock';
 import type Database from 'better-sqlite3';
 import { StoreAccessError, StoreBusyError, StoreCorruptError } from '../../errors.js';
-import type { MemoryRecord } from '../../memory-record.js';
+import type { MemoryRecord, RecordVersion } from '../../memory-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
 import type { RecallHit } from '../../recall-ranking.js';
@@ -12,10 +12,10 @@ import { hitFaultPoint } from '../../fault-points.js';
 import { PageSizer } from '../../page-sizer.js';
 import { highestSeqInLayerFiles, JsonlMirror, type LayerMirrorStats } from '../../mirror/jsonl-mirror.js';
 import type { IndexLookup } from '../../mirror/layer-index.js';
-import type { WriteOperation, WriteResult } from '../../write-operation.js';
-import { layerTotals, type EngineStats, type StoreEngine } from '../store-engine.js';
+import { isWithin, type WriteOperation, type WriteResult } from '../../write-operation.js';
+import { layerTotals, type EngineStats, type HistoryTarget, type StoreEngine } from '../store-engine.js';
 import { isCurrentSchema, migrateSchema, openSqliteConnection, type Durability } from './sqlite-database.js';
-import { recordFromRow } from './sqlite-record.js';
+import { historyOfRows, recordFromRow } from './sqlite-record.js';
 import { WalCheckpointer, type CheckpointStats } from './sqlite-checkpointer.js';
 import { SqliteMirrorSource } from './sqlite-mirror-source.js';
 import { SqliteRecall, usesSearchIndex } from './sqlite-recall.js';
@@ -276,6 +276,18 @@ export class SqliteEngine implements StoreEngine {
    */
   async write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]> {
     return this.#sharedCommit.write(operations, afterCommit);
+  }
+
+  async history(target: HistoryTarget): Promise<RecordVersion[]> {
+    return this.#reading('read a record\'s history', () =>
+      // One read transaction: the record and its versions as of one commit.
+      this.#db.transaction(() => {
+        let row = this.#statements.recordById.get(target.id);
+        if (row === undefined || !isWithin(row.context_path, target.within)) row = this.#statements.recordByKey.get(target.key);
+        if (row === undefined || !isWithin(row.context_path, target.within)) return [];
+        return historyOfRows(this.#statements.versionsOf.all(row.id), row);
+      }).deferred(),
+    );
   }
 
   async get(id: string): Promise<MemoryRecord | undefined> {

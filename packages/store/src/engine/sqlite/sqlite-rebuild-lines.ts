@@ -66,11 +66,13 @@ export interface RebuildRecord {
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly recallCount: number;
+  /** Epoch milliseconds; null for a record never updated. */
+  readonly updatedAt: number | null;
 }
 
 /** A mirror line that passed every check, in the form the rebuild applies it. */
 export type RebuildLine =
-  | { readonly op: 'remember' | 'move-in'; readonly seq: number; readonly record: RebuildRecord }
+  | { readonly op: 'remember' | 'update' | 'move-in'; readonly seq: number; readonly record: RebuildRecord }
   | { readonly op: 'forget' | 'move-out'; readonly seq: number; readonly id: string }
   | { readonly op: 'recall-counts'; readonly seq: number; readonly counts: Readonly<Record<string, number>> }
   | { readonly op: 'snapshot'; readonly seq: number };
@@ -78,13 +80,14 @@ export type RebuildLine =
 /** The fields each op's line has, and nothing else: a line memhub did not write is not applied half-understood. */
 const LINE_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
   remember: new Set(['v', 'seq', 'op', 'record']),
+  update: new Set(['v', 'seq', 'op', 'record']),
   'move-in': new Set(['v', 'seq', 'op', 'from', 'record']),
   forget: new Set(['v', 'seq', 'op', 'id']),
   'move-out': new Set(['v', 'seq', 'op', 'id', 'to']),
   'recall-counts': new Set(['v', 'seq', 'op', 'counts']),
   snapshot: new Set(['v', 'seq', 'op', 'records']),
 };
-const RECORD_FIELDS: ReadonlySet<string> = new Set(['id', 'seq', 'content', 'tags', 'contextPath', 'layer', 'createdAt', 'recallCount', 'metadata', 'key']);
+const RECORD_FIELDS: ReadonlySet<string> = new Set(['id', 'seq', 'content', 'tags', 'contextPath', 'layer', 'createdAt', 'recallCount', 'metadata', 'key', 'updatedAt']);
 
 /**
  * The content of a line of a store opened with any `maxContentBytes` (the limit is an option of
@@ -116,12 +119,14 @@ export function checkRebuildLine(text: string, layer: string): RebuildLine {
   try {
     switch (parsed.op) {
       case 'remember':
+      case 'update':
       case 'move-in': {
         if (parsed.op === 'move-in') otherLayer(parsed.from, layer, 'from');
         const record = checkRecord(raw['record'] as Record<string, unknown>, layer);
-        if (parsed.op === 'remember' && record.seq !== parsed.seq) {
-          throw new StoreValidationError('record.seq', `is ${record.seq}, not the line's seq ${parsed.seq} (a remember line's seq is its record's)`);
+        if (parsed.op !== 'move-in' && record.seq !== parsed.seq) {
+          throw new StoreValidationError('record.seq', `is ${record.seq}, not the line's seq ${parsed.seq} (a ${parsed.op} line's seq is its record's)`);
         }
+        if (parsed.op === 'update' && record.updatedAt === null) throw new StoreValidationError('record.updatedAt', 'is missing from an update line');
         if (parsed.op === 'move-in' && (record.seq < 1 || record.seq >= parsed.seq)) {
           throw new StoreValidationError('record.seq', `is ${record.seq}, not between 1 and the move's seq ${parsed.seq}`);
         }
@@ -169,6 +174,7 @@ function checkRecord(record: Record<string, unknown>, layer: string): RebuildRec
     key,
     createdAt: memhubTime(record['createdAt'], 'record.createdAt'),
     recallCount: record['recallCount'] as number,
+    updatedAt: record['updatedAt'] === undefined ? null : memhubTime(record['updatedAt'], 'record.updatedAt'),
   };
 }
 

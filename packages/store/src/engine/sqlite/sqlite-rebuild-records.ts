@@ -43,15 +43,59 @@ export function writeLayerRecords(db: Database.Database, staging: RebuildStaging
     afterLine = (page[page.length - 1] as (typeof page)[number]).line_number;
   }
   if (batch.length > 0) flush();
+  writeLayerVersions(db, staging, layer, file);
   return written;
 }
 
+/**
+ * The earlier versions that update lines replaced, of the records the layer holds
+ * (record_versions), in transactions bounded as the records' are.
+ */
+function writeLayerVersions(db: Database.Database, staging: RebuildStaging, layer: string, file: LayerFileReader): void {
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO record_versions (seq, id, layer, content, tags, context_path, metadata, written_at)
+     VALUES (@seq, @id, @layer, @content, @tags, @context_path, @metadata, @written_at)`,
+  );
+  let batch: RebuildRecord[] = [];
+  let batchChars = 0;
+  const flush = () => {
+    const versions = batch;
+    batch = [];
+    batchChars = 0;
+    db.transaction(() => {
+      for (const record of versions) {
+        insert.run({
+          seq: record.seq,
+          id: record.id,
+          layer,
+          content: record.content,
+          tags: record.tagsJson,
+          context_path: record.contextPath,
+          metadata: record.metadataJson,
+          written_at: record.updatedAt ?? record.createdAt,
+        });
+      }
+    }).immediate();
+  };
+  for (let afterLine = 0; ; ) {
+    const page = staging.versionsPage(layer, afterLine, BATCH);
+    for (const version of page) {
+      const record = readRecord(file, layer, version);
+      batch.push(record);
+      batchChars += record.content.length;
+      if (batch.length >= BATCH || batchChars >= BATCH_CONTENT_CHARS) flush();
+    }
+    if (page.length < BATCH) break;
+    afterLine = (page[page.length - 1] as (typeof page)[number]).line_number;
+  }
+  if (batch.length > 0) flush();
+}
 /** The record of an entering line, read again: the file must still hold the line that was checked. */
 function readRecord(file: LayerFileReader, layer: string, live: { readonly id: string; readonly line_number: number; readonly offset: number; readonly length: number }): RebuildRecord {
   const text = file.read(live.offset, live.length).toString('utf8');
   try {
     const line = checkRebuildLine(text, layer);
-    if ((line.op === 'remember' || line.op === 'move-in') && line.record.id === live.id) return line.record;
+    if ((line.op === 'remember' || line.op === 'update' || line.op === 'move-in') && line.record.id === live.id) return line.record;
   } catch (error) {
     if (!(error instanceof SkippedLine)) throw error;
   }
@@ -67,8 +111,8 @@ class RecordInserter {
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
-      `INSERT INTO records (seq, id, layer, content, tags, context_path, metadata, idempotency_key, created_at, recall_count)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO records (seq, id, layer, content, tags, context_path, metadata, idempotency_key, created_at, recall_count, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
@@ -84,6 +128,7 @@ class RecordInserter {
       record.key,
       record.createdAt,
       recallCount,
+      record.updatedAt,
     );
   }
 }

@@ -33,7 +33,8 @@ export interface ReplayResult {
  * 2. each layer is replayed on its own, in seq order (a file out of order is replayed as if it
  *    were in order; for one seq, the first line of the file counts and the others are skipped),
  *    the way verify() replays one file: a remember or move-in of a record the layer holds, or a
- *    forget or move-out of one it does not, is skipped;
+ *    forget or move-out of one it does not, is skipped; an update replaces the version the layer
+ *    holds, which is kept as an earlier version of the record (record_versions);
  * 3. what the layers' replays say against each other is settled (RebuildStaging.resolveAcrossLayers):
  *    one layer per record, one record per seq and per key;
  * 4. the records left are written, each read again from its line;
@@ -138,7 +139,8 @@ function replayLayer(staging: RebuildStaging, layer: string): void {
       case 'enter': {
         const id = line.record_id as string;
         const there = staging.liveLine(layer, id);
-        if (there !== undefined) staging.skip(place, 'duplicate-id', `record ${id} is in this layer already (line ${there})`);
+        if (there !== undefined && line.op === 'update') staging.replace(layer, line);
+        else if (there !== undefined) staging.skip(place, 'duplicate-id', `record ${id} is in this layer already (line ${there})`);
         else staging.enter(layer, line);
         return;
       }

@@ -22,7 +22,7 @@ export interface StageEntry {
 }
 
 export function stageEntry(place: LinePlace, line: RebuildLine): StageEntry {
-  const entering = line.op === 'remember' || line.op === 'move-in' ? line.record : undefined;
+  const entering = line.op === 'remember' || line.op === 'update' || line.op === 'move-in' ? line.record : undefined;
   return {
     place,
     seq: line.seq,
@@ -58,6 +58,14 @@ export interface LiveRecord {
   readonly recall_count: number;
 }
 
+/** A line that held an earlier version of a record (see RebuildStaging.replace). */
+export interface VersionLine {
+  readonly id: string;
+  readonly line_number: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
 export interface SkippedRow {
   readonly line_number: number;
   readonly offset: number;
@@ -85,6 +93,9 @@ export class RebuildStaging {
   readonly #liveLine: Database.Statement<unknown[], number>;
   readonly #enter: Database.Statement;
   readonly #leave: Database.Statement;
+  readonly #keepVersion: Database.Statement;
+  readonly #dropVersions: Database.Statement;
+  readonly #versionsPage: Database.Statement<unknown[], VersionLine>;
   readonly #raiseCount: Database.Statement;
   readonly #confirm: Database.Statement;
   readonly #livePage: Database.Statement<unknown[], LiveRecord>;
@@ -126,6 +137,16 @@ export class RebuildStaging {
         PRIMARY KEY (layer, id)
       ) WITHOUT ROWID;
       CREATE INDEX temp.rebuild_live_by_line ON rebuild_live (layer, line_number);
+      -- The lines of versions that an update line replaced in the layer's replay: written to
+      -- record_versions for the records that are still live in the layer at the end.
+      CREATE TEMP TABLE rebuild_versions (
+        layer TEXT NOT NULL,
+        id TEXT NOT NULL,
+        line_number INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        length INTEGER NOT NULL,
+        PRIMARY KEY (layer, id, line_number)
+      ) WITHOUT ROWID;
       CREATE TEMP TABLE rebuild_skipped (
         layer TEXT NOT NULL,
         line_number INTEGER NOT NULL,
@@ -151,6 +172,16 @@ export class RebuildStaging {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#leave = db.prepare('DELETE FROM rebuild_live WHERE layer = ? AND id = ?');
+    this.#keepVersion = db.prepare(
+      `INSERT OR IGNORE INTO rebuild_versions (layer, id, line_number, offset, length)
+       SELECT layer, id, line_number, offset, length FROM rebuild_live WHERE layer = ? AND id = ?`,
+    );
+    this.#dropVersions = db.prepare('DELETE FROM rebuild_versions WHERE layer = ? AND id = ?');
+    this.#versionsPage = db.prepare(
+      `SELECT v.id, v.line_number, v.offset, v.length FROM rebuild_versions v
+       WHERE v.layer = ? AND v.line_number > ? AND EXISTS (SELECT 1 FROM rebuild_live l WHERE l.layer = v.layer AND l.id = v.id)
+       ORDER BY v.line_number LIMIT ?`,
+    );
     this.#raiseCount = db.prepare('UPDATE rebuild_live SET recall_count = max(recall_count, ?) WHERE layer = ? AND id = ?');
     this.#confirm = db.prepare('UPDATE rebuild_live SET as_of = ? WHERE layer = ? AND as_of < ?');
     this.#livePage = db.prepare(
@@ -189,8 +220,31 @@ export class RebuildStaging {
     this.#enter.run(layer, line.record_id, line.record_seq, line.record_key, line.seq, line.seq, line.recall_count, line.line_number, line.offset, line.length);
   }
 
+  /** The record leaves the layer's replay, and so do the versions kept of it there. */
   leave(layer: string, id: string): void {
     this.#leave.run(layer, id);
+    this.#dropVersions.run(layer, id);
+  }
+
+  /**
+   * An update line of a record the layer holds: the line that brought in its previous version is
+   * kept as a version, and the update's line brings the record in instead, with the higher of the
+   * two recall counts (totals only grow).
+   */
+  replace(layer: string, line: StagedLine): void {
+    this.#keepVersion.run(layer, line.record_id);
+    const count = Math.max(line.recall_count ?? 0, this.#liveCount(layer, line.record_id as string));
+    this.#leave.run(layer, line.record_id);
+    this.#enter.run(layer, line.record_id, line.record_seq, line.record_key, line.seq, line.seq, count, line.line_number, line.offset, line.length);
+  }
+
+  #liveCount(layer: string, id: string): number {
+    return (this.#db.prepare('SELECT recall_count FROM rebuild_live WHERE layer = ? AND id = ?').pluck().get(layer, id) as number | undefined) ?? 0;
+  }
+
+  /** A page of the versions kept of the records live in the layer, in file order. */
+  versionsPage(layer: string, afterLine: number, limit: number): VersionLine[] {
+    return this.#versionsPage.all(layer, afterLine, limit);
   }
 
   raiseCount(layer: string, id: string, total: number): void {
@@ -287,6 +341,6 @@ export class RebuildStaging {
 
   /** Drops the scratch tables (the connection goes on writing the store). */
   drop(): void {
-    this.#db.exec('DROP TABLE temp.rebuild_lines; DROP TABLE temp.rebuild_live; DROP TABLE temp.rebuild_skipped;');
+    this.#db.exec('DROP TABLE temp.rebuild_lines; DROP TABLE temp.rebuild_live; DROP TABLE temp.rebuild_versions; DROP TABLE temp.rebuild_skipped;');
   }
 }

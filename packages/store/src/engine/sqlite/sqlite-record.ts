@@ -1,5 +1,5 @@
-import type { MemoryRecord } from '../../memory-record.js';
-import type { RecordRow } from './sqlite-tables.js';
+import type { MemoryRecord, RecordVersion } from '../../memory-record.js';
+import type { RecordRow, RecordVersionsTable } from './sqlite-tables.js';
 
 /** A row of `records` as the record callers get: tags and metadata parsed, the time as ISO 8601. */
 export function recordFromRow(row: RecordRow): MemoryRecord {
@@ -14,5 +14,31 @@ export function recordFromRow(row: RecordRow): MemoryRecord {
     recallCount: row.recall_count,
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     key: row.idempotency_key,
+    ...(row.updated_at === null ? {} : { updatedAt: new Date(row.updated_at).toISOString() }),
   };
+}
+
+/** A record's history: the versions updates replaced (oldest first), then the record as it is. */
+export function historyOfRows(versions: readonly RecordVersionsTable[], current: RecordRow): RecordVersion[] {
+  const history: RecordVersion[] = versions.map((version) => ({
+    id: version.id,
+    seq: version.seq,
+    at: new Date(version.written_at).toISOString(),
+    content: version.content,
+    tags: JSON.parse(version.tags) as string[],
+    contextPath: version.context_path,
+    layer: version.layer,
+    metadata: JSON.parse(version.metadata) as Record<string, unknown>,
+  }));
+  history.push({
+    id: current.id,
+    seq: current.seq,
+    at: new Date(current.updated_at ?? current.created_at).toISOString(),
+    content: current.content,
+    tags: JSON.parse(current.tags) as string[],
+    contextPath: current.context_path,
+    layer: current.layer,
+    metadata: JSON.parse(current.metadata) as Record<string, unknown>,
+  });
+  return history;
 }

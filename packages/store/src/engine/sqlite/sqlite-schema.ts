@@ -140,6 +140,25 @@ export const SCHEMA_MIGRATIONS: readonly string[] = [
   -- memory.db (a replaced or rebuilt one) is emptied and made again.
   INSERT INTO store_settings (name, value) VALUES ('store_id', lower(hex(randomblob(16))));
   `,
+  // 7: update() writes new versions of a record; the versions it replaced are kept for history().
+  `
+  -- When the current version was written by update(); NULL for a record never updated.
+  ALTER TABLE records ADD COLUMN updated_at INTEGER;
+  -- Every version an update replaced, under the seq it had while it was current: a record's
+  -- history is these, in seq order, then the record itself. A forget deletes them with the record.
+  CREATE TABLE record_versions (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    layer TEXT NOT NULL,
+    content TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    context_path TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    -- When this version was written: the record's created_at for the first, updated_at for the others.
+    written_at INTEGER NOT NULL
+  );
+  CREATE INDEX record_versions_by_id ON record_versions (id, seq);
+  `,
 ];
 
 export const CURRENT_SCHEMA_VERSION = SCHEMA_MIGRATIONS.length;

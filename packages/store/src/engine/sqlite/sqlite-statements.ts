@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { queryBuilder } from './sqlite-query-builder.js';
-import type { MirrorJournalTable, NewRecordRow, RecordRow, HandedBatchesTable } from './sqlite-tables.js';
+import type { MirrorJournalTable, NewRecordRow, RecordRow, HandedBatchesTable, RecordVersionsTable } from './sqlite-tables.js';
 
 /** A record moved or counted, as the statements that change it return it. */
 export interface ChangedRecord {
@@ -22,6 +22,13 @@ export class SqliteStatements {
   readonly layerRecordsAfter: Database.Statement<unknown[], RecordRow>;
   readonly countByLayer: Database.Statement<unknown[], { layer: string; records: number; recall_count_total: number }>;
   readonly deleteById: Database.Statement<unknown[], never>;
+  /** Copies a record's current version into record_versions, before an update replaces it. */
+  readonly saveVersion: Database.Statement<{ id: string }, never>;
+  /** Writes a record's new version, under its new seq. */
+  readonly updateRecord: Database.Statement<UpdatedRow, never>;
+  /** The versions an update replaced, oldest first (history). */
+  readonly versionsOf: Database.Statement<unknown[], RecordVersionsTable>;
+  readonly deleteVersions: Database.Statement<unknown[], never>;
   /** application -> archive, each returning the moved records. */
   readonly archiveById: Database.Statement<unknown[], ChangedRecord>;
   readonly archiveCreatedBefore: Database.Statement<unknown[], ChangedRecord>;
@@ -61,6 +68,16 @@ export class SqliteStatements {
     this.recordsAfter = db.prepare(selectRecords.where('seq', '>', 0).orderBy('seq').limit(1).compile().sql);
     this.layerRecordsAfter = db.prepare(selectRecords.where('layer', '=', '').where('seq', '>', 0).orderBy('seq').limit(1).compile().sql);
     this.deleteById = db.prepare(queryBuilder.deleteFrom('records').where('id', '=', '').compile().sql);
+    this.saveVersion = db.prepare(
+      `INSERT INTO record_versions (seq, id, layer, content, tags, context_path, metadata, written_at)
+       SELECT seq, id, layer, content, tags, context_path, metadata, coalesce(updated_at, created_at) FROM records WHERE id = @id`,
+    );
+    this.updateRecord = db.prepare(
+      `UPDATE records SET seq = @seq, layer = @layer, content = @content, tags = @tags, context_path = @context_path,
+              metadata = @metadata, updated_at = @updated_at WHERE id = @id`,
+    );
+    this.versionsOf = db.prepare(queryBuilder.selectFrom('record_versions').selectAll().where('id', '=', '').orderBy('seq').compile().sql);
+    this.deleteVersions = db.prepare(queryBuilder.deleteFrom('record_versions').where('id', '=', '').compile().sql);
     // Literal layer names, so that the only parameter left is the criterion.
     const archive = queryBuilder
       .updateTable('records')
@@ -160,6 +177,7 @@ const RECORD_COLUMNS_LIST = [
   'idempotency_key',
   'created_at',
   'recall_count',
+  'updated_at',
 ] as const satisfies readonly (keyof NewRecordRow)[];
 const JOURNAL_COLUMNS_LIST = ['layer', 'seq', 'op', 'through', 'record_id', 'detail'] as const satisfies readonly (keyof MirrorJournalTable)[];
 
@@ -181,7 +199,7 @@ function namedInsert(table: string, columns: readonly string[]): string {
  * longer in the layer and drops out), and every other change with the record it names, if that
  * record still exists. Named parameters: a union is clearer written out than built.
  */
-const RECORD_COLUMNS = 'r.seq, r.id, r.layer, r.content, r.tags, r.context_path, r.metadata, r.idempotency_key, r.created_at, r.recall_count';
+const RECORD_COLUMNS = 'r.seq, r.id, r.layer, r.content, r.tags, r.context_path, r.metadata, r.idempotency_key, r.created_at, r.recall_count, r.updated_at';
 const JOURNAL_AFTER_SQL = `
   SELECT r.seq AS line_seq, 'remember' AS op, NULL AS record_id, NULL AS detail, ${RECORD_COLUMNS}
     FROM mirror_journal j
@@ -211,4 +229,17 @@ export interface JournalRow {
   readonly idempotency_key: string | null;
   readonly created_at: number | null;
   readonly recall_count: number | null;
+  readonly updated_at: number | null;
+}
+
+/** What updateRecord writes: a record's new version, by its id. */
+export interface UpdatedRow {
+  readonly id: string;
+  readonly seq: number;
+  readonly layer: string;
+  readonly content: string;
+  readonly tags: string;
+  readonly context_path: string;
+  readonly metadata: string;
+  readonly updated_at: number;
 }

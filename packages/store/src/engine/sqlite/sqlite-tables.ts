@@ -15,10 +15,25 @@ export interface RecordsTable {
   /** Epoch milliseconds. */
   created_at: number;
   recall_count: Generated<number>;
+  /** Epoch milliseconds: when update() wrote the current version; null if never. */
+  updated_at: number | null;
 }
 
 export type RecordRow = Selectable<RecordsTable>;
 export type NewRecordRow = Insertable<RecordsTable>;
+
+/** A version of a record that an update replaced (record_versions), under the seq it had. */
+export interface RecordVersionsTable {
+  seq: number;
+  id: string;
+  layer: string;
+  content: string;
+  tags: string;
+  context_path: string;
+  metadata: string;
+  /** Epoch milliseconds. */
+  written_at: number;
+}
 
 /** A record's tag, in memory.search.db (sqlite-search-database.ts), read where memory.db is attached. */
 export interface RecordTagsTable {
@@ -43,7 +58,7 @@ export interface StoreSequenceTable {
   last_seq: number;
 }
 
-export type MirrorOp = 'remember' | 'forget' | 'move-in' | 'move-out' | 'recall-counts';
+export type MirrorOp = 'remember' | 'update' | 'forget' | 'move-in' | 'move-out' | 'recall-counts';
 
 /** A change of a mirrored layer, waiting to be appended to the layer's JSONL file. */
 export interface MirrorJournalTable {
@@ -87,6 +102,7 @@ export interface HandedBatchesTable {
 /** The tables SQL is built for: memory.db's, and the search index's, as its reader sees them with memory.db attached. */
 export interface StoreTables {
   records: RecordsTable;
+  record_versions: RecordVersionsTable;
   record_tags: RecordTagsTable;
   records_fts: RecordsFtsTable;
   store_sequence: StoreSequenceTable;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { VerifyProblem } from '../../verify-report.js';
+import { strayVersionsMessage, type VerifyProblem } from '../../verify-report.js';
 
 /**
  * PRAGMA integrity_check of memory.db, in a read transaction of the live connection (no lock that
@@ -14,6 +14,8 @@ export function checkDatabase(db: Database.Database): VerifyProblem[] {
     for (const { integrity_check: message } of integrity) {
       if (message !== 'ok') problems.push({ kind: 'database-integrity', message });
     }
+    const strayVersions = db.prepare(STRAY_VERSIONS_COUNT).pluck().get() as number;
+    if (strayVersions > 0) problems.push({ kind: 'history', message: strayVersionsMessage(strayVersions) });
   } finally {
     if (db.inTransaction) db.exec('COMMIT');
   }
@@ -28,5 +30,16 @@ export function checkDatabase(db: Database.Database): VerifyProblem[] {
  */
 export function rebuildDerivedData(db: Database.Database): string[] {
   db.exec('REINDEX');
-  return ['rebuilt every index of memory.db (REINDEX)'];
+  const actions = ['rebuilt every index of memory.db (REINDEX)'];
+  const deleted = db.prepare(`DELETE FROM record_versions WHERE ${STRAY_VERSION}`).run().changes;
+  if (deleted > 0) actions.push(`deleted ${deleted} version(s) of records that no longer exist, or not older than their record`);
+  return actions;
 }
+
+/**
+ * A kept version that belongs to no record: its record is gone (a forget deletes the versions in
+ * the same transaction, so only a hand-edit leaves one), or it is not older than its record.
+ */
+const STRAY_VERSION = 'NOT EXISTS (SELECT 1 FROM records r WHERE r.id = record_versions.id AND r.seq > record_versions.seq)';
+const STRAY_VERSIONS_COUNT = `SELECT count(*) FROM record_versions WHERE ${STRAY_VERSION}`;
+

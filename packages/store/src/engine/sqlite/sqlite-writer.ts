@@ -1,12 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { StoreChange, StoredRecord } from '../../changes/store-change.js';
-import type { RememberedRecord } from '../../memory-record.js';
+import type { RememberedRecord, UpdateOutcome } from '../../memory-record.js';
 import { recordJsonTail } from '../../mirror/mirror-line.js';
 import { newRecordId } from '../../record-id.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidImportedRecord } from '../../validate-import.js';
 import type { ValidRecordInput } from '../../validate-record.js';
-import type { WriteOperation, WriteResult } from '../../write-operation.js';
+import { isWithin, type WriteOperation, type WriteResult } from '../../write-operation.js';
 import { ChangeJournal, isMirrored, parseMirrorSetting, storedRecordOfRow, type MirrorSelection } from './sqlite-change-journal.js';
 import { recordFromRow } from './sqlite-record.js';
 import type { ChangedRecord, SqliteStatements } from './sqlite-statements.js';
@@ -239,8 +239,10 @@ export class SqliteWriter {
     switch (operation.kind) {
       case 'remember':
         return this.#remember(operation.input, prepared ?? (this.prepare([operation])[0] as PreparedRecord));
+      case 'update':
+        return this.#update(operation);
       case 'forget':
-        return this.#forget(operation.id);
+        return this.#forget(operation.id, operation.within);
       case 'archive':
         return this.#archive(operation.selector);
       case 'restore':
@@ -257,7 +259,7 @@ export class SqliteWriter {
       const existing = this.#statements.recordByKey.get(input.key);
       if (existing !== undefined) return { ...recordFromRow(existing), created: false };
     }
-    return this.#insert(input, prepared, 0);
+    return this.#insert(input, prepared, 0, null);
   }
 
   /** An exported record, kept as it was, unless its id or key is here already. */
@@ -271,12 +273,12 @@ export class SqliteWriter {
       tagsJson: JSON.stringify(record.tags),
       recordTail: undefined,
     };
-    return this.#insert(record, prepared, record.recallCount);
+    return this.#insert(record, prepared, record.recallCount, record.updatedAt);
   }
 
   /** Inserts the row; the search index follows later (see SqliteSearchDatabase), the journal row with the transaction's others. */
   /** The record as written, `created: true` (built once here: remember() returns it as it is). */
-  #insert(input: ValidRecordInput, prepared: PreparedRecord, recallCount: number): RememberedRecord {
+  #insert(input: ValidRecordInput, prepared: PreparedRecord, recallCount: number, updatedAt: number | null): RememberedRecord {
     const stored: StoredRecord = {
       id: prepared.id,
       seq: this.#nextSeq(),
@@ -288,6 +290,7 @@ export class SqliteWriter {
       recallCount,
       metadataJson: input.metadataJson,
       key: input.key,
+      updatedAt,
     };
     this.#statements.insertRecord.run({
       seq: stored.seq,
@@ -300,6 +303,7 @@ export class SqliteWriter {
       idempotency_key: stored.key,
       created_at: stored.createdAt,
       recall_count: stored.recallCount,
+      updated_at: updatedAt,
     });
     this.#changes.push({
       kind: 'remember',
@@ -320,14 +324,74 @@ export class SqliteWriter {
       recallCount,
       metadata: input.metadataJson === '{}' ? {} : (JSON.parse(input.metadataJson) as Record<string, unknown>),
       key: input.key,
+      ...(updatedAt === null ? {} : { updatedAt: new Date(updatedAt).toISOString() }),
       created: true,
     };
   }
 
-  #forget(id: string): boolean {
+  /**
+   * A new version of the record found by id (or else by key) in the scope: the version it replaces
+   * goes to record_versions, and the record takes a new seq, so that every view that follows the
+   * records by seq (the layer mirrors, the search index) sees it as a change. With `ifSeq`, nothing
+   * is written unless the record is still at that seq (the result says which seq it is at).
+   */
+  #update(operation: Extract<WriteOperation, { kind: 'update' }>): UpdateOutcome {
+    let row = this.#statements.recordById.get(operation.target);
+    if (row === undefined || !isWithin(row.context_path, operation.within)) row = this.#statements.recordByKey.get(operation.key);
+    if (row === undefined || !isWithin(row.context_path, operation.within)) return { outcome: 'missing' };
+    if (operation.ifSeq !== undefined && row.seq !== operation.ifSeq) return { outcome: 'conflict', id: row.id, currentSeq: row.seq };
+    const { changes } = operation;
+    const stored: StoredRecord = {
+      id: row.id,
+      seq: this.#nextSeq(),
+      content: changes.content ?? row.content,
+      tagsJson: changes.tags === undefined ? row.tags : JSON.stringify(changes.tags),
+      contextPath: changes.contextPath ?? row.context_path,
+      layer: changes.layer ?? row.layer,
+      createdAt: row.created_at,
+      recallCount: row.recall_count,
+      metadataJson: changes.metadataJson ?? row.metadata,
+      key: row.idempotency_key,
+      updatedAt: operation.at,
+    };
+    this.#statements.saveVersion.run({ id: row.id });
+    this.#statements.updateRecord.run({
+      id: stored.id,
+      seq: stored.seq,
+      layer: stored.layer,
+      content: stored.content,
+      tags: stored.tagsJson,
+      context_path: stored.contextPath,
+      metadata: stored.metadataJson,
+      updated_at: operation.at,
+    });
+    // The index drops the entry of the replaced version, and indexes the new one by its new seq.
+    this.#statements.addSearchRemoval.run({ change_seq: stored.seq, record_seq: row.seq });
+    this.#changes.push({ kind: 'update', seq: stored.seq, record: stored, from: row.layer });
+    return {
+      outcome: 'updated',
+      record: recordFromRow({
+        seq: stored.seq,
+        id: stored.id,
+        layer: stored.layer,
+        content: stored.content,
+        tags: stored.tagsJson,
+        context_path: stored.contextPath,
+        metadata: stored.metadataJson,
+        idempotency_key: stored.key,
+        created_at: stored.createdAt,
+        recall_count: stored.recallCount,
+        updated_at: operation.at,
+      }),
+    };
+  }
+
+  /** Deletes the record and the versions updates kept of it: a forgotten memory leaves no history behind. */
+  #forget(id: string, within: string | undefined): boolean {
     const row = this.#statements.recordById.get(id);
-    if (row === undefined) return false;
+    if (row === undefined || !isWithin(row.context_path, within)) return false;
     this.#statements.deleteById.run(id);
+    this.#statements.deleteVersions.run(id);
     const seq = this.#nextSeq();
     // The search index (another database) drops the record's entry when it applies this row.
     this.#statements.addSearchRemoval.run({ change_seq: seq, record_seq: row.seq });
