@@ -65,3 +65,11 @@ export function parseIdList(value: string): string[] {
   if (ids.length === 0) throw new InvalidArgumentError('expected record ids separated by commas');
   return ids;
 }
+
+/** `--ttl 7d`: a duration, as milliseconds (a number and a unit: ms, s, m, h, d, w; or bare milliseconds). */
+export function parseDuration(value: string): number {
+  const match = /^\s*(\d+)\s*(ms|s|m|h|d|w)?\s*$/.exec(value);
+  const ms = match === null ? Number.NaN : Number(match[1]) * (match[2] === undefined || match[2] === 'ms' ? 1 : (UNIT_MS[match[2]] as number));
+  if (!Number.isSafeInteger(ms) || ms < 1) throw new InvalidArgumentError('expected a duration: a number and a unit such as 90s, 30m, 12h, 7d, 2w (or milliseconds)');
+  return ms;
+}

@@ -6,6 +6,7 @@ import { restoreCommand } from './commands/restore.js';
 import { exportCommand } from './commands/export.js';
 import { updateCommand } from './commands/update.js';
 import { historyCommand } from './commands/history.js';
+import { maintainCommand } from './commands/maintain.js';
 import { forgetCommand } from './commands/forget.js';
 import { getCommand } from './commands/get.js';
 import { importCommand } from './commands/import.js';
@@ -61,6 +62,7 @@ export function buildProgram(result: CommandResult): Command {
     forgetCommand(),
     archiveCommand(),
     restoreCommand(),
+    maintainCommand(),
     ingestCommand(),
     exportCommand(),
     importCommand(),

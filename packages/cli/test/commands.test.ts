@@ -138,6 +138,29 @@ describe.concurrent('every command works from a shell, and --json prints what it
     expect((await runMemhub(['history', 'no-such-record', ...at()])).code).toBe(1);
   });
 
+  test('remember --pin and --ttl, recall --pinned, and maintain: expired records archived, a policy applied', async ({ temp, expect }) => {
+    const at = () => storeIn(temp);
+    const pinned = await memhubJson<MemoryRecord>(['remember', 'the on-call rota', '--pin', ...at()]);
+    expect(pinned.pinned).toBe(true);
+    const brief = await memhubJson<MemoryRecord>(['remember', 'a short-lived note', '--ttl', '1ms', ...at()]);
+    expect(brief.expiresAt).toBeDefined();
+    const plain = await memhubJson<MemoryRecord>(['remember', 'a plain note', ...at()]);
+    expect((await memhubJson<MemoryRecord[]>(['recall', '--pinned', '--no-count', ...at()])).map((record) => record.id)).toEqual([pinned.id]);
+    expect((await memhubJson<MemoryRecord[]>(['list', ...at()])).map((record) => record.id)).toEqual([pinned.id, plain.id]);
+    const report = await memhubJson<{ archived: number; forgotten: number; changes: { id: string; reason: string }[] }>(['maintain', ...at()]);
+    expect(report).toMatchObject({ archived: 1, forgotten: 0, changes: [{ id: brief.id, reason: 'expired' }] });
+    // A policy on the command line: the pinned record is never archived by one.
+    const byPolicy = await runMemhub(['maintain', '--not-recalled-since', '1ms', ...at()]);
+    expect(byPolicy.code).toBe(0);
+    expect(byPolicy.stdout).toMatch(/^archived 1 record, forgot 0\n/);
+    expect(byPolicy.stdout).toContain('not recalled for');
+    expect((await memhubJson<MemoryRecord>(['get', plain.id, ...at()])).layer).toBe('archive');
+    expect((await memhubJson<MemoryRecord>(['get', pinned.id, ...at()])).layer).toBe('application');
+    expect((await memhubJson<MemoryRecord>(['update', pinned.id, '--unpin', '--ttl', '7d', ...at()]))).toMatchObject({ expiresAt: expect.any(String) });
+    expect((await runMemhub(['remember', 'x', '--ttl', 'soon', ...at()])).code).toBe(2);
+    expect((await runMemhub(['update', pinned.id, '--pin', '--unpin', ...at()])).code).toBe(2);
+  });
+
   test('list and recall --no-count read without counting; recall counts', async ({ temp, expect }) => {
     const at = () => storeIn(temp);
     for (const content of ['older note', 'newer note']) await memhubJson(['remember', content, '--tag', 'n', ...at()]);
@@ -392,7 +415,7 @@ describe.concurrent('every command works from a shell, and --json prints what it
   });
 
   test('--help of every command shows an example and the exit codes', async ({ expect }) => {
-    const commands = ['remember', 'recall', 'list', 'get', 'update', 'history', 'forget', 'archive', 'restore', 'ingest', 'export', 'import', 'stats', 'verify', 'repair', 'rebuild', 'locks', 'mcp'];
+    const commands = ['remember', 'recall', 'list', 'get', 'update', 'history', 'forget', 'archive', 'restore', 'maintain', 'ingest', 'export', 'import', 'stats', 'verify', 'repair', 'rebuild', 'locks', 'mcp'];
     const main = await runMemhub(['--help']);
     expect(main.code).toBe(0);
     for (const command of commands) expect(main.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));

@@ -120,10 +120,10 @@ describe('memhub mcp: one MCP server per agent session, all on one store', { tim
     const dir = temp.file('store');
     const { client } = await connect(dir, 'careless-agent');
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'recall', 'remember', 'restore', 'stats', 'update']);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'maintain', 'recall', 'remember', 'restore', 'stats', 'update']);
     const remember = tools.find((tool) => tool.name === 'remember')!;
     expect(remember.inputSchema.required).toEqual(['content']);
-    expect(Object.keys(remember.inputSchema.properties ?? {}).sort()).toEqual(['content', 'contextPath', 'key', 'layer', 'metadata', 'tags']);
+    expect(Object.keys(remember.inputSchema.properties ?? {}).sort()).toEqual(['content', 'contextPath', 'expiresAt', 'key', 'layer', 'metadata', 'pinned', 'tags', 'ttl']);
 
     expect(errorText(await call(client, 'remember', { content: '' }))).toBe('Invalid content: is empty');
     expect(errorText(await call(client, 'remember', { content: 'x', layer: '../x' }))).toMatch(/^Invalid layer: "\.\.\/x" is not a layer name/);
@@ -184,12 +184,12 @@ async function readError(client: Client, uri: string): Promise<McpError> {
   throw new Error(`reading ${uri} succeeded`);
 }
 
-describe('memhub mcp: nine tools with precise schemas, structured answers, resources, --read-only', { timeout: 120_000 }, () => {
-  it('lists remember, update, recall, get, history, forget, archive, restore and stats with the store\'s limits in their schemas, an outputSchema each, and instructions', async () => {
+describe('memhub mcp: ten tools with precise schemas, structured answers, resources, --read-only', { timeout: 120_000 }, () => {
+  it('lists remember, update, recall, get, history, forget, archive, restore, maintain and stats with the store\'s limits in their schemas, an outputSchema each, and instructions', async () => {
     const { client } = await connect(temp.file('store'), 'schema-reader');
     const { tools } = await client.listTools();
     const tool = (name: string) => tools.find((candidate) => candidate.name === name)!;
-    expect(tools.map((candidate) => candidate.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'recall', 'remember', 'restore', 'stats', 'update']);
+    expect(tools.map((candidate) => candidate.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'maintain', 'recall', 'remember', 'restore', 'stats', 'update']);
     for (const each of tools) {
       expect(each.inputSchema.additionalProperties, each.name).toBe(false);
       expect(each.outputSchema?.type, each.name).toBe('object');
@@ -283,6 +283,18 @@ describe('memhub mcp: nine tools with precise schemas, structured answers, resou
     expect(structured<{ versions: { seq: number }[] }>(history).versions.map((version) => version.seq)).toEqual([record.seq, newVersion.seq]);
     expect(structured(await call(client, 'history', { idOrKey: 'nothing-here' }))).toEqual({ versions: [] });
 
+    const pinned = structured<MemoryRecord>(await call(client, 'remember', { content: 'always check the rota first', pinned: true, ttl: '1s' }));
+    expect(pinned).toMatchObject({ pinned: true, expiresAt: expect.any(String) });
+    expect(structured<{ records: MemoryRecord[] }>(await call(client, 'recall', { pinned: true })).records.map((found) => found.id)).toEqual([pinned.id]);
+    const unpinned = structured<MemoryRecord>(await call(client, 'update', { idOrKey: pinned.id, pinned: false, expiresAt: null }));
+    expect(unpinned).not.toHaveProperty('pinned');
+    expect(unpinned).not.toHaveProperty('expiresAt');
+    const expiring = structured<MemoryRecord>(await call(client, 'remember', { content: 'a short-lived note', expiresAt: Date.now() - 1 }));
+    const maintained = await call(client, 'maintain', {});
+    expectMatchesOutputSchema(tools, 'maintain', maintained);
+    expect(structured(maintained)).toMatchObject({ archived: 1, forgotten: 0, changes: [{ id: expiring.id, action: 'archive', reason: 'expired' }] });
+    expect(errorText(await call(client, 'maintain', { olderThan: 'a while' }))).toMatch(/^Invalid olderThan: /);
+
     const forgotten = await call(client, 'forget', { id: note.id });
     expectMatchesOutputSchema(tools, 'forget', forgotten);
     expect(structured(forgotten)).toEqual({ id: note.id, forgotten: true });
@@ -290,7 +302,7 @@ describe('memhub mcp: nine tools with precise schemas, structured answers, resou
 
     const stats = await call(client, 'stats', {});
     expectMatchesOutputSchema(tools, 'stats', stats);
-    expect(structured(stats)).toMatchObject({ engine: 'sqlite', records: 1, recordsByLayer: { application: 1 } });
+    expect(structured(stats)).toMatchObject({ engine: 'sqlite', records: 3, recordsByLayer: { application: 2, archive: 1 } });
   });
 
   it('refuses bad input with a reason the model can read: limit 1e9, a fraction, an unknown field, a bad time, two archive criteria; a line that is not JSON gets a JSON-RPC error', async () => {
@@ -423,7 +435,7 @@ describe('memhub mcp: nine tools with precise schemas, structured answers, resou
     const help = await runMemhub(['mcp', '--help']);
     // Commander wraps the help to the terminal's width.
     const helpText = help.stdout.replace(/\s+/g, ' ');
-    expect(helpText).toMatch(/tools remember, update, forget, archive, restore, recall, get, history, stats; resources memhub:\/\/layers\/\{layer\}/);
+    expect(helpText).toMatch(/tools remember, update, forget, archive, restore, maintain, recall, get, history, stats; resources memhub:\/\/layers\/\{layer\}/);
     expect(helpText).toMatch(/--read-only offer only the tools that change no record \(recall, get, history, stats\) and the resources/);
   });
 });

@@ -4,6 +4,8 @@ export type { VerifyReport, VerifyProblem, LayerVerifyReport, RepairReport } fro
 export type { StoreOptions } from './store-options.js';
 export type { MemoryRecord, RememberedRecord, RecordVersion } from './memory-record.js';
 export type { UpdateInput } from './validate-update.js';
+export type { LifecycleInput } from './validate-lifecycle.js';
+export type { ArchivePolicy, ExpiredAction, MaintainChange, MaintainOptions, MaintainReport } from './lifecycle-policy.js';
 export { INPUT_LIMITS } from './input-limits.js';
 export type { RememberInput } from './validate-record.js';
 export type { RecallQuery } from './validate-recall.js';

@@ -15,6 +15,10 @@ export interface MemoryRecord {
   readonly key: string | null;
   /** ISO 8601: when its current version was written by update(); absent on a record never updated. */
   readonly updatedAt?: string;
+  /** Present (true) on a pinned record: first in recall, never archived by a policy. */
+  readonly pinned?: true;
+  /** ISO 8601: when it expires (not recalled after, archived or forgotten by maintain()); absent if never. */
+  readonly expiresAt?: string;
 }
 
 /**

@@ -19,6 +19,12 @@ export interface RankingOptions {
    * one recalled this often, so popularity cannot bury a relevant new memory. Default 20.
    */
   readonly usageCap?: number;
+  /**
+   * Weight of being pinned: added to a pinned record's score. The default, 2, is more than the
+   * other parts can add up to with their defaults, so pinned records come first; lower it to let
+   * text relevance win over a pin.
+   */
+  readonly pinWeight?: number;
 }
 
 export type Ranking = Required<RankingOptions>;
@@ -29,13 +35,15 @@ export const DEFAULT_RANKING: Ranking = Object.freeze({
   recencyHalfLifeDays: 30,
   usageWeight: 0.15,
   usageCap: 20,
+  pinWeight: 2,
 });
 
-/** The parts of a hit's score, each already weighted: score = text + recency + usage. */
+/** The parts of a hit's score, each already weighted: score = text + recency + usage + pin. */
 export interface ScoreParts {
   readonly text: number;
   readonly recency: number;
   readonly usage: number;
+  readonly pin: number;
 }
 
 /** A record recall found, with its score (higher is better) and, with `explain: true`, the parts of it. */
@@ -75,12 +83,13 @@ export function validateRanking(value: unknown): Ranking {
     recencyHalfLifeDays: number('recencyHalfLifeDays', true),
     usageWeight: number('usageWeight', false),
     usageCap: number('usageCap', true),
+    pinWeight: number('pinWeight', false),
   });
 }
 
 /**
  * Scores the hits and orders them: with words, by score, best first (ties: newest first); without
- * words, newest first as always (the score is still given). Text relevance is each hit's share of
+ * words, as the engine listed them: pinned first, then newest first (the score is still given). Text relevance is each hit's share of
  * the best relevance among the hits, so the text part is 0 to textWeight whatever the engine's
  * scale. `recallCounts` gives each record's count as recall reports it (pending increments in).
  */
@@ -93,8 +102,9 @@ export function rankHits(hits: readonly RecallHit[], ranking: Ranking, now: numb
       text: hit.relevance === undefined || best === 0 ? 0 : ranking.textWeight * (hit.relevance / best),
       recency: ranking.recencyWeight * 0.5 ** (ageDays / ranking.recencyHalfLifeDays),
       usage: ranking.usageWeight * (Math.min(recallCount(hit.record), ranking.usageCap) / ranking.usageCap),
+      pin: hit.record.pinned === true ? ranking.pinWeight : 0,
     };
-    return { record: hit.record, parts, score: parts.text + parts.recency + parts.usage };
+    return { record: hit.record, parts, score: parts.text + parts.recency + parts.usage + parts.pin };
   });
   if (hits.some((hit) => hit.relevance !== undefined)) scored.sort((a, b) => b.score - a.score || b.record.seq - a.record.seq);
   return scored;

@@ -27,5 +27,7 @@ export function recordFields(record: MemoryRecord): Omit<MemoryRecord, never> {
     metadata: record.metadata,
     key: record.key,
     ...(record.updatedAt === undefined ? {} : { updatedAt: record.updatedAt }),
+    ...(record.pinned === true ? { pinned: true as const } : {}),
+    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
   };
 }

@@ -6,6 +6,7 @@ import { resolveStoreTarget, type StoreTarget } from './store-target.js';
 import { INPUT_LIMITS } from './input-limits.js';
 import { StoreScope } from './store-scope.js';
 import { validateRanking, type Ranking, type RankingOptions } from './recall-ranking.js';
+import { validateArchivePolicy, validateExpiredAction, type ArchivePolicy, type ExpiredAction, type ValidArchivePolicy } from './lifecycle-policy.js';
 
 /** Options of openStore(); each has a default that suits most users. */
 export interface StoreOptions {
@@ -59,6 +60,18 @@ export interface StoreOptions {
    * counts, capped), each with a weight (see RankingOptions for the defaults).
    */
   readonly ranking?: RankingOptions;
+  /**
+   * What maintain() archives besides expired records: `application` records, not pinned, that meet
+   * every criterion given (`{ olderThan: '90d', recallCountBelow: 3 }`). Default: none.
+   */
+  readonly archivePolicy?: ArchivePolicy;
+  /** What maintain() does with expired records: `'archive'` (default) or `'forget'`. */
+  readonly expired?: ExpiredAction;
+  /**
+   * Run maintain() in the background this often (ms), in batches of at most 500 records a write
+   * transaction, so that it never holds the write lock long. Default: never (call maintain()).
+   */
+  readonly maintainEveryMs?: number;
   /** PostgreSQL: how long connecting may take before StoreConnectionError. Default 5000. */
   readonly connectTimeoutMs?: number;
   /** PostgreSQL: the longest any one statement may run (the server's statement_timeout); the wait for the write lock is bounded by lockTimeoutMs instead. Default 60000. */
@@ -85,6 +98,9 @@ interface CommonStoreOptions {
   readonly mirror: string | undefined;
   readonly scope: StoreScope;
   readonly ranking: Ranking;
+  readonly archivePolicy: ValidArchivePolicy | undefined;
+  readonly expired: ExpiredAction;
+  readonly maintainEveryMs: number | undefined;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -115,6 +131,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'mirror',
   'scope',
   'ranking',
+  'archivePolicy',
+  'expired',
+  'maintainEveryMs',
   'url',
   'schema',
   'connectTimeoutMs',
@@ -154,6 +173,9 @@ export function resolveStoreOptions(options: unknown): ResolvedStoreOptions {
     mirror: mirrorSetting(given.mirror),
     scope: new StoreScope(given.scope),
     ranking: validateRanking(given.ranking),
+    archivePolicy: validateArchivePolicy(given.archivePolicy, 'archivePolicy'),
+    expired: validateExpiredAction(given.expired, 'expired'),
+    maintainEveryMs: given.maintainEveryMs === undefined ? undefined : milliseconds(given.maintainEveryMs, 0, 'maintainEveryMs'),
   });
 }
 

@@ -18,8 +18,17 @@ import { validateImportedRecord } from './validate-import.js';
 import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
 import { validateLayer, validateRecordInput, type RecordLimits, type RememberInput, type ValidRecordInput } from './validate-record.js';
 import { validateUpdate, type UpdateInput } from './validate-update.js';
+import {
+  validateArchivePolicy,
+  validateExpiredAction,
+  type ExpiredAction,
+  type MaintainChange,
+  type MaintainOptions,
+  type MaintainReport,
+  type ValidArchivePolicy,
+} from './lifecycle-policy.js';
 import type { VerifyReport, RepairReport } from './verify-report.js';
-import type { WriteOperation, WriteResult } from './write-operation.js';
+import type { MaintainBatch, WriteOperation, WriteResult } from './write-operation.js';
 
 /** A line of an import that was not imported, and why. */
 export interface ImportRejection {
@@ -73,6 +82,11 @@ export interface StoreStats extends EngineStats {
   readonly writeTransactions?: number;
 }
 
+/** Records maintain() moves or deletes per write transaction: the write lock is never held long. */
+const MAINTAIN_BATCH = 500;
+/** The changes a maintain report lists (its counts are complete). */
+const MAX_REPORTED_CHANGES = 1_000;
+
 /** The most candidates a recall with words reads before it ranks them (its limit times four, at least 50). */
 const MAX_RECALL_CANDIDATES = 4_000;
 
@@ -96,6 +110,12 @@ export class Store {
   readonly #limits: RecordLimits;
   readonly #scope: StoreScope;
   readonly #ranking: Ranking;
+  readonly #archivePolicy: ValidArchivePolicy | undefined;
+  readonly #expired: ExpiredAction;
+  readonly #logger: ResolvedStoreOptions['logger'];
+  /** The background maintain() (maintainEveryMs), and the run in progress. */
+  #maintainTimer: NodeJS.Timeout | undefined;
+  #maintaining: Promise<unknown> | undefined;
   #closed = false;
 
   /** @internal Use openStore(). */
@@ -105,6 +125,14 @@ export class Store {
     this.#limits = options.limits;
     this.#scope = options.scope;
     this.#ranking = options.ranking;
+    this.#archivePolicy = options.archivePolicy;
+    this.#expired = options.expired;
+    this.#logger = options.logger;
+    if (options.maintainEveryMs !== undefined) {
+      // Unref'd: a store that is otherwise idle does not keep the process alive for its upkeep.
+      this.#maintainTimer = setInterval(() => this.#maintainInBackground(), options.maintainEveryMs);
+      this.#maintainTimer.unref();
+    }
     this.#writes = new GroupCommit((operations, afterCommit) => engine.write(operations, afterCommit));
     this.#recallCounts = new RecallCounts(
       async (increments, onCommitted) => {
@@ -178,7 +206,12 @@ export class Store {
     // With words, more candidates than asked for: the text rank alone is not the order (see rankHits).
     const candidates = valid.words === undefined ? valid.limit : Math.min(MAX_RECALL_CANDIDATES, Math.max(valid.limit * 4, 50));
     const scoped = { ...valid, limit: candidates, ...(this.#scope.isRoot ? {} : { contextPath: this.#scope.stored(valid.contextPath ?? '/') }) };
-    const hits = await this.#engine.recall(scoped);
+    // Without words the engines list newest first through an index; the pinned records (few, and
+    // indexed apart) are read on their own and put first.
+    const pinnedFirst = valid.words === undefined && valid.pinned === undefined;
+    const pinnedHits = pinnedFirst ? await this.#engine.recall({ ...scoped, pinned: true }) : [];
+    const otherHits = pinnedFirst && pinnedHits.length >= scoped.limit ? [] : await this.#engine.recall(pinnedFirst ? { ...scoped, pinned: false, limit: scoped.limit - pinnedHits.length } : scoped);
+    const hits = [...pinnedHits, ...otherHits];
     const ranked = rankHits(hits, this.#ranking, Date.now(), (record) => record.recallCount + this.#recallCounts.pendingFor(record.seq)).slice(0, valid.limit);
     return ranked.map(({ record, parts, score }) => {
       if (valid.count) this.#recallCounts.add(record.seq);
@@ -290,6 +323,53 @@ export class Store {
     if (valid.length === 0) return 0;
     const [moved] = await this.#writes.submit([{ kind: 'restore', ids: valid }]);
     return moved as number;
+  }
+
+  /**
+   * Applies the store's lifecycle: records whose expiresAt has passed are moved to `archive` (or
+   * forgotten, with `expired: 'forget'`), and `application` records that meet the archive policy
+   * (openStore's `archivePolicy`, or `options.policy`) and are not pinned are moved to `archive`.
+   * Works in batches of at most 500 records per write transaction, so the write lock is never
+   * held long and other writers go on in between. Resolves with what moved and why.
+   */
+  async maintain(options: MaintainOptions = {}): Promise<MaintainReport> {
+    this.#assertOpen();
+    if (typeof options !== 'object' || options === null) throw new StoreValidationError('options', 'expected an object');
+    for (const name of Object.keys(options)) {
+      if (name !== 'policy' && name !== 'expired') throw new StoreValidationError(name, 'is not an option of maintain (policy, expired)');
+    }
+    const policy = options.policy === undefined ? this.#archivePolicy : validateArchivePolicy(options.policy, 'policy');
+    const expired = options.expired === undefined ? this.#expired : validateExpiredAction(options.expired, 'expired');
+    const now = Date.now();
+    const changes: MaintainChange[] = [];
+    let archived = 0;
+    let forgotten = 0;
+    for (;;) {
+      const [result] = await this.#writes.submit([
+        { kind: 'maintain', now, expired, ...(policy === undefined ? {} : { policy }), limit: MAINTAIN_BATCH, ...this.#within() },
+      ]);
+      const batch = result as MaintainBatch;
+      for (const change of batch.changes) {
+        if (change.action === 'archive') archived += 1;
+        else forgotten += 1;
+        if (changes.length < MAX_REPORTED_CHANGES) changes.push(change);
+      }
+      // A store being closed stops between batches: what is done is done, the rest waits for the next run.
+      if (!batch.more || this.#closed) break;
+    }
+    return { archived, forgotten, changes };
+  }
+
+  /** One background run of maintain() at a time; a failure is logged, and the next tick tries again. */
+  #maintainInBackground(): void {
+    if (this.#closed || this.#maintaining !== undefined) return;
+    this.#maintaining = this.maintain()
+      .catch((error: unknown) => {
+        if (!this.#closed) this.#logger.warn({ err: error }, 'memhub: the background maintain() failed; it runs again at the next interval');
+      })
+      .finally(() => {
+        this.#maintaining = undefined;
+      });
   }
 
   /**
@@ -424,7 +504,9 @@ export class Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#maintainTimer);
     try {
+      await this.#maintaining;
       await this.#writes.settled();
       await this.#recallCounts.close();
     } finally {

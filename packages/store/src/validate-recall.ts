@@ -22,6 +22,8 @@ export interface RecallQuery {
   readonly contextPath?: string;
   /** Only this layer (default: every layer). */
   readonly layer?: string;
+  /** true: only pinned records; false: only records not pinned. Default: both, the pinned first. */
+  readonly pinned?: boolean;
   /** Created at or after (a Date, epoch milliseconds or an ISO 8601 string). */
   readonly since?: Date | number | string;
   /** Created before. */
@@ -50,17 +52,21 @@ export interface ValidRecallQuery {
   readonly metadata: readonly (readonly [string, MetadataFilterValue])[];
   readonly contextPath: string | undefined;
   readonly layer: string | undefined;
+  /** Only pinned (true) or only unpinned (false) records; undefined: both. */
+  readonly pinned: boolean | undefined;
   readonly since: number | undefined;
   readonly until: number | undefined;
   readonly limit: number;
   readonly count: boolean;
   /** Give each hit the parts of its score. */
   readonly explain: boolean;
+  /** The time of the recall (epoch ms): records that expired by then are not found. */
+  readonly now: number;
 }
 
 const MAX_LIMIT = INPUT_LIMITS.maxRecallLimit;
 const MAX_QUERY_LENGTH = INPUT_LIMITS.maxQueryLength;
-const KNOWN_FIELDS = new Set(['query', 'tags', 'anyTags', 'metadata', 'contextPath', 'layer', 'since', 'until', 'limit', 'count', 'explain']);
+const KNOWN_FIELDS = new Set(['query', 'tags', 'anyTags', 'metadata', 'contextPath', 'layer', 'pinned', 'since', 'until', 'limit', 'count', 'explain']);
 const MAX_METADATA_FILTERS = 16;
 const MAX_METADATA_KEY_LENGTH = 200;
 
@@ -80,11 +86,13 @@ export function validateRecallQuery(input: unknown): ValidRecallQuery {
     metadata: metadataFilter(given['metadata']),
     contextPath: given['contextPath'] === undefined ? undefined : validateContextPath(given['contextPath'], 'contextPath'),
     layer: given['layer'] === undefined ? undefined : validateLayer(given['layer'], 'layer'),
+    pinned: given['pinned'] === undefined ? undefined : flag(given['pinned'], 'pinned', false),
     since: validateTime(given['since'], 'since'),
     until: validateTime(given['until'], 'until'),
     limit: limit(given['limit']),
     count: flag(given['count'], 'count', true),
     explain: flag(given['explain'], 'explain', false),
+    now: Date.now(),
   };
 }
 

@@ -2,9 +2,12 @@ import { posix } from 'node:path';
 import { StoreValidationError } from './errors.js';
 import { describeValue as describe, metadataJson, type MetadataLimits } from './metadata-json.js';
 import { INPUT_LIMITS } from './input-limits.js';
+import { validateLifecycle, type LifecycleInput } from './validate-lifecycle.js';
 
 /** What a caller passes to remember(). */
-export interface RememberInput {
+export interface RememberInput extends Omit<LifecycleInput, 'expiresAt'> {
+  /** When the record expires (see LifecycleInput); or `ttl`. */
+  readonly expiresAt?: Date | number | string;
   readonly content: string;
   readonly tags?: readonly string[];
   readonly contextPath?: string;
@@ -23,6 +26,9 @@ export interface ValidRecordInput {
   /** The metadata as JSON text, serialised once here. */
   readonly metadataJson: string;
   readonly key: string | null;
+  readonly pinned: boolean;
+  /** Epoch milliseconds, or null for a record that never expires. */
+  readonly expiresAt: number | null;
 }
 
 export interface RecordLimits {
@@ -61,10 +67,15 @@ export function validateRecordInput(input: unknown, limits: RecordLimits, fieldP
     layer: validateLayer(given['layer'], field('layer')),
     metadataJson: validateMetadata(given['metadata'], field('metadata')),
     key: validateKey(given['key'], field('key')),
+    ...lifecycleOf(validateLifecycle(given, Date.now(), fieldPrefix, false)),
   };
 }
 
-const KNOWN_FIELDS = new Set(['content', 'tags', 'contextPath', 'layer', 'metadata', 'key']);
+function lifecycleOf(lifecycle: ReturnType<typeof validateLifecycle>): { pinned: boolean; expiresAt: number | null } {
+  return { pinned: lifecycle.pinned ?? false, expiresAt: lifecycle.expiresAt ?? null };
+}
+
+const KNOWN_FIELDS = new Set(['content', 'tags', 'contextPath', 'layer', 'metadata', 'key', 'pinned', 'expiresAt', 'ttl']);
 
 /**
  * A character that trim() would keep (\s is the same set: WhiteSpace and LineTerminator). Found

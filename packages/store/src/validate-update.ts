@@ -1,6 +1,7 @@
 import { StoreValidationError } from './errors.js';
 import { describeValue } from './metadata-json.js';
 import { INPUT_LIMITS } from './input-limits.js';
+import { validateLifecycle, type LifecycleInput } from './validate-lifecycle.js';
 import { validateContent, validateContextPath, validateLayer, validateMetadata, validateTags, type RecordLimits } from './validate-record.js';
 
 /**
@@ -9,7 +10,7 @@ import { validateContent, validateContextPath, validateLayer, validateMetadata, 
  * if nobody updated the record since (compare-and-set), else it fails with StoreConflictError.
  * The id, the idempotency key and the creation time never change.
  */
-export interface UpdateInput {
+export interface UpdateInput extends LifecycleInput {
   readonly content?: string;
   readonly tags?: readonly string[];
   readonly contextPath?: string;
@@ -26,6 +27,9 @@ export interface ValidRecordChanges {
   /** The metadata as JSON text. */
   readonly metadataJson?: string;
   readonly layer?: string;
+  readonly pinned?: boolean;
+  /** Epoch milliseconds; null removes the expiry. */
+  readonly expiresAt?: number | null;
 }
 
 export interface ValidUpdate {
@@ -35,7 +39,7 @@ export interface ValidUpdate {
   readonly ifSeq: number | undefined;
 }
 
-const CHANGEABLE = new Set(['content', 'tags', 'contextPath', 'metadata', 'layer']);
+const CHANGEABLE = new Set(['content', 'tags', 'contextPath', 'metadata', 'layer', 'pinned', 'expiresAt', 'ttl']);
 const MAX_TARGET_LENGTH = Math.max(INPUT_LIMITS.maxIdLength, INPUT_LIMITS.maxKeyLength);
 
 /** Checks update()'s arguments before anything is written; every problem names its field. */
@@ -47,7 +51,7 @@ export function validateUpdate(idOrKey: unknown, input: unknown, limits: RecordL
   for (const name of Object.keys(given)) {
     if (name === 'ifSeq' || CHANGEABLE.has(name)) continue;
     if (name === 'key' || name === 'id' || name === 'createdAt' || name === 'seq' || name === 'recallCount') {
-      throw new StoreValidationError(name, 'cannot be changed by update (only content, tags, contextPath, metadata and layer can)');
+      throw new StoreValidationError(name, 'cannot be changed by update (content, tags, contextPath, metadata, layer, pinned and expiresAt or ttl can)');
     }
     throw new StoreValidationError(name, 'is not a field of a memory record');
   }
@@ -57,7 +61,12 @@ export function validateUpdate(idOrKey: unknown, input: unknown, limits: RecordL
   if (given['contextPath'] !== undefined) changes.contextPath = validateContextPath(given['contextPath'], 'contextPath');
   if (given['metadata'] !== undefined) changes.metadataJson = validateMetadata(given['metadata'], 'metadata');
   if (given['layer'] !== undefined) changes.layer = validateLayer(given['layer'], 'layer');
-  if (Object.keys(changes).length === 0) throw new StoreValidationError('changes', 'names no field to change (content, tags, contextPath, metadata or layer)');
+  const lifecycle = validateLifecycle(given, Date.now(), '', true);
+  if (lifecycle.pinned !== undefined) changes.pinned = lifecycle.pinned;
+  if (lifecycle.expiresAt !== undefined) changes.expiresAt = lifecycle.expiresAt;
+  if (Object.keys(changes).length === 0) {
+    throw new StoreValidationError('changes', 'names no field to change (content, tags, contextPath, metadata, layer, pinned, expiresAt or ttl)');
+  }
   const ifSeq = given['ifSeq'];
   if (ifSeq !== undefined && (typeof ifSeq !== 'number' || !Number.isSafeInteger(ifSeq) || ifSeq < 1)) {
     throw new StoreValidationError('ifSeq', `expected a record's seq (a positive integer), got ${describeValue(ifSeq)}`);

@@ -3,6 +3,7 @@ import type { ValidArchiveSelector } from './validate-archive.js';
 import type { ValidImportedRecord } from './validate-import.js';
 import type { ValidRecordInput } from './validate-record.js';
 import type { ValidRecordChanges } from './validate-update.js';
+import type { ExpiredAction, MaintainChange, ValidArchivePolicy } from './lifecycle-policy.js';
 
 /**
  * One change to the store. All changes of a process go through one queue, and the changes
@@ -27,6 +28,19 @@ export type WriteOperation =
       readonly within?: string;
     }
   | { readonly kind: 'archive'; readonly selector: ValidArchiveSelector }
+  /**
+   * One batch of maintain(): at most `limit` records that expired by `now` (archived or forgotten,
+   * per `expired`) and, in what is left of the batch, `application` records that meet the policy
+   * (archived), within the scope `within` if given.
+   */
+  | {
+      readonly kind: 'maintain';
+      readonly now: number;
+      readonly expired: ExpiredAction;
+      readonly policy?: ValidArchivePolicy;
+      readonly limit: number;
+      readonly within?: string;
+    }
   /** archive -> application, by id: the way back from archive(). */
   | { readonly kind: 'restore'; readonly ids: readonly string[] }
   | { readonly kind: 'add-recall-counts'; readonly increments: ReadonlyMap<number, number> }
@@ -36,10 +50,16 @@ export type WriteOperation =
 /**
  * What each operation gives back: remember, the record and whether it was written (the first one
  * for a known key, `created: false`); forget,
- * whether it existed; update, its outcome; archive and restore, how many moved; add-recall-counts,
+ * whether it existed; update, its outcome; maintain, a MaintainBatch; archive and restore, how many moved; add-recall-counts,
  * nothing; import, the record written, or null when its id or key was in the store already.
  */
-export type WriteResult = RememberedRecord | MemoryRecord | UpdateOutcome | boolean | number | null | undefined;
+export type WriteResult = RememberedRecord | MemoryRecord | UpdateOutcome | MaintainBatch | boolean | number | null | undefined;
+
+/** What one maintain batch did; `more`: the batch was full, so another may find more. */
+export interface MaintainBatch {
+  readonly changes: readonly MaintainChange[];
+  readonly more: boolean;
+}
 
 /** Whether a stored contextPath is inside a scope's path (`within`), or there is no scope. */
 export function isWithin(contextPath: string, within: string | undefined): boolean {

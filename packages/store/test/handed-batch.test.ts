@@ -12,16 +12,17 @@ describe('a batch handed to the write leader', () => {
       id: 'batch-1',
       pid: 42,
       operations: [
-        { kind: 'remember', input: { content: 'c', tags: ['t'], contextPath: '/', layer: 'application', metadataJson: '{}', key: null } },
+        { kind: 'remember', input: { content: 'c', tags: ['t'], contextPath: '/', layer: 'application', metadataJson: '{}', key: null, pinned: true, expiresAt: 99 } },
         { kind: 'forget', id: 'r1' },
         { kind: 'forget', id: 'r1', within: '/agents/a' },
         { kind: 'update', target: 'r4', key: 'r4', changes: { content: 'new', tags: [], metadataJson: '{"a":1}' }, ifSeq: 9, at: 12, within: '/agents/a' },
-        { kind: 'update', target: 'k', key: 'k', changes: { layer: 'archive' }, at: 13 },
+        { kind: 'update', target: 'k', key: 'k', changes: { layer: 'archive', pinned: false, expiresAt: null }, at: 13 },
+        { kind: 'maintain', now: 14, expired: 'forget', policy: { olderThanMs: 5, recallCountBelow: 2 }, limit: 500, within: '/a' },
         { kind: 'archive', selector: { ids: ['r2'] } },
         { kind: 'restore', ids: ['r2', 'r3'] },
         { kind: 'add-recall-counts', increments: new Map([[7, 2]]) },
       ],
-      prepared: [{ id: 'new-id', createdAt: 5, createdAtIso: '1970-01-01T00:00:00.005Z', tagsJson: '["t"]', recordTail: undefined }, undefined, undefined, undefined, undefined, undefined, undefined, undefined],
+      prepared: [{ id: 'new-id', createdAt: 5, createdAtIso: '1970-01-01T00:00:00.005Z', tagsJson: '["t"]', recordTail: undefined }, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined],
     };
     expect(overTheWire(batch)).toEqual(batch);
   });

@@ -288,9 +288,14 @@ describe('rebuildFromMirror', () => {
 
   it('update() appends an update line (and a move-out where it moves the record); rebuildFromMirror() gives back the records and their history', async () => {
     const s = await open();
-    const [a, b, c] = await s.rememberMany([{ content: 'alpha one', key: 'a' }, { content: 'beta one' }, { content: 'gamma one', tags: ['g'] }]);
+    const [a, b, c] = await s.rememberMany([
+      { content: 'alpha one', key: 'a', pinned: true },
+      { content: 'beta one', expiresAt: Date.now() + 3_600_000 },
+      { content: 'gamma one', tags: ['g'] },
+    ]);
     const a2 = await s.update(a!.id, { content: 'alpha two' });
-    const a3 = await s.update('a', { tags: ['x'], metadata: { v: 3 } });
+    const a3 = await s.update('a', { tags: ['x'], metadata: { v: 3 }, ttl: 86_400_000 });
+    expect(a3).toMatchObject({ pinned: true, expiresAt: expect.any(String) });
     const b2 = await s.update(b!.id, { content: 'beta two', layer: 'notes' });
     const b3 = await s.update(b!.id, { content: 'beta three' });
     const c2 = await s.update(c!.id, { content: 'gamma two' });
@@ -322,6 +327,10 @@ describe('rebuildFromMirror', () => {
 
     const report = await rebuildFromMirror(dir);
     expect(report.records).toBe(2);
+    expect(truth.map((row) => [row['pinned'], row['expires_at'] === null])).toEqual([
+      [1, false],
+      [0, false],
+    ]);
     expect(readAll(join(dir, 'memory.db'))).toEqual(truth);
     const again = await open();
     expect((await again.verify()).ok).toBe(true);
@@ -369,7 +378,7 @@ async function collectRecords(s: Store): Promise<MemoryRecord[]> {
 function readAll(path: string): Record<string, unknown>[] {
   const db = new Database(path, { readonly: true });
   try {
-    return db.prepare('SELECT seq, id, layer, content, tags, context_path, metadata, idempotency_key, created_at, recall_count, updated_at FROM records ORDER BY seq').all() as Record<
+    return db.prepare('SELECT seq, id, layer, content, tags, context_path, metadata, idempotency_key, created_at, recall_count, updated_at, pinned, expires_at FROM records ORDER BY seq').all() as Record<
       string,
       unknown
     >[];

@@ -15,7 +15,8 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
  * Turns a closed store of the current schema back into one of schema version 4, as a store written
- * by an earlier release is: no record versions (no updated_at), the search index inside memory.db, records_fts with FTS5's default
+ * by an earlier release is: no lifecycle columns (pinned, expiry), no record versions (no
+ * updated_at), the search index inside memory.db, records_fts with FTS5's default
  * tokenizer (no stemming), and the last `tailRecords` records not indexed yet (above the search
  * cursor: no FTS5 entry, no tag rows); no memory.search.db.
  */
@@ -23,6 +24,11 @@ function asVersion4(tailRecords: number): void {
   const db = new Database(join(dir, 'memory.db'));
   try {
     db.exec(`
+      DROP INDEX records_by_expiry;
+      DROP INDEX records_pinned;
+      ALTER TABLE records DROP COLUMN pinned;
+      ALTER TABLE records DROP COLUMN expires_at;
+      ALTER TABLE records DROP COLUMN last_recalled_at;
       DROP TABLE record_versions;
       ALTER TABLE records DROP COLUMN updated_at;
       DROP TABLE search_removals;
@@ -93,6 +99,10 @@ describe('a store of schema version 4 opens in the current one', () => {
         [written[1]!.seq, 'lunch at noon'],
         [updated.seq, 'lunch at one'],
       ]);
+      // ...and a lifecycle: pinned first, expired not recalled.
+      await reopened.update(written[0]!.id, { pinned: true });
+      await reopened.update(written[3]!.id, { expiresAt: Date.now() - 1 });
+      expect((await reopened.recall({ query: 'deploy', count: false })).map((record) => record.id)).toEqual([written[0]!.id, written[2]!.id]);
       expect((await reopened.verify()).problems).toEqual([]);
     } finally {
       await reopened.close();

@@ -13,6 +13,7 @@ export interface RecallFilterOptions {
   readonly metadata?: Record<string, unknown>;
   readonly contextPath?: string;
   readonly layer?: string;
+  readonly pinned?: boolean;
   readonly since?: string;
   readonly until?: string;
   readonly limit?: number;
@@ -34,6 +35,7 @@ export function addRecallFilters(command: Command): Command {
     .option('-m, --metadata <json>', 'only records whose metadata has these top-level keys with these values: \'{"source":"runbook"}\'', parseJsonObject)
     .option('-c, --context-path <path>', 'only records at this path or below it')
     .option('-l, --layer <name>', 'only this layer')
+    .option('--pinned', 'only pinned records (without it, pinned records come first)')
     .option('--since <time>', 'created at or after: ISO time, epoch ms, or an age such as 7d', (value: string) => parseTime(value))
     .option('--until <time>', 'created before (same forms as --since)', (value: string) => parseTime(value))
     .option('-n, --limit <n>', 'at most this many records (1 to 1000)', integerParser(1, 1000), 10);
@@ -49,6 +51,7 @@ export function recallQueryOf(options: RecallFilterOptions, query?: string): Rec
     ...(options.metadata === undefined ? {} : { metadata: options.metadata as NonNullable<RecallQuery['metadata']> }),
     ...(options.contextPath === undefined ? {} : { contextPath: options.contextPath }),
     ...(options.layer === undefined ? {} : { layer: options.layer }),
+    ...(options.pinned === true ? { pinned: true } : {}),
     ...(options.since === undefined ? {} : { since: options.since }),
     ...(options.until === undefined ? {} : { until: options.until }),
     ...(options.limit === undefined ? {} : { limit: options.limit }),
@@ -63,7 +66,7 @@ export function recallCommand(): Command {
     .argument('[query]', 'words to search for: any of them, English forms match (deploy finds deploys), depl* is a prefix');
   addRecallFilters(command)
     .option('--no-count', 'do not count this recall in the records\' recall counts')
-    .option('--explain', 'give each record the parts of its score: text relevance, recency, usage (in --json, "explain")');
+    .option('--explain', 'give each record the parts of its score: text relevance, recency, usage, pin (in --json, "explain")');
   addJsonOption(addScopeOption(addStoreOptions(command)));
   withHelp(command, [`memhub recall "deploy node" --tag deploy --context-path /projects --limit 5`, `memhub recall --since 1d --json | jq -r '.[].content'`]);
   return command.action(async (query: string | undefined, options: RecallOptions, self: Command) => {
@@ -80,9 +83,16 @@ export function recallCommand(): Command {
           output.line('');
           const figure = (value: number) => value.toFixed(3);
           output.table(
-            ['id', 'score', 'text', 'recency', 'usage'],
-            records.map((record) => [record.id, figure(record.score), figure(record.explain?.text ?? 0), figure(record.explain?.recency ?? 0), figure(record.explain?.usage ?? 0)]),
-            ['left', 'right', 'right', 'right', 'right'],
+            ['id', 'score', 'text', 'recency', 'usage', 'pin'],
+            records.map((record) => [
+              record.id,
+              figure(record.score),
+              figure(record.explain?.text ?? 0),
+              figure(record.explain?.recency ?? 0),
+              figure(record.explain?.usage ?? 0),
+              figure(record.explain?.pin ?? 0),
+            ]),
+            ['left', 'right', 'right', 'right', 'right', 'right'],
           );
         }
       }

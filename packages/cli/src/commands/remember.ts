@@ -4,7 +4,7 @@ import type { RememberInput } from '@memhub/store';
 import { withHelp } from '../command-help.js';
 import { UsageError } from '../errors.js';
 import { Output } from '../output.js';
-import { collect, parseJsonObject } from '../parse-values.js';
+import { collect, parseDuration, parseJsonObject, parseTime } from '../parse-values.js';
 import { addJsonOption, addScopeOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
 interface RememberOptions {
@@ -14,6 +14,9 @@ interface RememberOptions {
   readonly layer?: string;
   readonly key?: string;
   readonly metadata?: Record<string, unknown>;
+  readonly pin?: boolean;
+  readonly ttl?: number;
+  readonly expiresAt?: string;
   readonly json?: boolean;
   readonly debug?: boolean;
 }
@@ -28,7 +31,10 @@ export function rememberCommand(): Command {
     .option('-c, --context-path <path>', 'where it belongs, an absolute path such as /projects/api (default /)')
     .option('-l, --layer <name>', 'the layer (default application)')
     .option('-k, --key <key>', 'idempotency key: remembering the same key again writes nothing and says so')
-    .option('-m, --metadata <json>', 'a JSON object stored with it', parseJsonObject);
+    .option('-m, --metadata <json>', 'a JSON object stored with it', parseJsonObject)
+    .option('--pin', 'pin it: first in recall, never archived by a policy')
+    .option('--ttl <duration>', 'it expires after this long (30m, 12h, 7d, 2w): not recalled after, archived by memhub maintain', parseDuration)
+    .option('--expires-at <time>', 'it expires at this time (ISO 8601 or epoch ms)', (value: string) => parseTime(value));
   addJsonOption(addScopeOption(addStoreOptions(command)));
   withHelp(command, [
     `memhub remember "The deploy needs Node 20" --tag deploy --context-path /projects/api`,
@@ -45,6 +51,9 @@ export function rememberCommand(): Command {
       ...(options.layer === undefined ? {} : { layer: options.layer }),
       ...(options.key === undefined ? {} : { key: options.key }),
       ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+      ...(options.pin === true ? { pinned: true } : {}),
+      ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+      ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
     };
     // Checked before the store is opened, so that a bad field creates no store either (exit 2).
     const { checkRememberInput } = await import('@memhub/store');

@@ -5,7 +5,7 @@ import { withHelp } from '../command-help.js';
 import { UsageError } from '../errors.js';
 import { printRecord } from '../format.js';
 import { Output } from '../output.js';
-import { collect, integerParser, parseJsonObject } from '../parse-values.js';
+import { collect, integerParser, parseDuration, parseJsonObject, parseTime } from '../parse-values.js';
 import { addJsonOption, addScopeOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
 interface UpdateOptions {
@@ -15,6 +15,11 @@ interface UpdateOptions {
   readonly contextPath?: string;
   readonly layer?: string;
   readonly metadata?: Record<string, unknown>;
+  readonly pin?: boolean;
+  readonly unpin?: boolean;
+  readonly ttl?: number;
+  readonly expiresAt?: string;
+  readonly expiry?: boolean;
   readonly ifSeq?: number;
   readonly json?: boolean;
   readonly debug?: boolean;
@@ -32,6 +37,11 @@ export function updateCommand(): Command {
     .option('-c, --context-path <path>', 'the new context path')
     .option('-l, --layer <name>', 'the new layer')
     .option('-m, --metadata <json>', 'the new metadata, a JSON object (replaces the old one)', parseJsonObject)
+    .option('--pin', 'pin it: first in recall, never archived by a policy')
+    .option('--unpin', 'unpin it')
+    .option('--ttl <duration>', 'it expires this long from now (30m, 12h, 7d, 2w)', parseDuration)
+    .option('--expires-at <time>', 'it expires at this time (ISO 8601 or epoch ms)', (value: string) => parseTime(value))
+    .option('--no-expiry', 'it never expires')
     .option('--if-seq <seq>', 'write only if the record is still at this seq (compare-and-set); exit 4 if it is not', integerParser(1));
   addJsonOption(addScopeOption(addStoreOptions(command)));
   withHelp(
@@ -46,6 +56,9 @@ export function updateCommand(): Command {
     const target = storeTarget(self);
     if (content !== undefined && options.stdin === true) throw new UsageError('give the content as an argument or with --stdin, not both');
     if (options.tag !== undefined && options.clearTags === true) throw new UsageError('give --tag or --clear-tags, not both');
+    if (options.pin === true && options.unpin === true) throw new UsageError('give --pin or --unpin, not both');
+    const expiries = [options.ttl !== undefined, options.expiresAt !== undefined, options.expiry === false].filter(Boolean).length;
+    if (expiries > 1) throw new UsageError('give one of --ttl, --expires-at and --no-expiry');
     const changes: UpdateInput = {
       ...(content === undefined && options.stdin !== true ? {} : { content: content ?? (await text(process.stdin)).replace(/\r?\n$/, '') }),
       ...(options.tag === undefined ? {} : { tags: options.tag }),
@@ -53,6 +66,11 @@ export function updateCommand(): Command {
       ...(options.contextPath === undefined ? {} : { contextPath: options.contextPath }),
       ...(options.layer === undefined ? {} : { layer: options.layer }),
       ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+      ...(options.pin === true ? { pinned: true } : {}),
+      ...(options.unpin === true ? { pinned: false } : {}),
+      ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+      ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
+      ...(options.expiry === false ? { expiresAt: null } : {}),
       ...(options.ifSeq === undefined ? {} : { ifSeq: options.ifSeq }),
     };
     // Checked before the store is opened (exit 2, nothing written).

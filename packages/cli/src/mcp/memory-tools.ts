@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { INPUT_LIMITS, type ArchiveSelector, type RecallQuery, type RememberInput, type Store, type UpdateInput } from '@memhub/store';
+import { INPUT_LIMITS, type ArchivePolicy, type ArchiveSelector, type MaintainOptions, type RecallQuery, type RememberInput, type Store, type UpdateInput } from '@memhub/store';
 import { answer, type ServerLog } from './tool-answer.js';
 import {
   archiveArguments,
@@ -7,7 +7,11 @@ import {
   forgetArguments,
   getArguments,
   historyArguments,
+  maintainArguments,
   updateArguments,
+  type MaintainArguments,
+  type RememberArguments,
+  type UpdateArguments,
   recallArguments,
   rememberArguments,
   statsArguments,
@@ -20,6 +24,7 @@ import {
   forgetResult,
   getResult,
   historyResult,
+  maintainResult,
   updateResult,
   versionAnswer,
   recallResult,
@@ -30,7 +35,7 @@ import {
   statsAnswer,
   statsResult,
 } from './tool-results.js';
-import { storeTime } from './tool-time.js';
+import { storeDuration, storeInstant, storeTime } from './tool-time.js';
 
 const { archiveLayer: ARCHIVE_LAYER, defaultLayer: DEFAULT_LAYER } = INPUT_LIMITS;
 
@@ -69,7 +74,7 @@ function registerChangeTools(server: McpServer, store: Store, log: ServerLog): v
       outputSchema: rememberResult,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    (input) => answer(log, 'remember', () => store.remember(definedFields<RememberInput>(input)), rememberAnswer),
+    (input) => answer(log, 'remember', () => store.remember(rememberInput(input)), rememberAnswer),
   );
   server.registerTool(
     'update',
@@ -88,9 +93,31 @@ function registerChangeTools(server: McpServer, store: Store, log: ServerLog): v
         'update',
         async () => {
           const { idOrKey, ...changes } = input;
-          return recordAnswer(await store.update(idOrKey, definedFields<UpdateInput>(changes)));
+          return recordAnswer(await store.update(idOrKey, updateInput(changes)));
         },
         (record) => record,
+      ),
+  );
+  server.registerTool(
+    'maintain',
+    {
+      title: 'Maintain the memory',
+      description:
+        `Apply the lifecycle: move expired memories to ${ARCHIVE_LAYER} (or forget them), and archive ${DEFAULT_LAYER} memories that are not pinned and meet every criterion given ` +
+        '(olderThan, recallCountBelow, notRecalledSince; without any, the store\'s own policy). Returns what moved and why.',
+      inputSchema: maintainArguments,
+      outputSchema: maintainResult,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    (input) =>
+      answer(
+        log,
+        'maintain',
+        async () => {
+          const report = await store.maintain(maintainOptions(input));
+          return { archived: report.archived, forgotten: report.forgotten, changes: report.changes.map((change) => ({ ...change })) };
+        },
+        (result) => result,
       ),
   );
   server.registerTool(
@@ -216,6 +243,36 @@ function recallQuery(input: RecallArguments): RecallQuery {
 function archiveSelector(input: ArchiveArguments): ArchiveSelector {
   const { olderThan, ...criteria } = input;
   return definedFields<ArchiveSelector>({ ...criteria, olderThan: olderThan === undefined ? undefined : storeTime(olderThan, 'olderThan') });
+}
+
+/** remember's arguments as the store takes them: a ttl or an expiry read in the command line's syntax. */
+function rememberInput(input: RememberArguments): RememberInput {
+  const { ttl, expiresAt, ...fields } = input;
+  return definedFields<RememberInput>({
+    ...fields,
+    ttl: ttl === undefined ? undefined : storeDuration(ttl, 'ttl'),
+    expiresAt: expiresAt === undefined ? undefined : storeInstant(expiresAt, 'expiresAt'),
+  });
+}
+
+function updateInput(input: Omit<UpdateArguments, 'idOrKey'>): UpdateInput {
+  const { ttl, expiresAt, ...fields } = input;
+  return definedFields<UpdateInput>({
+    ...fields,
+    ttl: ttl === undefined ? undefined : storeDuration(ttl, 'ttl'),
+    // null (clear the expiry) is a value here, so it is kept apart from the absent fields.
+    ...(expiresAt === undefined ? {} : { expiresAt: storeInstant(expiresAt, 'expiresAt') }),
+  });
+}
+
+function maintainOptions(input: MaintainArguments): MaintainOptions {
+  const { expired, olderThan, notRecalledSince, recallCountBelow } = input;
+  const policy = definedFields<ArchivePolicy>({
+    olderThan: olderThan === undefined ? undefined : storeDuration(olderThan, 'olderThan'),
+    notRecalledSince: notRecalledSince === undefined ? undefined : storeDuration(notRecalledSince, 'notRecalledSince'),
+    recallCountBelow,
+  });
+  return definedFields<MaintainOptions>({ expired, policy: Object.keys(policy).length === 0 ? undefined : policy });
 }
 
 /**

@@ -56,6 +56,20 @@ function timeArgument(description: string) {
     .describe(description);
 }
 
+/** A duration: milliseconds, or a number and a unit. */
+function durationArgument(description: string) {
+  return z
+    .union([z.string().max(32).describe('A number and a unit: 90s, 30m, 12h, 7d, 2w.'), z.number().int().min(1).describe('Milliseconds.')])
+    .describe(description);
+}
+
+/** An absolute point in time (no ages: an expiry is in the future). */
+function instantArgument(description: string) {
+  return z
+    .union([z.string().max(64).describe('An ISO 8601 time, such as 2026-06-01T12:00:00Z.'), z.number().int().min(0).max(MAX_EPOCH_MS).describe('Epoch milliseconds.')])
+    .describe(description);
+}
+
 const tag = storeRule(z.string(), { minLength: 1, maxLength: MAX_TAG_LENGTH });
 
 function tagsArgument(description: string) {
@@ -86,7 +100,12 @@ export const rememberArguments = z.strictObject({
   key: storeRule(z.string(), { minLength: 1, maxLength: MAX_KEY_LENGTH })
     .optional()
     .describe('Idempotency key: remembering the same key again returns the record first stored under it (created: false) and writes nothing. Use one to avoid duplicates.'),
+  pinned: z.boolean().optional().describe('Pin it: pinned memories come first in recall and are never archived by a policy. For the few facts that must always be seen.'),
+  ttl: durationArgument('It expires after this long: not recalled any more, and archived by maintain. For memories that are only true for a while.').optional(),
+  expiresAt: instantArgument('It expires at this time (instead of ttl).').optional(),
 });
+
+export type RememberArguments = z.infer<typeof rememberArguments>;
 
 export const recallArguments = z.strictObject({
   query: storeRule(z.string(), { maxLength: MAX_QUERY_LENGTH })
@@ -105,7 +124,8 @@ export const recallArguments = z.strictObject({
   limit: storeRule(z.number().int(), { minimum: 1, maximum: MAX_RECALL_LIMIT })
     .optional()
     .describe(`At most this many records, 1 to ${MAX_RECALL_LIMIT} (default ${DEFAULT_RECALL_LIMIT}).`),
-  explain: z.boolean().optional().describe('Give each record the parts of its score (text relevance, recency, usage), to see why it came back.'),
+  pinned: z.boolean().optional().describe('true: only pinned memories; false: only the others (default: both, the pinned first).'),
+  explain: z.boolean().optional().describe('Give each record the parts of its score (text relevance, recency, usage, pin), to see why it came back.'),
 });
 
 export type RecallArguments = z.infer<typeof recallArguments>;
@@ -119,6 +139,9 @@ export const updateArguments = z.strictObject({
   contextPath: contextPath.optional().describe('The new context path (omit to keep it).'),
   layer: layer.optional().describe(`The new layer (omit to keep it). ${LAYER_NAMES}`),
   metadata: z.record(z.string(), z.unknown()).optional().describe('The new metadata object, replacing the old one (omit to keep it).'),
+  pinned: z.boolean().optional().describe('Pin (true) or unpin (false) it.'),
+  ttl: durationArgument('It expires this long from now.').optional(),
+  expiresAt: z.union([instantArgument('It expires at this time.'), z.null().describe('It never expires.')]).optional(),
   ifSeq: storeRule(z.number().int(), { minimum: 1 })
     .optional()
     .describe('The seq you read the record at: the update is written only if nobody changed the record since (otherwise an error says so and nothing is written).'),
@@ -129,6 +152,15 @@ export type UpdateArguments = z.infer<typeof updateArguments>;
 export const historyArguments = z.strictObject({
   idOrKey: storeRule(z.string(), { minLength: 1, maxLength: Math.max(MAX_ID_LENGTH, MAX_KEY_LENGTH) }).describe('The id of the record, or the key it was remembered with.'),
 });
+
+export const maintainArguments = z.strictObject({
+  olderThan: durationArgument('Archive application memories written longer ago than this.').optional(),
+  recallCountBelow: storeRule(z.number().int(), { minimum: 1 }).optional().describe('Archive application memories recalled fewer times than this.'),
+  notRecalledSince: durationArgument('Archive application memories not recalled for this long.').optional(),
+  expired: z.enum(['archive', 'forget']).optional().describe('What to do with expired memories: archive (default) or forget them.'),
+});
+
+export type MaintainArguments = z.infer<typeof maintainArguments>;
 
 export const forgetArguments = z.strictObject({ id: recordId.describe('The id of the record to delete.') });
 

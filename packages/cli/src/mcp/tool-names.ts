@@ -7,6 +7,6 @@
 export const READ_TOOLS = ['recall', 'get', 'history', 'stats'] as const;
 
 /** Tools that add, change, delete or move records: left out by `memhub mcp --read-only`. */
-export const CHANGE_TOOLS = ['remember', 'update', 'forget', 'archive', 'restore'] as const;
+export const CHANGE_TOOLS = ['remember', 'update', 'forget', 'archive', 'restore', 'maintain'] as const;
 
 export type ToolName = (typeof READ_TOOLS)[number] | (typeof CHANGE_TOOLS)[number];

@@ -23,6 +23,8 @@ const recordFields = {
   metadata: z.record(z.string(), z.unknown()),
   key: z.string().nullable().describe('The idempotency key it was remembered with, or null.'),
   updatedAt: z.iso.datetime().optional().describe('ISO 8601, UTC: when the current version was written by an update (absent if never updated).'),
+  pinned: z.literal(true).optional().describe('Present on a pinned record: first in recall, never archived by a policy.'),
+  expiresAt: z.string().optional().describe('ISO 8601, UTC: when it expires (absent if never).'),
 };
 
 const memoryRecord = z.object(recordFields);
@@ -37,7 +39,7 @@ const recalledRecord = z.object({
   score: z.number().describe('Higher is better: text relevance, recency and usage, each weighted (see explain).'),
   snippet: z.string().optional().describe('Found by words: the part of the content where they are, each between « and ».'),
   explain: z
-    .object({ text: z.number(), recency: z.number(), usage: z.number() })
+    .object({ text: z.number(), recency: z.number(), usage: z.number(), pin: z.number() })
     .optional()
     .describe('With explain: the weighted parts of the score.'),
 });
@@ -74,6 +76,14 @@ export function versionAnswer(version: RecordVersion): z.infer<typeof recordVers
   };
 }
 
+export const maintainResult = z.object({
+  archived: z.number().int().min(0).describe('Memories moved to the archive layer.'),
+  forgotten: z.number().int().min(0).describe('Expired memories deleted (with expired: forget).'),
+  changes: z
+    .array(z.object({ id: z.string(), action: z.enum(['archive', 'forget']), reason: z.enum(['expired', 'policy']), detail: z.string() }))
+    .describe('Each memory moved or deleted, and why (the first 1,000).'),
+});
+
 export const forgetResult = z.object({ id: z.string(), forgotten: z.boolean().describe('false when no record had that id.') });
 
 export const archiveResult = z.object({ moved: z.number().int().min(0).describe('How many records moved to the archive layer.') });
@@ -105,6 +115,8 @@ export function recordAnswer(record: MemoryRecord): RecordAnswer {
     metadata: { ...record.metadata },
     key: record.key,
     ...(record.updatedAt === undefined ? {} : { updatedAt: record.updatedAt }),
+    ...(record.pinned === true ? { pinned: true as const } : {}),
+    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
   };
 }
 
@@ -113,7 +125,7 @@ export function recalledAnswer(record: RecalledRecord): z.infer<typeof recalledR
     ...recordAnswer(record),
     score: record.score,
     ...(record.snippet === undefined ? {} : { snippet: record.snippet }),
-    ...(record.explain === undefined ? {} : { explain: { text: record.explain.text, recency: record.explain.recency, usage: record.explain.usage } }),
+    ...(record.explain === undefined ? {} : { explain: { text: record.explain.text, recency: record.explain.recency, usage: record.explain.usage, pin: record.explain.pin } }),
   };
 }
 

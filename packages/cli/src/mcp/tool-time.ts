@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { StoreValidationError } from '@memhub/store';
-import { parseTime } from '../parse-values.js';
+import { parseDuration, parseTime } from '../parse-values.js';
 
 /**
  * A time argument of a tool (`since`, `until`, `olderThan`) as the store takes it. A string is read
@@ -17,4 +17,23 @@ export function storeTime(value: string | number, field: string): string | numbe
     if (error instanceof InvalidArgumentError) throw new StoreValidationError(field, error.message);
     throw error;
   }
+}
+
+/** A duration argument (`ttl`, a policy's `olderThan`): a number of milliseconds, or a number and a unit (7d, 12h), as the command line's `--ttl`. */
+export function storeDuration(value: string | number, field: string): number {
+  if (typeof value === 'number') return value;
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new StoreValidationError(field, error.message);
+    throw error;
+  }
+}
+
+/** An absolute time argument (`expiresAt`): an ISO 8601 time or epoch milliseconds; null passes through (clear it). */
+export function storeInstant(value: string | number | null, field: string): string | number | null {
+  if (value === null || typeof value === 'number') return value;
+  const ms = /^\d+$/.test(value.trim()) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new StoreValidationError(field, 'expected an ISO 8601 time (2026-06-01T12:00:00Z) or epoch milliseconds');
+  return ms;
 }

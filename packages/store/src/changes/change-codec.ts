@@ -133,5 +133,7 @@ function recordText(record: StoredRecord): string {
     metadataJson: record.metadataJson,
     key: record.key,
     updatedAt: record.updatedAt === null ? undefined : new Date(record.updatedAt).toISOString(),
+    pinned: record.pinned,
+    expiresAt: record.expiresAt === null ? undefined : new Date(record.expiresAt).toISOString(),
   });
 }

@@ -19,6 +19,9 @@ export interface StoredRecord {
   readonly key: string | null;
   /** Epoch milliseconds: when the current version was written by an update; null if never updated. */
   readonly updatedAt: number | null;
+  readonly pinned: boolean;
+  /** Epoch milliseconds; null if it never expires. */
+  readonly expiresAt: number | null;
 }
 
 /**

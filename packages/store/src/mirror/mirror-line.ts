@@ -61,6 +61,9 @@ export interface RecordJsonParts {
   readonly key: string | null;
   /** Only for a record updated since it was remembered. */
   readonly updatedAt?: string | undefined;
+  readonly pinned?: boolean | undefined;
+  /** Only for a record that expires. */
+  readonly expiresAt?: string | undefined;
 }
 
 /**
@@ -81,7 +84,8 @@ export function recordJsonTail(parts: Omit<RecordJsonParts, 'id' | 'seq'>): stri
     `"content":${JSON.stringify(parts.content)},"tags":${parts.tagsJson},` +
     `"contextPath":${JSON.stringify(parts.contextPath)},"layer":${JSON.stringify(parts.layer)},"createdAt":${JSON.stringify(parts.createdAt)},` +
     `"recallCount":${parts.recallCount},"metadata":${parts.metadataJson},"key":${parts.key === null ? 'null' : JSON.stringify(parts.key)}` +
-    `${parts.updatedAt === undefined ? '' : `,"updatedAt":${JSON.stringify(parts.updatedAt)}`}}`
+    `${parts.updatedAt === undefined ? '' : `,"updatedAt":${JSON.stringify(parts.updatedAt)}`}` +
+    `${parts.pinned === true ? ',"pinned":true' : ''}${parts.expiresAt === undefined ? '' : `,"expiresAt":${JSON.stringify(parts.expiresAt)}`}}`
   );
 }
 
@@ -179,6 +183,8 @@ function checkRecord(value: unknown): MemoryRecord {
   if (!isObject(record['metadata'])) throw new MirrorLineError('record.metadata is not an object');
   if (record['key'] !== null && typeof record['key'] !== 'string') throw new MirrorLineError('record.key is not a string or null');
   if (record['updatedAt'] !== undefined) checkString(record['updatedAt'], 'record.updatedAt');
+  if (record['pinned'] !== undefined && record['pinned'] !== true) throw new MirrorLineError('record.pinned is not true');
+  if (record['expiresAt'] !== undefined) checkString(record['expiresAt'], 'record.expiresAt');
   return record as unknown as MemoryRecord;
 }
 

@@ -5,7 +5,7 @@ import { describeEachEngine } from '../support/engines.js';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** An export line of a record made `daysAgo` days ago and recalled `recallCount` times. */
-function line(content: string, daysAgo: number, recallCount: number): { id: string; text: string } {
+function line(content: string, daysAgo: number, recallCount: number, lifecycle: { pinned?: true; expiresAt?: string } = {}): { id: string; text: string } {
   const id = newRecordId();
   const record = {
     v: 1,
@@ -19,6 +19,7 @@ function line(content: string, daysAgo: number, recallCount: number): { id: stri
     recallCount,
     metadata: {},
     key: null,
+    ...lifecycle,
   };
   return { id, text: `${JSON.stringify(record)}\n` };
 }
@@ -33,22 +34,28 @@ describeEachEngine('recall ranking', (engine) => {
     const stale = line('walrus sighting at the pier', 400, 0); // the same text, a year older
     const used = line('walrus sighting at the dock', 1, 15); // the same age and text weight as fresh, recalled 15 times
     const unrelated = line('the deploy runbook', 0, 50);
-    const report = await store.import([relevant, popular, fresh, stale, used, unrelated].map((entry) => entry.text));
-    expect(report.imported).toBe(6);
+    const pinned = line('a pinned note that mentions a walrus once, among many other words about the coast', 300, 0, { pinned: true }); // weak text, old: first all the same
+    const expired = line('walrus walrus walrus walrus', 0, 50, { expiresAt: new Date(Date.now() - 60_000).toISOString() }); // the best text, but expired
+    const report = await store.import([relevant, popular, fresh, stale, used, unrelated, pinned, expired].map((entry) => entry.text));
+    expect(report.imported).toBe(8);
 
     const hits = await store.recall({ query: 'walrus', explain: true, count: false, limit: 10 });
     const order = hits.map((hit) => hit.id);
+    // A pinned record is first, whatever its text; an expired one never appears.
+    expect(order[0]).toBe(pinned.id);
+    expect(order).not.toContain(expired.id);
     // Relevance beats a popularity that is capped: 100,000 recalls count as usageCap.
     expect(order.indexOf(relevant.id)).toBeLessThan(order.indexOf(popular.id));
     // Same text, newer first; same text and age, more used first.
     expect(order.indexOf(fresh.id)).toBeLessThan(order.indexOf(stale.id));
     expect(order.indexOf(used.id)).toBeLessThan(order.indexOf(fresh.id));
     expect(order).not.toContain(unrelated.id);
-    expect(order).toHaveLength(5);
+    expect(order).toHaveLength(6);
     for (const hit of hits) {
       expect(hit.explain).toBeDefined();
       const parts = hit.explain!;
-      expect(hit.score).toBeCloseTo(parts.text + parts.recency + parts.usage, 10);
+      expect(hit.score).toBeCloseTo(parts.text + parts.recency + parts.usage + parts.pin, 10);
+      expect(parts.pin).toBe(hit.id === pinned.id ? DEFAULT_RANKING.pinWeight : 0);
       expect(parts.text).toBeGreaterThan(0);
       expect(parts.text).toBeLessThanOrEqual(DEFAULT_RANKING.textWeight);
       expect(parts.recency).toBeLessThanOrEqual(DEFAULT_RANKING.recencyWeight);
@@ -70,9 +77,9 @@ describeEachEngine('recall ranking', (engine) => {
     const plain = await store.recall({ query: 'walrus', count: false, limit: 1 });
     expect(plain[0]!.score).toBeGreaterThan(0);
     expect(plain[0]).not.toHaveProperty('explain');
-    // Without words, the last written first, as always (by seq: these were imported in this order).
-    const newest = await store.recall({ count: false, limit: 2 });
-    expect(newest.map((hit) => hit.id)).toEqual([unrelated.id, used.id]);
+    // Without words, the pinned first, then the last written first (by seq: these were imported in this order).
+    const newest = await store.recall({ count: false, limit: 3 });
+    expect(newest.map((hit) => hit.id)).toEqual([pinned.id, unrelated.id, used.id]);
     expect(newest[0]).not.toHaveProperty('snippet');
   });
 

@@ -4,7 +4,8 @@ import type pg from 'pg';
 import type { MemoryRecord, RememberedRecord, UpdateOutcome } from '../../memory-record.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidRecordInput } from '../../validate-record.js';
-import { isWithin, type WriteOperation, type WriteResult } from '../../write-operation.js';
+import { isWithin, type MaintainBatch, type WriteOperation, type WriteResult } from '../../write-operation.js';
+import { describePolicy, type MaintainChange } from '../../lifecycle-policy.js';
 import { recordFromRow } from './postgres-record.js';
 import { RECORD_COLUMNS, type NewRecordRow, type PostgresTables } from './postgres-tables.js';
 import { storableId, toStoredText } from './postgres-text.js';
@@ -135,6 +136,8 @@ export class PostgresBatch {
       created_at: createdAt,
       recall_count: recallCount,
       updated_at: updatedAt,
+      pinned: input.pinned,
+      expires_at: input.expiresAt,
     });
     const record: RememberedRecord = {
       id,
@@ -148,6 +151,8 @@ export class PostgresBatch {
       metadata: JSON.parse(input.metadataJson) as Record<string, unknown>,
       key: input.key,
       ...(updatedAt === null ? {} : { updatedAt: new Date(updatedAt).toISOString() }),
+      ...(input.pinned ? { pinned: true as const } : {}),
+      ...(input.expiresAt === null ? {} : { expiresAt: new Date(input.expiresAt).toISOString() }),
       created: true,
     };
     if (storedKey !== null) byKey.set(storedKey, record);
@@ -160,6 +165,8 @@ export class PostgresBatch {
         return this.#forget(operation.id, operation.within);
       case 'update':
         return this.#update(operation);
+      case 'maintain':
+        return this.#maintain(operation);
       case 'archive':
         return this.#archive(operation.selector);
       case 'restore': {
@@ -227,11 +234,70 @@ export class PostgresBatch {
           ...(changes.contextPath === undefined ? {} : { context_path: changes.contextPath }),
           ...(changes.metadataJson === undefined ? {} : { metadata: changes.metadataJson }),
           ...(changes.layer === undefined ? {} : { layer: changes.layer }),
+          ...(changes.pinned === undefined ? {} : { pinned: changes.pinned }),
+          ...(changes.expiresAt === undefined ? {} : { expires_at: changes.expiresAt }),
         })
         .where('id', '=', row.id)
         .returning(RECORD_COLUMNS),
     );
     return { outcome: 'updated', record: recordFromRow(updated as (typeof candidates)[number]) };
+  }
+
+  /**
+   * One batch of maintain() (see SqliteWriter's): expired records archived or forgotten, then, in
+   * what is left of the batch, `application` records that meet the policy and are not pinned
+   * archived; both queries carry the scope, so that a full batch always makes progress.
+   */
+  async #maintain(operation: Extract<WriteOperation, { kind: 'maintain' }>): Promise<MaintainBatch> {
+    const { within } = operation;
+    const changes: MaintainChange[] = [];
+    let expiredQuery = this.#db
+      .selectFrom('records')
+      .select(['id', 'expires_at'])
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<=', operation.now);
+    if (operation.expired === 'archive') expiredQuery = expiredQuery.where('layer', '<>', 'archive');
+    if (within !== undefined && within !== '/') {
+      expiredQuery = expiredQuery.where((eb) => eb.or([eb('context_path', '=', within), eb.and([eb('context_path', '>=', `${within}/`), eb('context_path', '<', `${within}0`)])]));
+    }
+    const expired = await this.#run(expiredQuery.orderBy('expires_at').limit(operation.limit));
+    const expiredIds = expired.map((record) => record.id);
+    if (expiredIds.length > 0) {
+      if (operation.expired === 'forget') {
+        await this.#run(this.#db.deleteFrom('records').where('id', '=', (eb) => eb.fn.any(sql.val(expiredIds))));
+        await this.#run(this.#db.deleteFrom('record_versions').where('id', '=', (eb) => eb.fn.any(sql.val(expiredIds))));
+      } else {
+        await this.#run(this.#db.updateTable('records').set({ layer: 'archive' }).where('id', '=', (eb) => eb.fn.any(sql.val(expiredIds))));
+      }
+    }
+    for (const record of expired) {
+      changes.push({ id: record.id, action: operation.expired, reason: 'expired', detail: `expired at ${new Date(record.expires_at as number).toISOString()}` });
+    }
+    let full = expired.length >= operation.limit;
+    const { policy } = operation;
+    if (policy !== undefined && !full) {
+      const left = operation.limit - expired.length;
+      let query = this.#db
+        .selectFrom('records')
+        .select('id')
+        .where('layer', '=', 'application')
+        .where('pinned', '=', false)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', operation.now)]));
+      if (policy.olderThanMs !== undefined) query = query.where(sql<number>`coalesce(updated_at, created_at)`, '<', operation.now - policy.olderThanMs);
+      if (policy.recallCountBelow !== undefined) query = query.where('recall_count', '<', policy.recallCountBelow);
+      if (policy.notRecalledSinceMs !== undefined) query = query.where(sql<number>`coalesce(last_recalled_at, updated_at, created_at)`, '<', operation.now - policy.notRecalledSinceMs);
+      if (within !== undefined && within !== '/') {
+        query = query.where((eb) => eb.or([eb('context_path', '=', within), eb.and([eb('context_path', '>=', `${within}/`), eb('context_path', '<', `${within}0`)])]));
+      }
+      const matching = await this.#run(query.orderBy('seq').limit(left));
+      if (matching.length > 0) {
+        await this.#run(this.#db.updateTable('records').set({ layer: 'archive' }).where('id', '=', (eb) => eb.fn.any(sql.val(matching.map((record) => record.id)))));
+      }
+      const detail = describePolicy(policy);
+      for (const record of matching) changes.push({ id: record.id, action: 'archive', reason: 'policy', detail });
+      full = matching.length >= left;
+    }
+    return { changes, more: full };
   }
 
   /** `application -> archive` only: records in other layers stay where they are. */
@@ -262,7 +328,7 @@ export class PostgresBatch {
       this.#db
         .updateTable('records')
         .from(sql<{ seq: number; n: number }>`unnest(${sql.val(seqs)}::bigint[], ${sql.val(counts)}::bigint[])`.as<'increment'>(sql`increment(seq, n)`))
-        .set((eb) => ({ recall_count: eb('records.recall_count', '+', eb.ref('increment.n')) }))
+        .set((eb) => ({ recall_count: eb('records.recall_count', '+', eb.ref('increment.n')), last_recalled_at: Date.now() }))
         .whereRef('records.seq', '=', 'increment.seq'),
     );
   }

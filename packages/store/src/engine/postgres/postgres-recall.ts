@@ -17,6 +17,8 @@ export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecall
     select = select
       .select(sql<number>`ts_rank(content_tsv, ${words}, 1)`.as('rank'))
       .where(sql<boolean>`content_tsv @@ ${words}`)
+      // Pinned records first: the matches are sorted whole by rank anyway.
+      .orderBy('pinned', 'desc')
       .orderBy(sql`ts_rank(content_tsv, ${words}, 1)`, 'desc');
   }
   if (query.tags.length > 0) select = select.where(sql<boolean>`tags @> ${sql.val([...query.tags])}::text[]`);
@@ -45,6 +47,9 @@ export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecall
     );
   }
   if (query.layer !== undefined) select = select.where('layer', '=', query.layer);
+  if (query.pinned !== undefined) select = select.where('pinned', '=', query.pinned);
+  // An expired record is not recalled (maintain() archives or forgets it later).
+  select = select.where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', query.now)]));
   if (query.since !== undefined) select = select.where('created_at', '>=', millisecondBound(query.since));
   if (query.until !== undefined) select = select.where('created_at', '<', millisecondBound(query.until));
   return select.orderBy('seq', 'desc').limit(query.limit).execute();

@@ -16,6 +16,8 @@ export function recordFromRow(row: RecordRow): MemoryRecord {
     metadata: row.metadata,
     key: row.idempotency_key === null ? null : fromStoredText(row.idempotency_key),
     ...(row.updated_at === null ? {} : { updatedAt: new Date(row.updated_at).toISOString() }),
+    ...(row.pinned ? { pinned: true as const } : {}),
+    ...(row.expires_at === null ? {} : { expiresAt: new Date(row.expires_at).toISOString() }),
   };
 }
 

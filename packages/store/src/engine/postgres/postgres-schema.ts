@@ -93,6 +93,16 @@ export const SCHEMA_MIGRATIONS: readonly ((schema: string) => string)[] = [
   );
   CREATE INDEX record_versions_by_id ON "${schema}".record_versions (id, seq);
   `,
+  // 4: the lifecycle of a record: pinned, an expiry, and when it was last recalled (maintain()'s policies).
+  (schema) => `
+  ALTER TABLE "${schema}".records ADD COLUMN pinned boolean NOT NULL DEFAULT false;
+  -- Epoch milliseconds: not recalled from then on, archived (or forgotten) by maintain(). NULL: never.
+  ALTER TABLE "${schema}".records ADD COLUMN expires_at bigint;
+  -- Epoch milliseconds: when recall counts were last added for it; NULL: never recalled.
+  ALTER TABLE "${schema}".records ADD COLUMN last_recalled_at bigint;
+  CREATE INDEX records_by_expiry ON "${schema}".records (expires_at) WHERE expires_at IS NOT NULL;
+  CREATE INDEX records_pinned ON "${schema}".records (seq) WHERE pinned;
+  `,
 ];
 
 export const CURRENT_SCHEMA_VERSION = SCHEMA_MIGRATIONS.length;
@@ -120,6 +130,8 @@ export const INDEXES: Readonly<Record<string, IndexDefinition>> = {
   records_by_layer: { purpose: 'recall by layer', create: (s) => `CREATE INDEX records_by_layer ON "${s}".records (layer, seq)` },
   records_by_context: { purpose: 'recall by contextPath', create: (s) => `CREATE INDEX records_by_context ON "${s}".records (context_path)` },
   records_by_created: { purpose: 'recall and archive by time', create: (s) => `CREATE INDEX records_by_created ON "${s}".records (created_at)` },
+  records_pinned: { purpose: 'recall listing pinned records first', create: (s) => `CREATE INDEX records_pinned ON "${s}".records (seq) WHERE pinned` },
+  records_by_expiry: { purpose: 'maintain() finding expired records', create: (s) => `CREATE INDEX records_by_expiry ON "${s}".records (expires_at) WHERE expires_at IS NOT NULL` },
 };
 
 /** The oldest server memhub runs on: per-statement timeouts inside a multi-statement query (13), generated columns (12). */

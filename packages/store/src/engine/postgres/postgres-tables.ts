@@ -22,11 +22,16 @@ export interface RecordsTable {
   recall_count: Generated<number>;
   /** Epoch milliseconds: when update() wrote the current version; null if never. */
   updated_at: ColumnType<number | null, number | null | undefined, number | null>;
+  pinned: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Epoch milliseconds; null if it never expires. */
+  expires_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Epoch milliseconds: when recall counts were last added for it; null if never. */
+  last_recalled_at: ColumnType<number | null, number | null | undefined, number | null>;
   /** Derived by PostgreSQL from content; never written, and not read back. */
   content_tsv: GeneratedAlways<string>;
 }
 
-export type RecordRow = Omit<Selectable<RecordsTable>, 'content_tsv'>;
+export type RecordRow = Omit<Selectable<RecordsTable>, 'content_tsv' | 'last_recalled_at'>;
 export type NewRecordRow = Insertable<RecordsTable>;
 
 /** One row: the highest seq handed out so far. Written only under the write lock. */
@@ -71,4 +76,6 @@ export const RECORD_COLUMNS = [
   'created_at',
   'recall_count',
   'updated_at',
+  'pinned',
+  'expires_at',
 ] as const satisfies readonly (keyof RecordRow)[];

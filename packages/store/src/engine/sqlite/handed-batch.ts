@@ -2,7 +2,7 @@ import type { MemoryRecord, RememberedRecord, UpdateOutcome } from '../../memory
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidImportedRecord } from '../../validate-import.js';
 import type { ValidRecordInput } from '../../validate-record.js';
-import type { WriteOperation, WriteResult } from '../../write-operation.js';
+import type { MaintainBatch, WriteOperation, WriteResult } from '../../write-operation.js';
 import type { PreparedBatch, PreparedRecord } from './sqlite-writer.js';
 
 /** Version of a handed batch's format (field `v`). */
@@ -53,7 +53,7 @@ export function decodeHandedBatch(value: unknown): HandedBatch | Error {
 
 type EncodedOperation =
   | { readonly kind: 'remember'; readonly input: ValidRecordInput }
-  | Extract<WriteOperation, { kind: 'forget' | 'update' }>
+  | Extract<WriteOperation, { kind: 'forget' | 'update' | 'maintain' }>
   | { readonly kind: 'archive'; readonly selector: ValidArchiveSelector }
   | { readonly kind: 'restore'; readonly ids: readonly string[] }
   | { readonly kind: 'add-recall-counts'; readonly increments: readonly (readonly [number, number])[] }
@@ -95,6 +95,17 @@ function decodeOperation(value: unknown): WriteOperation {
     case 'archive':
       if (typeof operation.selector !== 'object' || operation.selector === null) throw new Error('an archive without a selector');
       return operation;
+    case 'maintain':
+      if (
+        typeof operation.now !== 'number' ||
+        typeof operation.limit !== 'number' ||
+        (operation.expired !== 'archive' && operation.expired !== 'forget') ||
+        (operation.policy !== undefined && (typeof operation.policy !== 'object' || operation.policy === null)) ||
+        (operation.within !== undefined && typeof operation.within !== 'string')
+      ) {
+        throw new Error('a maintain batch without its time, limit or action');
+      }
+      return operation;
     case 'restore':
       if (!Array.isArray(operation.ids) || !operation.ids.every((id) => typeof id === 'string')) throw new Error('a restore without its ids');
       return operation;
@@ -117,7 +128,9 @@ function checkRecordInput(input: ValidRecordInput | undefined): void {
     typeof input.contextPath !== 'string' ||
     typeof input.layer !== 'string' ||
     typeof input.metadataJson !== 'string' ||
-    (input.key !== null && typeof input.key !== 'string')
+    (input.key !== null && typeof input.key !== 'string') ||
+    typeof input.pinned !== 'boolean' ||
+    (input.expiresAt !== null && typeof input.expiresAt !== 'number')
   ) {
     throw new Error('a record that is not one');
   }
@@ -136,10 +149,10 @@ function decodePrepared(value: unknown, operation: WriteOperation): PreparedReco
  * What the leader sends back for one operation of a handed batch, and keeps in
  * `handed_batches.results`: the owner has everything else. A new record: its seq (the owner knows its id, time and fields);
  * a remember whose key was known: the existing record's id; forget: whether it existed; archive:
- * how many moved; import: its seq, or null when skipped; update: its outcome as it is (the owner
+ * how many moved; import: its seq, or null when skipped; update and maintain: their result as it is (the owner
  * does not know the fields it did not change); recall counts: null.
  */
-export type HandedResult = { readonly seq: number } | { readonly existing: string } | UpdateOutcome | boolean | number | null;
+export type HandedResult = { readonly seq: number } | { readonly existing: string } | UpdateOutcome | MaintainBatch | boolean | number | null;
 
 export function handedResultOf(operation: WriteOperation, result: WriteResult, prepared: PreparedRecord | undefined): HandedResult {
   switch (operation.kind) {
@@ -153,6 +166,8 @@ export function handedResultOf(operation: WriteOperation, result: WriteResult, p
       return result as boolean;
     case 'update':
       return result as UpdateOutcome;
+    case 'maintain':
+      return result as MaintainBatch;
     case 'archive':
     case 'restore':
       return result as number;
@@ -204,6 +219,9 @@ export async function resultsOfHanded(
       case 'update':
         results.push(result as UpdateOutcome);
         break;
+      case 'maintain':
+        results.push(result as MaintainBatch);
+        break;
       case 'add-recall-counts':
         results.push(undefined);
         break;
@@ -225,6 +243,8 @@ function newRecord(input: ValidRecordInput, id: string, createdAt: string, seq: 
     recallCount,
     metadata: input.metadataJson === '{}' ? {} : (JSON.parse(input.metadataJson) as Record<string, unknown>),
     key: input.key,
+    ...(input.pinned ? { pinned: true as const } : {}),
+    ...(input.expiresAt === null ? {} : { expiresAt: new Date(input.expiresAt).toISOString() }),
     created: true,
   };
 }

@@ -29,6 +29,8 @@ export function storedRecordOfRow(row: RecordRow): StoredRecord {
     metadataJson: row.metadata,
     key: row.idempotency_key,
     updatedAt: row.updated_at,
+    pinned: row.pinned === 1,
+    expiresAt: row.expires_at,
   };
 }
 

@@ -68,6 +68,9 @@ export interface RebuildRecord {
   readonly recallCount: number;
   /** Epoch milliseconds; null for a record never updated. */
   readonly updatedAt: number | null;
+  readonly pinned: boolean;
+  /** Epoch milliseconds; null for a record that never expires. */
+  readonly expiresAt: number | null;
 }
 
 /** A mirror line that passed every check, in the form the rebuild applies it. */
@@ -87,7 +90,7 @@ const LINE_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
   'recall-counts': new Set(['v', 'seq', 'op', 'counts']),
   snapshot: new Set(['v', 'seq', 'op', 'records']),
 };
-const RECORD_FIELDS: ReadonlySet<string> = new Set(['id', 'seq', 'content', 'tags', 'contextPath', 'layer', 'createdAt', 'recallCount', 'metadata', 'key', 'updatedAt']);
+const RECORD_FIELDS: ReadonlySet<string> = new Set(['id', 'seq', 'content', 'tags', 'contextPath', 'layer', 'createdAt', 'recallCount', 'metadata', 'key', 'updatedAt', 'pinned', 'expiresAt']);
 
 /**
  * The content of a line of a store opened with any `maxContentBytes` (the limit is an option of
@@ -175,6 +178,8 @@ function checkRecord(record: Record<string, unknown>, layer: string): RebuildRec
     createdAt: memhubTime(record['createdAt'], 'record.createdAt'),
     recallCount: record['recallCount'] as number,
     updatedAt: record['updatedAt'] === undefined ? null : memhubTime(record['updatedAt'], 'record.updatedAt'),
+    pinned: record['pinned'] === true,
+    expiresAt: record['expiresAt'] === undefined ? null : memhubTime(record['expiresAt'], 'record.expiresAt'),
   };
 }
 

@@ -111,8 +111,8 @@ class RecordInserter {
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
-      `INSERT INTO records (seq, id, layer, content, tags, context_path, metadata, idempotency_key, created_at, recall_count, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO records (seq, id, layer, content, tags, context_path, metadata, idempotency_key, created_at, recall_count, updated_at, pinned, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
@@ -129,6 +129,8 @@ class RecordInserter {
       record.createdAt,
       recallCount,
       record.updatedAt,
+      record.pinned ? 1 : 0,
+      record.expiresAt,
     );
   }
 }

@@ -46,8 +46,10 @@ export class SqliteRecall {
   #indexed(query: ValidRecallQuery): SelectQueryBuilder<StoreTables, 'records' | 'records_fts', FoundRow> {
     let select = queryBuilder.selectFrom('records').selectAll('records') as unknown as SelectQueryBuilder<StoreTables, 'records' | 'records_fts', FoundRow>;
     if (query.words !== undefined) {
+      // Pinned records first: the words' matches are sorted whole anyway (by bm25), so the extra key costs nothing.
       select = select
         .innerJoin('records_fts', 'records_fts.rowid', 'records.seq')
+        .orderBy('records.pinned', 'desc')
         .select(sql<number>`bm25(records_fts)`.as('rank'))
         .where(sql<boolean>`records_fts MATCH ${matchExpression(query.words)}`)
         .orderBy(sql`bm25(records_fts)`);
@@ -81,6 +83,7 @@ export class SqliteRecall {
       select = select
         .select(rank.as('rank'))
         .where(sql<boolean>`records.seq IN (SELECT rowid FROM temp.memhub_tail_fts WHERE memhub_tail_fts MATCH ${match})`)
+        .orderBy('records.pinned', 'desc')
         .orderBy(sql`rank`);
     }
     if (query.tags.length > 0) {
@@ -147,6 +150,9 @@ function withRecordFilters<O>(
     );
   }
   if (query.layer !== undefined) filtered = filtered.where('records.layer', '=', query.layer);
+  if (query.pinned !== undefined) filtered = filtered.where('records.pinned', '=', query.pinned ? 1 : 0);
+  // An expired record is not recalled (maintain() archives or forgets it later).
+  filtered = filtered.where((eb) => eb.or([eb('records.expires_at', 'is', null), eb('records.expires_at', '>', query.now)]));
   if (query.since !== undefined) filtered = filtered.where('records.created_at', '>=', query.since);
   if (query.until !== undefined) filtered = filtered.where('records.created_at', '<', query.until);
   for (const [key, value] of query.metadata) filtered = filtered.where(metadataHas(key, value));
@@ -170,7 +176,7 @@ function metadataHas(key: string, value: MetadataFilterValue): RawBuilder<boolea
 /** The index's hits and the tail's, best first (by rank with words, newest first without), cut to the limit. */
 function mergeFound(indexed: FoundRow[], tail: FoundRow[], query: ValidRecallQuery): FoundRow[] {
   const all = [...tail, ...indexed];
-  all.sort((a, b) => (query.words !== undefined ? (a.rank ?? 0) - (b.rank ?? 0) : 0) || b.seq - a.seq);
+  all.sort((a, b) => (query.words !== undefined ? b.pinned - a.pinned || (a.rank ?? 0) - (b.rank ?? 0) : 0) || b.seq - a.seq);
   return all.slice(0, query.limit);
 }
 

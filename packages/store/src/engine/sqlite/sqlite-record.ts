@@ -15,6 +15,8 @@ export function recordFromRow(row: RecordRow): MemoryRecord {
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     key: row.idempotency_key,
     ...(row.updated_at === null ? {} : { updatedAt: new Date(row.updated_at).toISOString() }),
+    ...(row.pinned === 1 ? { pinned: true as const } : {}),
+    ...(row.expires_at === null ? {} : { expiresAt: new Date(row.expires_at).toISOString() }),
   };
 }
 

@@ -159,6 +159,18 @@ export const SCHEMA_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX record_versions_by_id ON record_versions (id, seq);
   `,
+  // 8: the lifecycle of a record: pinned, an expiry, and when it was last recalled (maintain()'s policies).
+  `
+  -- 1: first in recall, never archived by a policy.
+  ALTER TABLE records ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+  -- Epoch milliseconds: not recalled from then on, archived (or forgotten) by maintain(). NULL: never.
+  ALTER TABLE records ADD COLUMN expires_at INTEGER;
+  -- Epoch milliseconds: when recall counts were last added for it (a batch's time); NULL: never recalled.
+  ALTER TABLE records ADD COLUMN last_recalled_at INTEGER;
+  CREATE INDEX records_by_expiry ON records (expires_at) WHERE expires_at IS NOT NULL;
+  -- The pinned records, newest first: what a recall without words lists before the others.
+  CREATE INDEX records_pinned ON records (seq) WHERE pinned = 1;
+  `,
 ];
 
 export const CURRENT_SCHEMA_VERSION = SCHEMA_MIGRATIONS.length;

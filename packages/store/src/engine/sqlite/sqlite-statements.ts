@@ -29,6 +29,8 @@ export class SqliteStatements {
   /** The versions an update replaced, oldest first (history). */
   readonly versionsOf: Database.Statement<unknown[], RecordVersionsTable>;
   readonly deleteVersions: Database.Statement<unknown[], never>;
+  /** Any layer -> archive, by id (maintain()). */
+  readonly moveToArchive: Database.Statement<{ id: string }, never>;
   /** application -> archive, each returning the moved records. */
   readonly archiveById: Database.Statement<unknown[], ChangedRecord>;
   readonly archiveCreatedBefore: Database.Statement<unknown[], ChangedRecord>;
@@ -74,9 +76,10 @@ export class SqliteStatements {
     );
     this.updateRecord = db.prepare(
       `UPDATE records SET seq = @seq, layer = @layer, content = @content, tags = @tags, context_path = @context_path,
-              metadata = @metadata, updated_at = @updated_at WHERE id = @id`,
+              metadata = @metadata, updated_at = @updated_at, pinned = @pinned, expires_at = @expires_at WHERE id = @id`,
     );
     this.versionsOf = db.prepare(queryBuilder.selectFrom('record_versions').selectAll().where('id', '=', '').orderBy('seq').compile().sql);
+    this.moveToArchive = db.prepare(`UPDATE records SET layer = 'archive' WHERE id = @id`);
     this.deleteVersions = db.prepare(queryBuilder.deleteFrom('record_versions').where('id', '=', '').compile().sql);
     // Literal layer names, so that the only parameter left is the criterion.
     const archive = queryBuilder
@@ -108,7 +111,7 @@ export class SqliteStatements {
     this.addRecallCount = db.prepare(
       queryBuilder
         .updateTable('records')
-        .set((eb) => ({ recall_count: eb('recall_count', '+', 0) }))
+        .set((eb) => ({ recall_count: eb('recall_count', '+', 0), last_recalled_at: 0 }))
         .where('seq', '=', 0)
         .returning(['id', 'layer', 'recall_count'])
         .compile().sql,
@@ -178,6 +181,9 @@ const RECORD_COLUMNS_LIST = [
   'created_at',
   'recall_count',
   'updated_at',
+  'pinned',
+  'expires_at',
+  'last_recalled_at',
 ] as const satisfies readonly (keyof NewRecordRow)[];
 const JOURNAL_COLUMNS_LIST = ['layer', 'seq', 'op', 'through', 'record_id', 'detail'] as const satisfies readonly (keyof MirrorJournalTable)[];
 
@@ -199,7 +205,8 @@ function namedInsert(table: string, columns: readonly string[]): string {
  * longer in the layer and drops out), and every other change with the record it names, if that
  * record still exists. Named parameters: a union is clearer written out than built.
  */
-const RECORD_COLUMNS = 'r.seq, r.id, r.layer, r.content, r.tags, r.context_path, r.metadata, r.idempotency_key, r.created_at, r.recall_count, r.updated_at';
+const RECORD_COLUMNS =
+  'r.seq, r.id, r.layer, r.content, r.tags, r.context_path, r.metadata, r.idempotency_key, r.created_at, r.recall_count, r.updated_at, r.pinned, r.expires_at, r.last_recalled_at';
 const JOURNAL_AFTER_SQL = `
   SELECT r.seq AS line_seq, 'remember' AS op, NULL AS record_id, NULL AS detail, ${RECORD_COLUMNS}
     FROM mirror_journal j
@@ -230,6 +237,9 @@ export interface JournalRow {
   readonly created_at: number | null;
   readonly recall_count: number | null;
   readonly updated_at: number | null;
+  readonly pinned: number | null;
+  readonly expires_at: number | null;
+  readonly last_recalled_at: number | null;
 }
 
 /** What updateRecord writes: a record's new version, by its id. */
@@ -242,4 +252,6 @@ export interface UpdatedRow {
   readonly context_path: string;
   readonly metadata: string;
   readonly updated_at: number;
+  readonly pinned: number;
+  readonly expires_at: number | null;
 }

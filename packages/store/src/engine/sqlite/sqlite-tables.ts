@@ -17,6 +17,12 @@ export interface RecordsTable {
   recall_count: Generated<number>;
   /** Epoch milliseconds: when update() wrote the current version; null if never. */
   updated_at: number | null;
+  /** 1 for a pinned record, else 0. */
+  pinned: number;
+  /** Epoch milliseconds; null if it never expires. */
+  expires_at: number | null;
+  /** Epoch milliseconds: when recall counts were last added for it; null if never. */
+  last_recalled_at: number | null;
 }
 
 export type RecordRow = Selectable<RecordsTable>;

@@ -6,7 +6,8 @@ import { newRecordId } from '../../record-id.js';
 import type { ValidArchiveSelector } from '../../validate-archive.js';
 import type { ValidImportedRecord } from '../../validate-import.js';
 import type { ValidRecordInput } from '../../validate-record.js';
-import { isWithin, type WriteOperation, type WriteResult } from '../../write-operation.js';
+import { isWithin, type MaintainBatch, type WriteOperation, type WriteResult } from '../../write-operation.js';
+import { describePolicy, type MaintainChange } from '../../lifecycle-policy.js';
 import { ChangeJournal, isMirrored, parseMirrorSetting, storedRecordOfRow, type MirrorSelection } from './sqlite-change-journal.js';
 import { recordFromRow } from './sqlite-record.js';
 import type { ChangedRecord, SqliteStatements } from './sqlite-statements.js';
@@ -92,6 +93,16 @@ export interface SearchRemovals {
   appliedThrough(): number;
 }
 
+/** A record maintain() picked. */
+interface MaintainCandidate {
+  readonly id: string;
+  readonly layer: string;
+  readonly expires_at: number | null;
+}
+
+/** A contextPath at a scope or below it (named parameters path, below, beyond: see sqlite-recall.ts). */
+const SCOPE_RANGE = '(context_path = @path OR (context_path >= @below AND context_path < @beyond))';
+
 /** How often a write transaction prunes the removal rows the search index has applied. */
 const REMOVALS_PRUNE_EVERY_MS = 10_000;
 
@@ -120,10 +131,17 @@ export class SqliteWriter {
   /** State of the transaction in progress. */
   #lastSeq = 0;
   #changes: StoreChange[] = [];
+  /** The time of the transaction in progress (epoch ms). */
+  #now = 0;
   /** The mirror setting as the last transaction read it (prepare() builds record JSON for mirrored layers only). */
   #mirror: MirrorSelection = { kind: 'all' };
 
+  readonly #db: Database.Database;
+  /** maintain()'s queries, by their SQL (they vary with the policy's criteria and the scope). */
+  readonly #maintainQueries = new Map<string, Database.Statement<unknown[], MaintainCandidate>>();
+
   constructor(db: Database.Database, statements: SqliteStatements, removals: SearchRemovals) {
+    this.#db = db;
     this.#statements = statements;
     this.#removals = removals;
     this.#journal = new ChangeJournal(statements);
@@ -138,6 +156,7 @@ export class SqliteWriter {
         this.#statements.markPruned.run(layer, through);
       }
       const now = Date.now();
+      this.#now = now;
       const outcomes = batches.map((batch) => this.#applyBatch(batch, now));
       if (batches.some((batch) => batch.handoffId !== undefined) && now - this.#outcomesPrunedAt >= HANDED_OUTCOME_PRUNE_EVERY_MS) {
         this.#statements.pruneHandedOutcomes.run({ before: now - HANDED_OUTCOME_KEEP_MS });
@@ -177,6 +196,8 @@ export class SqliteWriter {
             recallCount: 0,
             metadataJson: input.metadataJson,
             key: input.key,
+            pinned: input.pinned,
+            expiresAt: input.expiresAt === null ? undefined : new Date(input.expiresAt).toISOString(),
           })
         : undefined;
       return { id: newRecordId(), createdAt, createdAtIso, tagsJson, recordTail };
@@ -243,6 +264,8 @@ export class SqliteWriter {
         return this.#update(operation);
       case 'forget':
         return this.#forget(operation.id, operation.within);
+      case 'maintain':
+        return this.#maintain(operation);
       case 'archive':
         return this.#archive(operation.selector);
       case 'restore':
@@ -291,6 +314,8 @@ export class SqliteWriter {
       metadataJson: input.metadataJson,
       key: input.key,
       updatedAt,
+      pinned: input.pinned,
+      expiresAt: input.expiresAt,
     };
     this.#statements.insertRecord.run({
       seq: stored.seq,
@@ -304,6 +329,9 @@ export class SqliteWriter {
       created_at: stored.createdAt,
       recall_count: stored.recallCount,
       updated_at: updatedAt,
+      pinned: input.pinned ? 1 : 0,
+      expires_at: input.expiresAt,
+      last_recalled_at: null,
     });
     this.#changes.push({
       kind: 'remember',
@@ -325,6 +353,8 @@ export class SqliteWriter {
       metadata: input.metadataJson === '{}' ? {} : (JSON.parse(input.metadataJson) as Record<string, unknown>),
       key: input.key,
       ...(updatedAt === null ? {} : { updatedAt: new Date(updatedAt).toISOString() }),
+      ...(input.pinned ? { pinned: true as const } : {}),
+      ...(input.expiresAt === null ? {} : { expiresAt: new Date(input.expiresAt).toISOString() }),
       created: true,
     };
   }
@@ -353,6 +383,8 @@ export class SqliteWriter {
       metadataJson: changes.metadataJson ?? row.metadata,
       key: row.idempotency_key,
       updatedAt: operation.at,
+      pinned: changes.pinned ?? row.pinned === 1,
+      expiresAt: changes.expiresAt === undefined ? row.expires_at : changes.expiresAt,
     };
     this.#statements.saveVersion.run({ id: row.id });
     this.#statements.updateRecord.run({
@@ -364,6 +396,8 @@ export class SqliteWriter {
       context_path: stored.contextPath,
       metadata: stored.metadataJson,
       updated_at: operation.at,
+      pinned: stored.pinned ? 1 : 0,
+      expires_at: stored.expiresAt,
     });
     // The index drops the entry of the replaced version, and indexes the new one by its new seq.
     this.#statements.addSearchRemoval.run({ change_seq: stored.seq, record_seq: row.seq });
@@ -382,6 +416,9 @@ export class SqliteWriter {
         created_at: stored.createdAt,
         recall_count: stored.recallCount,
         updated_at: operation.at,
+        pinned: stored.pinned ? 1 : 0,
+        expires_at: stored.expiresAt,
+        last_recalled_at: row.last_recalled_at,
       }),
     };
   }
@@ -397,6 +434,72 @@ export class SqliteWriter {
     this.#statements.addSearchRemoval.run({ change_seq: seq, record_seq: row.seq });
     this.#changes.push({ kind: 'forget', seq, id, layer: row.layer });
     return true;
+  }
+
+  /**
+   * One batch of maintain(): the records that expired (oldest expiry first) are archived or
+   * forgotten; then, in what is left of the batch, the `application` records that meet the policy
+   * and are not pinned are archived. Both queries carry the scope, so that a full batch always
+   * makes progress.
+   */
+  #maintain(operation: Extract<WriteOperation, { kind: 'maintain' }>): MaintainBatch {
+    const changes: MaintainChange[] = [];
+    const scope = operation.within === undefined || operation.within === '/' ? '' : ` AND ${SCOPE_RANGE}`;
+    const range = scope === '' || operation.within === undefined ? {} : { path: operation.within, below: `${operation.within}/`, beyond: `${operation.within}0` };
+    // Already archived expired records stay where they are, unless they are to be forgotten.
+    const notArchived = operation.expired === 'archive' ? ` AND layer <> 'archive'` : '';
+    const expired = this.#maintainQuery(
+      `SELECT id, layer, expires_at FROM records WHERE expires_at IS NOT NULL AND expires_at <= @now${notArchived}${scope} ORDER BY expires_at LIMIT @limit`,
+    ).all({ now: operation.now, limit: operation.limit, ...range });
+    for (const record of expired) {
+      const detail = `expired at ${new Date(record.expires_at as number).toISOString()}`;
+      if (operation.expired === 'forget') this.#forget(record.id, undefined);
+      else this.#moveToArchive(record.id, record.layer);
+      changes.push({ id: record.id, action: operation.expired, reason: 'expired', detail });
+    }
+    let full = expired.length >= operation.limit;
+    const { policy } = operation;
+    if (policy !== undefined && !full) {
+      const criteria: string[] = [];
+      if (policy.olderThanMs !== undefined) criteria.push('coalesce(updated_at, created_at) < @written_before');
+      if (policy.recallCountBelow !== undefined) criteria.push('recall_count < @count_below');
+      if (policy.notRecalledSinceMs !== undefined) criteria.push('coalesce(last_recalled_at, updated_at, created_at) < @recalled_before');
+      const left = operation.limit - expired.length;
+      const matching = this.#maintainQuery(
+        `SELECT id, layer, expires_at FROM records WHERE layer = 'application' AND pinned = 0 AND (expires_at IS NULL OR expires_at > @now)
+           AND ${criteria.join(' AND ')}${scope} ORDER BY seq LIMIT @limit`,
+      ).all({
+        now: operation.now,
+        limit: left,
+        ...(policy.olderThanMs === undefined ? {} : { written_before: operation.now - policy.olderThanMs }),
+        ...(policy.recallCountBelow === undefined ? {} : { count_below: policy.recallCountBelow }),
+        ...(policy.notRecalledSinceMs === undefined ? {} : { recalled_before: operation.now - policy.notRecalledSinceMs }),
+        ...range,
+      });
+      const detail = describePolicy(policy);
+      for (const record of matching) {
+        this.#moveToArchive(record.id, record.layer);
+        changes.push({ id: record.id, action: 'archive', reason: 'policy', detail });
+      }
+      full = matching.length >= left;
+    }
+    return { changes, more: full };
+  }
+
+  #maintainQuery(text: string): Database.Statement<unknown[], MaintainCandidate> {
+    let statement = this.#maintainQueries.get(text);
+    if (statement === undefined) {
+      statement = this.#db.prepare(text) as Database.Statement<unknown[], MaintainCandidate>;
+      this.#maintainQueries.set(text, statement);
+    }
+    return statement;
+  }
+
+  /** Moves one record from `from` (any layer) to archive, as a move change. */
+  #moveToArchive(id: string, from: string): void {
+    this.#statements.moveToArchive.run({ id });
+    const row = this.#statements.recordById.get(id) as RecordRow;
+    this.#changes.push({ kind: 'move', seq: this.#nextSeq(), id, from, to: 'archive', record: storedRecordOfRow(row) });
   }
 
   #archive(selector: ValidArchiveSelector): number {
@@ -446,7 +549,7 @@ export class SqliteWriter {
   #addRecallCounts(increments: ReadonlyMap<number, number>): undefined {
     const totals: { id: string; layer: string; total: number }[] = [];
     for (const [seq, count] of increments) {
-      for (const record of this.#statements.addRecallCount.all(count, seq)) {
+      for (const record of this.#statements.addRecallCount.all(count, this.#now, seq)) {
         if (isMirrored(this.#mirror, record.layer)) totals.push({ id: record.id, layer: record.layer, total: record.recall_count });
       }
     }
