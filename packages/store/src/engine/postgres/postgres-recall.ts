@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ValidRecallQuery } from '../../validate-recall.js';
 import { millisecondBound } from './postgres-time.js';
+import { METADATA_JSONB } from './postgres-schema.js';
 import { RECORD_COLUMNS, type PostgresTables, type RecordRow } from './postgres-tables.js';
 
 /**
@@ -11,6 +12,11 @@ import { RECORD_COLUMNS, type PostgresTables, type RecordRow } from './postgres-
  * filters and order as the SQLite engine (sqlite-recall.ts), in PostgreSQL's terms.
  */
 export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecallQuery, textSearchConfiguration: string): Promise<(RecordRow & { readonly rank?: number })[]> {
+  return recallSelect(db, query, textSearchConfiguration).execute();
+}
+
+/** The query findRecords runs, built and not run (a test reads its plan). */
+export function recallSelect(db: Kysely<PostgresTables>, query: ValidRecallQuery, textSearchConfiguration: string) {
   let select = db.selectFrom('records').select(RECORD_COLUMNS).$narrowType<{ rank?: number }>();
   if (query.words !== undefined) {
     const words = wordsQuery(query.words, textSearchConfiguration);
@@ -23,16 +29,14 @@ export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecall
   }
   if (query.tags.length > 0) select = select.where(sql<boolean>`tags @> ${sql.val([...query.tags])}::text[]`);
   if (query.anyTags.length > 0) select = select.where(sql<boolean>`tags && ${sql.val([...query.anyTags])}::text[]`);
-  // The key's value as the store wrote it (a json column keeps its text; every metadata is written
-  // by JSON.stringify: metadata-json.ts) against the wanted value written the same way: equal when
-  // their JSON types and values are (true is not 1, "1" is not 1). The key is a parameter: no
-  // path to quote. PostgreSQL's json functions refuse a document holding a \u0000 escape (text
-  // cannot hold NUL): such a record is passed over by metadata filters instead of failing the
-  // recall (CASE evaluates the test first).
-  for (const [key, value] of query.metadata) {
-    select = select.where(
-      sql<boolean>`CASE WHEN strpos(metadata::text, ${NUL_ESCAPE}) > 0 THEN false ELSE (metadata -> ${key})::text = ${JSON.stringify(value)} END`,
-    );
+  // Every wanted key and value in one jsonb containment, served by the metadata index (the same
+  // expression as the index's): equal when their JSON types and values are (true is not 1, "1" is
+  // not 1). A record whose metadata holds a \u0000 escape is in no filter's results (METADATA_JSONB).
+  if (query.metadata.length > 0) {
+    const wanted = JSON.stringify(Object.fromEntries(query.metadata));
+    // A wanted NUL cannot be jsonb either, and no record that holds one is in the index: nothing matches.
+    const holdsNul = query.metadata.some(([key, value]) => key.includes('\0') || (typeof value === 'string' && value.includes('\0')));
+    select = holdsNul ? select.where(sql<boolean>`false`) : select.where(sql<boolean>`(${sql.raw(METADATA_JSONB)}) @> ${wanted}::jsonb`);
   }
   const prefix = query.contextPath;
   if (prefix !== undefined && prefix !== '/') {
@@ -52,11 +56,9 @@ export async function findRecords(db: Kysely<PostgresTables>, query: ValidRecall
   select = select.where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', query.now)]));
   if (query.since !== undefined) select = select.where('created_at', '>=', millisecondBound(query.since));
   if (query.until !== undefined) select = select.where('created_at', '<', millisecondBound(query.until));
-  return select.orderBy('seq', 'desc').limit(query.limit).execute();
+  return select.orderBy('seq', 'desc').limit(query.limit);
 }
 
-/** A NUL character as JSON writes it, six characters. */
-const NUL_ESCAPE = '\\u0000';
 
 /**
  * The words as a tsquery that any of them satisfies: each word its own phraseto_tsquery, bound as

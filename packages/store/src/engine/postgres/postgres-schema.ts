@@ -8,6 +8,14 @@ import { StoreCompatibilityError } from '../../errors.js';
  */
 export const FULL_TEXT_CHARACTERS = 262_144;
 
+/**
+ * The metadata as jsonb, for the metadata index and the filters that use it (the same expression
+ * text in both, or PostgreSQL does not use the index). A json document holding a \u0000 escape
+ * cannot become jsonb (text cannot hold NUL): such a record's expression is NULL, so it is in no
+ * filter's results and its insert never fails.
+ */
+export const METADATA_JSONB = `CASE WHEN strpos(metadata::text, '\\u0000') > 0 THEN NULL ELSE metadata::jsonb END`;
+
 /** The text search configuration of a store's schema (migration 2): English stems, no stop words. */
 export const TEXT_SEARCH_CONFIGURATION = 'memhub_english';
 
@@ -103,6 +111,10 @@ export const SCHEMA_MIGRATIONS: readonly ((schema: string) => string)[] = [
   CREATE INDEX records_by_expiry ON "${schema}".records (expires_at) WHERE expires_at IS NOT NULL;
   CREATE INDEX records_pinned ON "${schema}".records (seq) WHERE pinned;
   `,
+  // 5: recall's metadata filters use an index: GIN over the metadata as jsonb (see METADATA_JSONB).
+  (schema) => `
+  CREATE INDEX records_by_metadata ON "${schema}".records USING gin ((${METADATA_JSONB}) jsonb_path_ops);
+  `,
 ];
 
 export const CURRENT_SCHEMA_VERSION = SCHEMA_MIGRATIONS.length;
@@ -130,6 +142,7 @@ export const INDEXES: Readonly<Record<string, IndexDefinition>> = {
   records_by_layer: { purpose: 'recall by layer', create: (s) => `CREATE INDEX records_by_layer ON "${s}".records (layer, seq)` },
   records_by_context: { purpose: 'recall by contextPath', create: (s) => `CREATE INDEX records_by_context ON "${s}".records (context_path)` },
   records_by_created: { purpose: 'recall and archive by time', create: (s) => `CREATE INDEX records_by_created ON "${s}".records (created_at)` },
+  records_by_metadata: { purpose: 'recall by metadata', create: (s) => `CREATE INDEX records_by_metadata ON "${s}".records USING gin ((${METADATA_JSONB}) jsonb_path_ops)` },
   records_pinned: { purpose: 'recall listing pinned records first', create: (s) => `CREATE INDEX records_pinned ON "${s}".records (seq) WHERE pinned` },
   records_by_expiry: { purpose: 'maintain() finding expired records', create: (s) => `CREATE INDEX records_by_expiry ON "${s}".records (expires_at) WHERE expires_at IS NOT NULL` },
 };
