@@ -228,7 +228,7 @@ describe('the packages as published: packed, installed with npm into a project o
     expect((await npx('@memhub/cli', '--version')).trim()).toBe(cli.version);
   });
 
-  it('memhub mcp serves from the install: initialize, the ten tools, a recall, over stdio', async () => {
+  it('memhub mcp serves from the install: initialize, the eleven tools, a recall, over stdio', async () => {
     const env = userEnvironment(WORKSPACE_ROOT, { npm_config_offline: 'true' });
     const store = join(project, 'mcp-store');
     const server = spawn('npx', ['memhub', 'mcp', '--dir', store], { cwd: project, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -259,7 +259,7 @@ describe('the packages as published: packed, installed with npm into a project o
       expect(initialized).toMatchObject({ serverInfo: { name: 'memhub' } });
       server.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
       const { tools } = (await request('tools/list', {})) as { tools: { name: string }[] };
-      expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'maintain', 'recall', 'remember', 'restore', 'stats', 'update']);
+      expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'list', 'maintain', 'recall', 'remember', 'restore', 'stats', 'update']);
       const remembered = (await request('tools/call', { name: 'remember', arguments: { content: 'served from the tarball' } })) as { structuredContent: { id: string; created: boolean } };
       expect(remembered.structuredContent.created).toBe(true);
       const recalled = (await request('tools/call', { name: 'recall', arguments: { query: 'tarball' } })) as { structuredContent: { records: { id: string }[] } };

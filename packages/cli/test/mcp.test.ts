@@ -120,7 +120,7 @@ describe('memhub mcp: one MCP server per agent session, all on one store', { tim
     const dir = temp.file('store');
     const { client } = await connect(dir, 'careless-agent');
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'maintain', 'recall', 'remember', 'restore', 'stats', 'update']);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'list', 'maintain', 'recall', 'remember', 'restore', 'stats', 'update']);
     const remember = tools.find((tool) => tool.name === 'remember')!;
     expect(remember.inputSchema.required).toEqual(['content']);
     expect(Object.keys(remember.inputSchema.properties ?? {}).sort()).toEqual(['content', 'contextPath', 'expiresAt', 'key', 'layer', 'metadata', 'pinned', 'tags', 'ttl']);
@@ -184,12 +184,12 @@ async function readError(client: Client, uri: string): Promise<McpError> {
   throw new Error(`reading ${uri} succeeded`);
 }
 
-describe('memhub mcp: ten tools with precise schemas, structured answers, resources, --read-only', { timeout: 120_000 }, () => {
-  it('lists remember, update, recall, get, history, forget, archive, restore, maintain and stats with the store\'s limits in their schemas, an outputSchema each, and instructions', async () => {
+describe('memhub mcp: eleven tools with precise schemas, structured answers, resources, --read-only', { timeout: 120_000 }, () => {
+  it('lists remember, update, recall, list, get, history, forget, archive, restore, maintain and stats with the store\'s limits in their schemas, an outputSchema each, and instructions', async () => {
     const { client } = await connect(temp.file('store'), 'schema-reader');
     const { tools } = await client.listTools();
     const tool = (name: string) => tools.find((candidate) => candidate.name === name)!;
-    expect(tools.map((candidate) => candidate.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'maintain', 'recall', 'remember', 'restore', 'stats', 'update']);
+    expect(tools.map((candidate) => candidate.name).sort()).toEqual(['archive', 'forget', 'get', 'history', 'list', 'maintain', 'recall', 'remember', 'restore', 'stats', 'update']);
     for (const each of tools) {
       expect(each.inputSchema.additionalProperties, each.name).toBe(false);
       expect(each.outputSchema?.type, each.name).toBe('object');
@@ -216,7 +216,7 @@ describe('memhub mcp: ten tools with precise schemas, structured answers, resour
     expect(tool('get').outputSchema?.required).toEqual(['record']);
     expect(tool('archive').outputSchema?.required).toEqual(['moved']);
     expect(Object.keys(tool('forget').outputSchema?.properties ?? {}).sort()).toEqual(['forgotten', 'id']);
-    for (const name of ['recall', 'get', 'history', 'stats']) expect(tool(name).annotations?.readOnlyHint, name).toBe(true);
+    for (const name of ['recall', 'list', 'get', 'history', 'stats']) expect(tool(name).annotations?.readOnlyHint, name).toBe(true);
     expect(tool('update').inputSchema.required).toEqual(['idOrKey']);
     expect(tool('update').inputSchema.properties?.['ifSeq']).toMatchObject({ type: 'integer', minimum: 1 });
     expect(tool('forget').annotations?.destructiveHint).toBe(true);
@@ -290,6 +290,13 @@ describe('memhub mcp: ten tools with precise schemas, structured answers, resour
     expect(unpinned).not.toHaveProperty('pinned');
     expect(unpinned).not.toHaveProperty('expiresAt');
     const expiring = structured<MemoryRecord>(await call(client, 'remember', { content: 'a short-lived note', expiresAt: Date.now() - 1 }));
+    const listed = await call(client, 'list', { limit: 2 });
+    expectMatchesOutputSchema(tools, 'list', listed);
+    const listedIds = structured<{ records: MemoryRecord[] }>(listed).records.map((found) => found.id);
+    // Newest first, the expired one left out, and no recall counted.
+    expect(listedIds[0]).toBe(unpinned.id);
+    expect(listedIds).not.toContain(expiring.id);
+    expect(structured<{ record: MemoryRecord }>(await call(client, 'get', { id: unpinned.id })).record.recallCount).toBe(unpinned.recallCount);
     const maintained = await call(client, 'maintain', {});
     expectMatchesOutputSchema(tools, 'maintain', maintained);
     expect(structured(maintained)).toMatchObject({ archived: 1, forgotten: 0, changes: [{ id: expiring.id, action: 'archive', reason: 'expired' }] });
@@ -410,12 +417,12 @@ describe('memhub mcp: ten tools with precise schemas, structured answers, resour
     }
   });
 
-  it('--read-only offers recall, get, history and stats and the resources, refuses remember, and needs an existing store', async () => {
+  it('--read-only offers recall, list, get, history and stats and the resources, refuses remember, and needs an existing store', async () => {
     const dir = temp.file('store');
     const [record] = await seed(dir, [{ content: 'read me, do not change me' }]);
     const { client } = await connect(dir, 'read-only-agent', ['--read-only']);
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(['get', 'history', 'recall', 'stats']);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['get', 'history', 'list', 'recall', 'stats']);
     expect(client.getInstructions()).toMatch(/read-only/);
 
     const refused = await call(client, 'remember', { content: 'sneaking a write in' });
@@ -435,7 +442,7 @@ describe('memhub mcp: ten tools with precise schemas, structured answers, resour
     const help = await runMemhub(['mcp', '--help']);
     // Commander wraps the help to the terminal's width.
     const helpText = help.stdout.replace(/\s+/g, ' ');
-    expect(helpText).toMatch(/tools remember, update, forget, archive, restore, maintain, recall, get, history, stats; resources memhub:\/\/layers\/\{layer\}/);
-    expect(helpText).toMatch(/--read-only offer only the tools that change no record \(recall, get, history, stats\) and the resources/);
+    expect(helpText).toMatch(/tools remember, update, forget, archive, restore, maintain, recall, list, get, history, stats; resources memhub:\/\/layers\/\{layer\}/);
+    expect(helpText).toMatch(/--read-only offer only the tools that change no record \(recall, list, get, history, stats\) and the resources/);
   });
 });

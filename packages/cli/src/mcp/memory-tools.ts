@@ -7,10 +7,12 @@ import {
   forgetArguments,
   getArguments,
   historyArguments,
+  listArguments,
   maintainArguments,
   updateArguments,
   type MaintainArguments,
   type RememberArguments,
+  type ListArguments,
   type UpdateArguments,
   recallArguments,
   rememberArguments,
@@ -45,7 +47,7 @@ export interface MemoryToolOptions {
 }
 
 /**
- * Registers memhub's tools on an MCP server, all on one open store: `recall`, `get`, `stats` and
+ * Registers memhub's tools on an MCP server, all on one open store: `recall`, `list`, `get`, `stats` and
  * `history`, and unless `readOnly`, `remember`, `update`, `forget`, `archive` and `restore`. Each answers with JSON text and with
  * `structuredContent`, the same value as an object (recall's list as `{ records }`; see
  * tool-results.ts). A bad argument or a refused input is an error result (`isError: true`) with
@@ -186,6 +188,25 @@ function registerReadTools(server: McpServer, store: Store, log: ServerLog): voi
       ),
   );
   server.registerTool(
+    'list',
+    {
+      title: 'List memories',
+      description:
+        'The newest memories (pinned first), by tags, context path, layer, metadata and time, without counting a recall: for looking through the store, not for using a memory. ' +
+        'Returns the records (text: a JSON array; structured: {"records"}).',
+      inputSchema: listArguments,
+      outputSchema: recallResult,
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    (input) =>
+      answer(
+        log,
+        'list',
+        async () => (await store.recall({ ...recallQuery(input), count: false })).map(recalledAnswer),
+        (records) => ({ records }),
+      ),
+  );
+  server.registerTool(
     'get',
     {
       title: 'Get a memory',
@@ -230,7 +251,7 @@ function registerReadTools(server: McpServer, store: Store, log: ServerLog): voi
 }
 
 /** The recall arguments as the store takes them: times read in the command line's syntax. */
-function recallQuery(input: RecallArguments): RecallQuery {
+function recallQuery(input: RecallArguments | ListArguments): RecallQuery {
   const { since, until, ...filters } = input;
   return definedFields<RecallQuery>({
     ...filters,

@@ -13,7 +13,7 @@ export function serverInstructions(readOnly: boolean, scope?: string): string {
     'Recall before you start a task (search with a few words of the task, or by tags or context path), and whenever the user refers to ' +
     'earlier work, a past decision or something "we" did or agreed. Do not assume a memory is current: check its createdAt.';
   if (readOnly) {
-    return `${shared} This server is read-only: it offers recall, get, history and stats, and nothing can be remembered, updated, forgotten or archived through it. ${recall}`;
+    return `${shared} This server is read-only: it offers recall, list, get, history and stats, and nothing can be remembered, updated, forgotten or archived through it. ${recall}`;
   }
   const remember =
     'Remember what would help later, this session or another agent: decisions and why they were taken, facts learned about the ' +

@@ -130,6 +130,11 @@ export const recallArguments = z.strictObject({
 
 export type RecallArguments = z.infer<typeof recallArguments>;
 
+/** list: recall's filters without words, and nothing counted. */
+export const listArguments = recallArguments.omit({ query: true, explain: true });
+
+export type ListArguments = z.infer<typeof listArguments>;
+
 export const getArguments = z.strictObject({ id: recordId.describe('The id of the record.') });
 
 export const updateArguments = z.strictObject({

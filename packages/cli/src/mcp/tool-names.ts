@@ -4,7 +4,7 @@
  */
 
 /** Tools that only read records (recall counts its hits, which is not a change to any record). */
-export const READ_TOOLS = ['recall', 'get', 'history', 'stats'] as const;
+export const READ_TOOLS = ['recall', 'list', 'get', 'history', 'stats'] as const;
 
 /** Tools that add, change, delete or move records: left out by `memhub mcp --read-only`. */
 export const CHANGE_TOOLS = ['remember', 'update', 'forget', 'archive', 'restore', 'maintain'] as const;
