@@ -73,3 +73,13 @@ export function parseDuration(value: string): number {
   if (!Number.isSafeInteger(ms) || ms < 1) throw new InvalidArgumentError('expected a duration: a number and a unit such as 90s, 30m, 12h, 7d, 2w (or milliseconds)');
   return ms;
 }
+
+/** `--expires-at 2026-06-01T12:00:00Z`: a point in time (ISO 8601 or epoch ms), as an ISO string. Not an age: an expiry "7d" ago would be a mistake. */
+export function parseInstant(value: string): string {
+  const text = value.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (text === '' || !Number.isFinite(ms) || /^\d+\s*[smhdw]$/.test(text)) {
+    throw new InvalidArgumentError('expected an ISO 8601 time (2026-06-01T12:00:00Z) or epoch milliseconds (for a time from now, use --ttl 7d)');
+  }
+  return new Date(ms).toISOString();
+}

@@ -158,6 +158,11 @@ describe.concurrent('every command works from a shell, and --json prints what it
     expect((await memhubJson<MemoryRecord>(['get', pinned.id, ...at()])).layer).toBe('application');
     expect((await memhubJson<MemoryRecord>(['update', pinned.id, '--unpin', '--ttl', '7d', ...at()]))).toMatchObject({ expiresAt: expect.any(String) });
     expect((await runMemhub(['remember', 'x', '--ttl', 'soon', ...at()])).code).toBe(2);
+    // An age is not an expiry: "7d" would be a week ago.
+    const age = await runMemhub(['remember', 'x', '--expires-at', '7d', ...at()]);
+    expect(age.code).toBe(2);
+    expect(age.stderr).toContain('--ttl 7d');
+    expect((await memhubJson<MemoryRecord>(['remember', 'x', '--expires-at', '2999-01-01T00:00:00Z', ...at()])).expiresAt).toBe('2999-01-01T00:00:00.000Z');
     expect((await runMemhub(['update', pinned.id, '--pin', '--unpin', ...at()])).code).toBe(2);
   });
 

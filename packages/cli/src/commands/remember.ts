@@ -4,7 +4,7 @@ import type { RememberInput } from '@memhub/store';
 import { withHelp } from '../command-help.js';
 import { UsageError } from '../errors.js';
 import { Output } from '../output.js';
-import { collect, parseDuration, parseJsonObject, parseTime } from '../parse-values.js';
+import { collect, parseDuration, parseInstant, parseJsonObject } from '../parse-values.js';
 import { addJsonOption, addScopeOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
 interface RememberOptions {
@@ -34,7 +34,7 @@ export function rememberCommand(): Command {
     .option('-m, --metadata <json>', 'a JSON object stored with it', parseJsonObject)
     .option('--pin', 'pin it: first in recall, never archived by a policy')
     .option('--ttl <duration>', 'it expires after this long (30m, 12h, 7d, 2w): not recalled after, archived by memhub maintain', parseDuration)
-    .option('--expires-at <time>', 'it expires at this time (ISO 8601 or epoch ms)', (value: string) => parseTime(value));
+    .option('--expires-at <time>', 'it expires at this time (ISO 8601 or epoch ms)', parseInstant);
   addJsonOption(addScopeOption(addStoreOptions(command)));
   withHelp(command, [
     `memhub remember "The deploy needs Node 20" --tag deploy --context-path /projects/api`,

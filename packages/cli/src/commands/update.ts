@@ -5,7 +5,7 @@ import { withHelp } from '../command-help.js';
 import { UsageError } from '../errors.js';
 import { printRecord } from '../format.js';
 import { Output } from '../output.js';
-import { collect, integerParser, parseDuration, parseJsonObject, parseTime } from '../parse-values.js';
+import { collect, integerParser, parseDuration, parseInstant, parseJsonObject } from '../parse-values.js';
 import { addJsonOption, addScopeOption, addStoreOptions, openTargetStore, storeTarget } from '../store-target.js';
 
 interface UpdateOptions {
@@ -40,7 +40,7 @@ export function updateCommand(): Command {
     .option('--pin', 'pin it: first in recall, never archived by a policy')
     .option('--unpin', 'unpin it')
     .option('--ttl <duration>', 'it expires this long from now (30m, 12h, 7d, 2w)', parseDuration)
-    .option('--expires-at <time>', 'it expires at this time (ISO 8601 or epoch ms)', (value: string) => parseTime(value))
+    .option('--expires-at <time>', 'it expires at this time (ISO 8601 or epoch ms)', parseInstant)
     .option('--no-expiry', 'it never expires')
     .option('--if-seq <seq>', 'write only if the record is still at this seq (compare-and-set); exit 4 if it is not', integerParser(1));
   addJsonOption(addScopeOption(addStoreOptions(command)));
