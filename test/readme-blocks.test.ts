@@ -78,6 +78,8 @@ const NOT_RUN: readonly NotRun[] = [
   { command: 'pnpm bench:lock', why: 'a benchmark: about 30 s of measuring that asserts nothing (bench/README.md: not part of pnpm test)' },
   { command: 'pnpm bench:store', why: 'a benchmark: four to five minutes, asserts nothing about time' },
   { command: 'pnpm bench:store --engine postgres', why: 'a benchmark: six minutes, on the PostgreSQL server too' },
+  { command: 'pnpm bench:recall', why: 'a benchmark: loads a million notes, asserts nothing about time' },
+  { command: 'pnpm bench:recall --records 100000 --queries 100', why: 'a benchmark: a few minutes, asserts nothing about time' },
   { command: 'pnpm soak', why: 'the soak run: 10 minutes' },
   { command: 'pnpm soak --minutes 3', why: 'the soak run: 3 minutes' },
   {
