@@ -1,4 +1,4 @@
-import { pick, seededRandom } from './seeded-random.js';
+import { pick, seededRandom } from '../shared/seeded-random.js';
 import { Vocabulary } from './vocabulary.js';
 
 /**

@@ -1,5 +1,5 @@
 import { AGENTS, TAGS } from './corpus.js';
-import { pick, seededRandom } from './seeded-random.js';
+import { pick, seededRandom } from '../shared/seeded-random.js';
 import type { Vocabulary } from './vocabulary.js';
 
 /**

@@ -1,4 +1,4 @@
-import { pick, seededRandom } from './seeded-random.js';
+import { pick, seededRandom } from '../shared/seeded-random.js';
 
 /**
  * The words the notes are written in: English function words at the top, then made-up words

@@ -1,3 +1,5 @@
+import { seededRandom } from '../shared/seeded-random.js';
+
 /**
  * The records the writers write: what an agent typically remembers. About 200 bytes of English
  * content (a few dozen distinct words, so that FTS5 has real tokens to index), two tags and a
@@ -23,21 +25,9 @@ const TOPICS = ['build', 'deploy', 'api', 'tests', 'database', 'release', 'confi
 /** Target content length in UTF-8 bytes (ASCII here, so characters). */
 export const CONTENT_BYTES = 200;
 
-/** mulberry32: a small seeded PRNG, so that every run writes the same text. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` records for writer number `writer` (0-based) of a row. */
 export function makeRecords(writer: number, count: number): BenchRecord[] {
-  const next = random(0x5eed + writer);
+  const next = seededRandom(0x5eed + writer);
   const records: BenchRecord[] = [];
   for (let index = 0; index < count; index += 1) {
     let content = `Note ${writer}-${index}:`;

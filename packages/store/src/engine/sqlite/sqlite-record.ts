@@ -1,3 +1,4 @@
+import type { StoredRecord } from '../../changes/store-change.js';
 import type { MemoryRecord, RecordVersion } from '../../memory-record.js';
 import type { RecordRow, RecordVersionsTable } from './sqlite-tables.js';
 
@@ -17,6 +18,25 @@ export function recordFromRow(row: RecordRow): MemoryRecord {
     ...(row.updated_at === null ? {} : { updatedAt: new Date(row.updated_at).toISOString() }),
     ...(row.pinned === 1 ? { pinned: true as const } : {}),
     ...(row.expires_at === null ? {} : { expiresAt: new Date(row.expires_at).toISOString() }),
+  };
+}
+
+/** A record as written (its tags and metadata still JSON text) as the record callers get. */
+export function recordOfStored(stored: StoredRecord): MemoryRecord {
+  return {
+    id: stored.id,
+    seq: stored.seq,
+    content: stored.content,
+    tags: JSON.parse(stored.tagsJson) as string[],
+    contextPath: stored.contextPath,
+    layer: stored.layer,
+    createdAt: new Date(stored.createdAt).toISOString(),
+    recallCount: stored.recallCount,
+    metadata: JSON.parse(stored.metadataJson) as Record<string, unknown>,
+    key: stored.key,
+    ...(stored.updatedAt === null ? {} : { updatedAt: new Date(stored.updatedAt).toISOString() }),
+    ...(stored.pinned ? { pinned: true as const } : {}),
+    ...(stored.expiresAt === null ? {} : { expiresAt: new Date(stored.expiresAt).toISOString() }),
   };
 }
 

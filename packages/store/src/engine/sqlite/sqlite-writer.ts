@@ -9,7 +9,7 @@ import type { ValidRecordInput } from '../../validate-record.js';
 import { isWithin, type MaintainBatch, type WriteOperation, type WriteResult } from '../../write-operation.js';
 import { describePolicy, type MaintainChange } from '../../lifecycle-policy.js';
 import { ChangeJournal, isMirrored, parseMirrorSetting, storedRecordOfRow, type MirrorSelection } from './sqlite-change-journal.js';
-import { recordFromRow } from './sqlite-record.js';
+import { recordFromRow, recordOfStored } from './sqlite-record.js';
 import type { ChangedRecord, SqliteStatements } from './sqlite-statements.js';
 import type { RecordRow } from './sqlite-tables.js';
 import { handedResultOf } from './handed-batch.js';
@@ -402,25 +402,7 @@ export class SqliteWriter {
     // The index drops the entry of the replaced version, and indexes the new one by its new seq.
     this.#statements.addSearchRemoval.run({ change_seq: stored.seq, record_seq: row.seq });
     this.#changes.push({ kind: 'update', seq: stored.seq, record: stored, from: row.layer });
-    return {
-      outcome: 'updated',
-      record: recordFromRow({
-        seq: stored.seq,
-        id: stored.id,
-        layer: stored.layer,
-        content: stored.content,
-        tags: stored.tagsJson,
-        context_path: stored.contextPath,
-        metadata: stored.metadataJson,
-        idempotency_key: stored.key,
-        created_at: stored.createdAt,
-        recall_count: stored.recallCount,
-        updated_at: operation.at,
-        pinned: stored.pinned ? 1 : 0,
-        expires_at: stored.expiresAt,
-        last_recalled_at: row.last_recalled_at,
-      }),
-    };
+    return { outcome: 'updated', record: recordOfStored(stored) };
   }
 
   /** Deletes the record and the versions updates kept of it: a forgotten memory leaves no history behind. */
