@@ -1,27 +1,9 @@
 import { expect, it } from 'vitest';
-import { newRecordId, StoreValidationError, type MemoryRecord } from '../../src/index.js';
+import { StoreValidationError, type MemoryRecord } from '../../src/index.js';
 import { describeEachEngine } from '../support/engines.js';
+import { exportLine } from '../support/export-line.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** An export line of a record written `daysAgo` days ago, recalled `recallCount` times. */
-function oldRecord(content: string, daysAgo: number, recallCount: number, extra: Record<string, unknown> = {}): { id: string; text: string } {
-  const id = newRecordId();
-  const record = {
-    v: 1,
-    id,
-    content,
-    tags: [],
-    contextPath: '/',
-    layer: 'application',
-    createdAt: new Date(Date.now() - daysAgo * DAY_MS).toISOString(),
-    recallCount,
-    metadata: {},
-    key: null,
-    ...extra,
-  };
-  return { id, text: `${JSON.stringify(record)}\n` };
-}
 
 /** Waits until `condition` holds, checking every 20 ms (a condition, not a time, is what the test asserts). */
 async function eventually(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -83,10 +65,10 @@ describeEachEngine('lifecycle: pinned, expiry, maintain()', (engine) => {
     const place = engine.place();
     const store = await place.open({ archivePolicy: { olderThan: '30d', recallCountBelow: 3 } });
     const expiring = await store.rememberMany(Array.from({ length: 3 }, (_, index) => ({ content: `expiring ${index}`, ttl: 1 })));
-    const old = oldRecord('old and never recalled', 90, 0);
-    const oldButUsed = oldRecord('old but recalled often', 90, 10);
-    const oldPinned = oldRecord('old, never recalled, pinned', 90, 0, { pinned: true });
-    const oldOtherLayer = oldRecord('old, in another layer', 90, 0, { layer: 'notes' });
+    const old = exportLine('old and never recalled', 90, 0);
+    const oldButUsed = exportLine('old but recalled often', 90, 10);
+    const oldPinned = exportLine('old, never recalled, pinned', 90, 0, { pinned: true });
+    const oldOtherLayer = exportLine('old, in another layer', 90, 0, { layer: 'notes' });
     expect((await store.import([old, oldButUsed, oldPinned, oldOtherLayer].map((entry) => entry.text))).imported).toBe(4);
     const fresh = await store.remember({ content: 'new and never recalled' });
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -1,41 +1,20 @@
 import { expect, it } from 'vitest';
-import { DEFAULT_RANKING, newRecordId, StoreValidationError } from '../../src/index.js';
+import { DEFAULT_RANKING, StoreValidationError } from '../../src/index.js';
 import { describeEachEngine } from '../support/engines.js';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** An export line of a record made `daysAgo` days ago and recalled `recallCount` times. */
-function line(content: string, daysAgo: number, recallCount: number, lifecycle: { pinned?: true; expiresAt?: string } = {}): { id: string; text: string } {
-  const id = newRecordId();
-  const record = {
-    v: 1,
-    id,
-    seq: 1,
-    content,
-    tags: [],
-    contextPath: '/',
-    layer: 'application',
-    createdAt: new Date(Date.now() - daysAgo * DAY_MS).toISOString(),
-    recallCount,
-    metadata: {},
-    key: null,
-    ...lifecycle,
-  };
-  return { id, text: `${JSON.stringify(record)}\n` };
-}
+import { exportLine } from '../support/export-line.js';
 
 describeEachEngine('recall ranking', (engine) => {
   it('orders by text relevance, recency and capped usage as the weights say, and explains each score', async () => {
     const store = await engine.open();
     // A fixed corpus: what each record has, and so where it must come.
-    const relevant = line('walrus walrus walrus: the walrus colony moved north', 200, 0); // best text, old, never recalled
-    const popular = line('a long note about many animals of the arctic sea, among them one walrus, seals and terns', 0, 100_000); // weak text, new, recalled a lot
-    const fresh = line('walrus sighting at the pier', 1, 0);
-    const stale = line('walrus sighting at the pier', 400, 0); // the same text, a year older
-    const used = line('walrus sighting at the dock', 1, 15); // the same age and text weight as fresh, recalled 15 times
-    const unrelated = line('the deploy runbook', 0, 50);
-    const pinned = line('a pinned note that mentions a walrus once, among many other words about the coast', 300, 0, { pinned: true }); // weak text, old: first all the same
-    const expired = line('walrus walrus walrus walrus', 0, 50, { expiresAt: new Date(Date.now() - 60_000).toISOString() }); // the best text, but expired
+    const relevant = exportLine('walrus walrus walrus: the walrus colony moved north', 200, 0); // best text, old, never recalled
+    const popular = exportLine('a long note about many animals of the arctic sea, among them one walrus, seals and terns', 0, 100_000); // weak text, new, recalled a lot
+    const fresh = exportLine('walrus sighting at the pier', 1, 0);
+    const stale = exportLine('walrus sighting at the pier', 400, 0); // the same text, a year older
+    const used = exportLine('walrus sighting at the dock', 1, 15); // the same age and text weight as fresh, recalled 15 times
+    const unrelated = exportLine('the deploy runbook', 0, 50);
+    const pinned = exportLine('a pinned note that mentions a walrus once, among many other words about the coast', 300, 0, { pinned: true }); // weak text, old: first all the same
+    const expired = exportLine('walrus walrus walrus walrus', 0, 50, { expiresAt: new Date(Date.now() - 60_000).toISOString() }); // the best text, but expired
     const report = await store.import([relevant, popular, fresh, stale, used, unrelated, pinned, expired].map((entry) => entry.text));
     expect(report.imported).toBe(8);
 
@@ -86,8 +65,8 @@ describeEachEngine('recall ranking', (engine) => {
   it('the weights are options: with text and recency weighed at 0, the most used comes first', async () => {
     const place = engine.place();
     const seed = await place.open();
-    const quiet = line('otter notes', 0, 0);
-    const busy = line('otter otter otter notes', 30, 9);
+    const quiet = exportLine('otter notes', 0, 0);
+    const busy = exportLine('otter otter otter notes', 30, 9);
     await seed.import([quiet.text, busy.text]);
     const byUse = await place.open({ ranking: { textWeight: 0, recencyWeight: 0, usageWeight: 1, usageCap: 10 } });
     const hits = await byUse.recall({ query: 'otter', explain: true, count: false });

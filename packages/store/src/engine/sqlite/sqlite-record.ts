@@ -1,24 +1,11 @@
 import type { StoredRecord } from '../../changes/store-change.js';
+import { storedRecordOfRow } from './sqlite-change-journal.js';
 import type { MemoryRecord, RecordVersion } from '../../memory-record.js';
 import type { RecordRow, RecordVersionsTable } from './sqlite-tables.js';
 
 /** A row of `records` as the record callers get: tags and metadata parsed, the time as ISO 8601. */
 export function recordFromRow(row: RecordRow): MemoryRecord {
-  return {
-    id: row.id,
-    seq: row.seq,
-    content: row.content,
-    tags: JSON.parse(row.tags) as string[],
-    contextPath: row.context_path,
-    layer: row.layer,
-    createdAt: new Date(row.created_at).toISOString(),
-    recallCount: row.recall_count,
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-    key: row.idempotency_key,
-    ...(row.updated_at === null ? {} : { updatedAt: new Date(row.updated_at).toISOString() }),
-    ...(row.pinned === 1 ? { pinned: true as const } : {}),
-    ...(row.expires_at === null ? {} : { expiresAt: new Date(row.expires_at).toISOString() }),
-  };
+  return recordOfStored(storedRecordOfRow(row));
 }
 
 /** A record as written (its tags and metadata still JSON text) as the record callers get. */
