@@ -54,10 +54,26 @@ export interface RecalledRecord extends MemoryRecord {
   readonly explain?: ScoreParts;
 }
 
-/** A hit as an engine returns it: the record, and its text relevance (higher is better) when words were searched for. */
-export interface RecallHit {
-  readonly record: MemoryRecord;
+/**
+ * What ranking reads of a record the query found: an engine gives these for every candidate and
+ * reads whole records only for those chosen (see StoreEngine.recall).
+ */
+export interface RecallCandidate {
+  readonly seq: number;
+  readonly pinned: boolean;
+  /** When the current version was written (updatedAt, else createdAt), epoch milliseconds. */
+  readonly writtenAt: number;
+  readonly recallCount: number;
+  /** Text relevance (higher is better) when the query has words. */
   readonly relevance: number | undefined;
+}
+
+/** A candidate with its score and the parts of it. */
+export interface ScoredCandidate {
+  readonly seq: number;
+  readonly candidate: RecallCandidate;
+  readonly parts: ScoreParts;
+  readonly score: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -88,24 +104,26 @@ export function validateRanking(value: unknown): Ranking {
 }
 
 /**
- * Scores the hits and orders them: with words, by score, best first (ties: newest first); without
- * words, as the engine listed them: pinned first, then newest first (the score is still given). Text relevance is each hit's share of
- * the best relevance among the hits, so the text part is 0 to textWeight whatever the engine's
- * scale. `recallCounts` gives each record's count as recall reports it (pending increments in).
+ * Scores the candidates and orders them: with words, by score, best first (ties: newest first);
+ * without words, as the engine listed them: pinned first, then newest first (the score is still
+ * given). Text relevance is each candidate's share of the best relevance among them, so the text
+ * part is 0 to textWeight whatever the engine's scale. `pendingRecalls` gives the recalls of a
+ * seq counted in this process and not yet written.
  */
-export function rankHits(hits: readonly RecallHit[], ranking: Ranking, now: number, recallCount: (record: MemoryRecord) => number): { record: MemoryRecord; parts: ScoreParts; score: number }[] {
-  const best = Math.max(0, ...hits.map((hit) => hit.relevance ?? 0));
-  const scored = hits.map((hit) => {
+export function rankCandidates(candidates: readonly RecallCandidate[], ranking: Ranking, now: number, pendingRecalls: (seq: number) => number): ScoredCandidate[] {
+  const best = Math.max(0, ...candidates.map((candidate) => candidate.relevance ?? 0));
+  const scored = candidates.map((candidate) => {
     // An updated record is as new as its current version.
-    const ageDays = Math.max(0, now - Date.parse(hit.record.updatedAt ?? hit.record.createdAt)) / DAY_MS;
+    const ageDays = Math.max(0, now - candidate.writtenAt) / DAY_MS;
+    const recallCount = candidate.recallCount + pendingRecalls(candidate.seq);
     const parts: ScoreParts = {
-      text: hit.relevance === undefined || best === 0 ? 0 : ranking.textWeight * (hit.relevance / best),
+      text: candidate.relevance === undefined || best === 0 ? 0 : ranking.textWeight * (candidate.relevance / best),
       recency: ranking.recencyWeight * 0.5 ** (ageDays / ranking.recencyHalfLifeDays),
-      usage: ranking.usageWeight * (Math.min(recallCount(hit.record), ranking.usageCap) / ranking.usageCap),
-      pin: hit.record.pinned === true ? ranking.pinWeight : 0,
+      usage: ranking.usageWeight * (Math.min(recallCount, ranking.usageCap) / ranking.usageCap),
+      pin: candidate.pinned ? ranking.pinWeight : 0,
     };
-    return { record: hit.record, parts, score: parts.text + parts.recency + parts.usage + parts.pin };
+    return { seq: candidate.seq, candidate, parts, score: parts.text + parts.recency + parts.usage + parts.pin };
   });
-  if (hits.some((hit) => hit.relevance !== undefined)) scored.sort((a, b) => b.score - a.score || b.record.seq - a.record.seq);
+  if (candidates.some((candidate) => candidate.relevance !== undefined)) scored.sort((a, b) => b.score - a.score || b.seq - a.seq);
   return scored;
 }

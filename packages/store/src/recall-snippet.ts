@@ -11,25 +11,113 @@
 export const SNIPPET_CHARS = 160;
 
 const WORD = /[\p{L}\p{N}]+/gu;
+/** The word beginning at lastIndex. */
+const WORD_AT = /[\p{L}\p{N}]+/uy;
+/** Whether a string ends in a letter or digit: tested on the one or two code units before a place (two: an astral letter). */
+const WORD_CHAR_BEFORE = /[\p{L}\p{N}]$/u;
 
-interface QueryTerm {
+export interface QueryTerm {
   /** The word's possible stems; a prefix term's one entry is its prefix. */
   readonly stems: ReadonlySet<string>;
   readonly prefix: boolean;
 }
 
 export function snippetOf(content: string, words: readonly string[]): string {
-  const terms: QueryTerm[] = words.map((word) =>
+  return snippetMaker(words)(content);
+}
+
+/**
+ * Makes the snippets of one recall's hits: the query's terms are read once, and whether a content
+ * word matches them is remembered across the hits (their words repeat).
+ */
+export function snippetMaker(words: readonly string[]): (content: string) => string {
+  const find = matchFinder(words);
+  return (content) => snippetAround(content, find(content));
+}
+
+/** Where a matched word is in a content: [start, end) in UTF-16 code units. */
+export interface WordMatch {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Finds the words of a content that match the query's words, in order. Every matching word begins
+ * with its term's `lead` (see leadOf), so only the places where a lead occurs are looked at: a
+ * few native string searches instead of splitting the whole content into words, which was most
+ * of a recall's time outside the database. Where lower-casing changes the content's length (a
+ * rare letter such as İ), positions in the lower-cased text are not the content's, and every word
+ * is looked at instead. Σ lower-cases to ς or σ by what surrounds it (a word's own lower case may
+ * differ from the whole content's there), so the leads are searched for with ς as σ; whether a
+ * word matches is always decided on the word lower-cased alone.
+ */
+export function matchFinder(words: readonly string[]): (content: string) => WordMatch[] {
+  const terms = termsOf(words);
+  const isMatch = wordMatcher(terms);
+  const leads = [...new Set(terms.map((term) => withoutFinalSigma(leadOf(term))))];
+  return (content) => {
+    const lower = withoutFinalSigma(content.toLowerCase());
+    if (lower.length !== content.length || leads.includes('')) return everyWordMatching(content, isMatch);
+    const found = new Map<number, WordMatch>();
+    for (const lead of leads) {
+      for (let at = lower.indexOf(lead); at !== -1; at = lower.indexOf(lead, at + 1)) {
+        if (found.has(at) || WORD_CHAR_BEFORE.test(content.slice(Math.max(0, at - 2), at))) continue;
+        WORD_AT.lastIndex = at;
+        const word = WORD_AT.exec(content)?.[0];
+        if (word !== undefined && isMatch(word.toLowerCase())) found.set(at, { start: at, end: at + word.length });
+      }
+    }
+    return [...found.values()].sort((a, b) => a.start - b.start);
+  };
+}
+
+/** The query's words as terms: a word's stems, or a prefix. */
+export function termsOf(words: readonly string[]): QueryTerm[] {
+  return words.map((word) =>
     word.endsWith('*') ? { stems: new Set([word.slice(0, -1).toLowerCase()]), prefix: true } : { stems: new Set(stems(word.toLowerCase())), prefix: false },
   );
-  const matches: { start: number; end: number }[] = [];
+}
+
+/** Whether a lower-cased content word matches any of the query's words, remembered per word (a recall's hits repeat their words). */
+export function wordMatcher(terms: readonly QueryTerm[]): (token: string) => boolean {
+  const matchesTerm = new Map<string, boolean>();
+  return (token) => {
+    let hit = matchesTerm.get(token);
+    if (hit === undefined) {
+      hit = terms.some((term) => (term.prefix ? [...term.stems].some((prefix) => token.startsWith(prefix)) : stems(token).some((stem) => term.stems.has(stem))));
+      matchesTerm.set(token, hit);
+    }
+    return hit;
+  };
+}
+
+function withoutFinalSigma(text: string): string {
+  return text.replaceAll('ς', 'σ');
+}
+
+/** The words of the content that match, looked at one by one. */
+export function everyWordMatching(content: string, isMatch: (token: string) => boolean): WordMatch[] {
+  const matches: WordMatch[] = [];
   for (const found of content.matchAll(WORD)) {
-    const token = found[0].toLowerCase();
-    const hit = terms.some((term) =>
-      term.prefix ? [...term.stems].some((prefix) => token.startsWith(prefix)) : stems(token).some((stem) => term.stems.has(stem)),
-    );
-    if (hit) matches.push({ start: found.index, end: found.index + found[0].length });
+    if (isMatch(found[0].toLowerCase())) matches.push({ start: found.index, end: found.index + found[0].length });
   }
+  return matches;
+}
+
+/**
+ * What every word matching the term begins with (lower-cased): the longest common beginning of
+ * its stems, each also without a final `y` (a word ending in -ies or -ied has the stem -y, which
+ * it does not begin with). A word and the term match when they share a stem, and a word begins
+ * with each of its stems, or with the stem less its `y`.
+ */
+function leadOf(term: QueryTerm): string {
+  const forms = [...term.stems].flatMap((stem) => (!term.prefix && stem.endsWith('y') ? [stem, stem.slice(0, -1)] : [stem]));
+  let lead = forms[0] ?? '';
+  for (const form of forms) while (!form.startsWith(lead)) lead = lead.slice(0, -1);
+  return lead;
+}
+
+function snippetAround(content: string, matches: readonly WordMatch[]): string {
   // The window of SNIPPET_CHARS that holds the most matches, starting at a match (or the start).
   let from = 0;
   let best = -1;

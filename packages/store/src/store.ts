@@ -11,8 +11,8 @@ import { RecallCounts } from './recall-counts.js';
 import { recordLine } from './record-json.js';
 import type { ResolvedStoreOptions } from './store-options.js';
 import type { StoreScope } from './store-scope.js';
-import { rankHits, type Ranking, type RecalledRecord } from './recall-ranking.js';
-import { snippetOf } from './recall-snippet.js';
+import { rankCandidates, type Ranking, type RecallCandidate, type RecalledRecord } from './recall-ranking.js';
+import { snippetMaker } from './recall-snippet.js';
 import { validateArchiveSelector, validateIds, type ArchiveSelector, type ValidArchiveSelector } from './validate-archive.js';
 import { validateImportedRecord } from './validate-import.js';
 import { validateRecallQuery, type RecallQuery } from './validate-recall.js';
@@ -203,25 +203,29 @@ export class Store {
   async recall(query?: RecallQuery): Promise<RecalledRecord[]> {
     this.#assertOpen();
     const valid = validateRecallQuery(query);
-    // With words, more candidates than asked for: the text rank alone is not the order (see rankHits).
+    // With words, more candidates than asked for: the text rank alone is not the order (see rankCandidates).
     const candidates = valid.words === undefined ? valid.limit : Math.min(MAX_RECALL_CANDIDATES, Math.max(valid.limit * 4, 50));
     const scoped = { ...valid, limit: candidates, ...(this.#scope.isRoot ? {} : { contextPath: this.#scope.stored(valid.contextPath ?? '/') }) };
+    const now = Date.now();
+    const pendingRecalls = (seq: number) => this.#recallCounts.pendingFor(seq);
+    const best = (limit: number) => (found: readonly RecallCandidate[]) => rankCandidates(found, this.#ranking, now, pendingRecalls).slice(0, limit);
     // Without words the engines list newest first through an index; the pinned records (few, and
     // indexed apart) are read on their own and put first.
     const pinnedFirst = valid.words === undefined && valid.pinned === undefined;
-    const pinnedHits = pinnedFirst ? await this.#engine.recall({ ...scoped, pinned: true }) : [];
-    const otherHits = pinnedFirst && pinnedHits.length >= scoped.limit ? [] : await this.#engine.recall(pinnedFirst ? { ...scoped, pinned: false, limit: scoped.limit - pinnedHits.length } : scoped);
-    const hits = [...pinnedHits, ...otherHits];
-    const ranked = rankHits(hits, this.#ranking, Date.now(), (record) => record.recallCount + this.#recallCounts.pendingFor(record.seq)).slice(0, valid.limit);
-    return ranked.map(({ record, parts, score }) => {
+    const pinnedHits = pinnedFirst ? await this.#engine.recall({ ...scoped, pinned: true }, best(valid.limit)) : [];
+    const otherHits =
+      pinnedFirst && pinnedHits.length >= valid.limit
+        ? []
+        : await this.#engine.recall(pinnedFirst ? { ...scoped, pinned: false, limit: scoped.limit - pinnedHits.length } : scoped, best(valid.limit - pinnedHits.length));
+    const snippetOf = valid.words === undefined ? undefined : snippetMaker(valid.words);
+    return [...pinnedHits, ...otherHits].map(({ record, chosen: { parts, score } }) => {
       if (valid.count) this.#recallCounts.add(record.seq);
       const pending = this.#recallCounts.pendingFor(record.seq);
       const counted = pending === 0 ? record : { ...record, recallCount: record.recallCount + pending };
-      const words = valid.words;
       return {
         ...this.#scope.view(counted),
         score,
-        ...(words === undefined ? {} : { snippet: snippetOf(record.content, words) }),
+        ...(snippetOf === undefined ? {} : { snippet: snippetOf(record.content) }),
         ...(valid.explain ? { explain: parts } : {}),
       };
     });

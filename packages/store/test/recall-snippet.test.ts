@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SNIPPET_CHARS, snippetOf } from '../src/recall-snippet.js';
+import fc from 'fast-check';
+import { everyWordMatching, matchFinder, SNIPPET_CHARS, snippetOf, termsOf, wordMatcher } from '../src/recall-snippet.js';
 
 describe('the snippet of a recall hit', () => {
   it('marks every form of a query word the search matches, and prefixes', () => {
@@ -25,5 +26,23 @@ describe('the snippet of a recall hit', () => {
   it('a content without the words gives its beginning', () => {
     expect(snippetOf('short note', ['absent'])).toBe('short note');
     expect(snippetOf('x'.repeat(10) + ' ' + 'y '.repeat(200), ['absent']).endsWith('…')).toBe(true);
+  });
+});
+
+describe('the words a snippet marks', () => {
+  // Words, forms of them, letters whose case rules are unusual (İ, Σ, ß, an astral letter) and separators.
+  const PIECES = ['deploy', 'Deploys', 'deployed', 'DEPLOYING', 'studies', 'study', 'studied', 'note', 'notes', 'not', 'İstanbul', 'ΣΟΦΟΣ', 'σοφος', 'straße', 'STRASSE', '𝒳yz', 'x1', 'e\u0301', 'é', 'walrus', 'wal'];
+  const SEPARATORS = [' ', '. ', "'", '-', '_', '\n', ''];
+  const QUERY_WORDS = ['deploy', 'deploys', 'studies', 'study', 'notes', 'İstanbul', 'σοφος', 'straße', '𝒳yz', 'x1', 'wal*', 'dep*', 'é', 'walrus'];
+
+  it('are the words that match when every word is looked at, for any content and words', () => {
+    const content = fc.array(fc.tuple(fc.constantFrom(...PIECES), fc.constantFrom(...SEPARATORS)), { maxLength: 40 }).map((parts) => parts.map(([piece, separator]) => piece + separator).join(''));
+    const words = fc.uniqueArray(fc.constantFrom(...QUERY_WORDS), { minLength: 1, maxLength: 3 });
+    fc.assert(
+      fc.property(content, words, (text, query) => {
+        expect(matchFinder(query)(text)).toEqual(everyWordMatching(text, wordMatcher(termsOf(query))));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });

@@ -1,7 +1,7 @@
 import type { LockMetricsSnapshot } from '@memhub/lock';
 import type { MemoryRecord, RecordVersion } from '../memory-record.js';
 import type { ValidRecallQuery } from '../validate-recall.js';
-import type { RecallHit } from '../recall-ranking.js';
+import type { RecallCandidate } from '../recall-ranking.js';
 import type { EngineVerifyReport } from '../verify-report.js';
 import type { IndexLookup } from '../mirror/layer-index.js';
 import type { WriteOperation, WriteResult } from '../write-operation.js';
@@ -33,9 +33,15 @@ export interface StoreEngine {
    */
   history(target: HistoryTarget): Promise<RecordVersion[]>;
 
-  /** The records matching the query, best match first (or newest first without words). */
-  /** The hits, best first; each with its text relevance (higher is better) when the query has words. */
-  recall(query: ValidRecallQuery): Promise<RecallHit[]>;
+  /**
+   * Finds the candidates for the query, at most `query.limit` (pinned first; then best text
+   * relevance first with words, newest first without), passes them to `choose`, and resolves
+   * with the records of those it returns, in its order, each beside what `choose` returned for
+   * it. Candidates carry only what ranking reads, so an engine reads whole records only for the
+   * chosen; candidates and records are of one snapshot. `choose` is synchronous and may run more
+   * than once (a read retried when the database was busy).
+   */
+  recall<T extends { readonly seq: number }>(query: ValidRecallQuery, choose: (candidates: readonly RecallCandidate[]) => readonly T[]): Promise<ChosenRecord<T>[]>;
 
   stats(): Promise<EngineStats>;
 
@@ -62,6 +68,12 @@ export interface StoreEngine {
 }
 
 /** Which record history() reads: see StoreEngine.history. */
+/** A record recall chose, beside what the choice said of it (its score, say). */
+export interface ChosenRecord<T> {
+  readonly chosen: T;
+  readonly record: MemoryRecord;
+}
+
 export interface HistoryTarget {
   readonly id: string;
   readonly key: string;

@@ -36,6 +36,29 @@ describeEachEngine('lifecycle: pinned, expiry, maintain()', (engine) => {
     expect((await store.verify()).ok).toBe(true);
   });
 
+  it('recall by words passes over the best text matches when they are expired or pinned, and returns the best of the rest', async () => {
+    const store = await engine.open();
+    // The strongest matches by text (short, the word three times), all expired by the time of the recall.
+    await store.rememberMany(Array.from({ length: 120 }, (_, index) => ({ content: `walrus walrus walrus ${index}`, ttl: 1 })));
+    const pinned = await store.rememberMany(
+      Array.from({ length: 3 }, (_, index) => ({ content: `the rota of the walrus keepers, with a long list of other duties besides ${index}`, pinned: true })),
+    );
+    const weaker = await store.rememberMany(
+      Array.from({ length: 30 }, (_, index) => ({ content: `a note that names a walrus once among many other words ${index}`, contextPath: index < 10 ? '/zoo/north' : '/zoo/south' })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const weakerIds = new Set(ids(weaker));
+    const top = await store.recall({ query: 'walrus', count: false, limit: 8 });
+    expect(ids(top.slice(0, 3)).sort()).toEqual(ids(pinned).sort());
+    expect(top).toHaveLength(8);
+    expect(top.slice(3).every((record) => weakerIds.has(record.id))).toBe(true);
+    expect(new Set(ids(await store.recall({ query: 'walrus', count: false, limit: 100 })))).toEqual(new Set([...ids(pinned), ...ids(weaker)]));
+    expect(new Set(ids(await store.recall({ query: 'walrus', count: false, limit: 100, pinned: false })))).toEqual(weakerIds);
+    expect(ids(await store.recall({ query: 'walrus', count: false, limit: 100, pinned: true })).sort()).toEqual(ids(pinned).sort());
+    // Under a contextPath: every match is filtered with its record.
+    expect(new Set(ids(await store.recall({ query: 'walrus', count: false, limit: 100, contextPath: '/zoo/north' })))).toEqual(new Set(ids(weaker.slice(0, 10))));
+  });
+
   it('an expired record is not recalled (get still reads it); update clears or sets an expiry', async () => {
     const store = await engine.open();
     const before = Date.now();

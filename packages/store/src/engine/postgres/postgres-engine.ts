@@ -4,11 +4,11 @@ import { StoreCompatibilityError } from '../../errors.js';
 import type { MemoryRecord, RecordVersion } from '../../memory-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
-import type { RecallHit } from '../../recall-ranking.js';
+import type { RecallCandidate } from '../../recall-ranking.js';
 import type { EngineVerifyReport } from '../../verify-report.js';
 import { isWithin, type WriteOperation, type WriteResult } from '../../write-operation.js';
 import { PageSizer } from '../../page-sizer.js';
-import { layerTotals, type EngineStats, type HistoryTarget, type StoreEngine } from '../store-engine.js';
+import { layerTotals, type ChosenRecord, type EngineStats, type HistoryTarget, type StoreEngine } from '../store-engine.js';
 import { asConnectionError, isLockTimeout } from './postgres-errors.js';
 import type { ResolvedPostgresOptions } from './postgres-options.js';
 import { createPool } from './postgres-pool.js';
@@ -127,9 +127,23 @@ export class PostgresEngine implements StoreEngine {
     );
   }
 
-  async recall(query: ValidRecallQuery): Promise<RecallHit[]> {
+  /** One query reads the candidates' whole records (ts_rank reads each match's row anyway); `choose` picks among them. */
+  async recall<T extends { readonly seq: number }>(query: ValidRecallQuery, choose: (candidates: readonly RecallCandidate[]) => readonly T[]): Promise<ChosenRecord<T>[]> {
     const rows = await this.#read(() => findRecords(this.#db, query, textSearchConfiguration(this.#options.schema)));
-    return rows.map((row) => ({ record: recordFromRow(row), relevance: row.rank === undefined ? undefined : Number(row.rank) }));
+    const records = new Map(
+      rows.map((row) => {
+        const record = recordFromRow(row);
+        return [record.seq, { record, relevance: row.rank === undefined ? undefined : Number(row.rank) }];
+      }),
+    );
+    const candidates = [...records.values()].map(({ record, relevance }) => ({
+      seq: record.seq,
+      pinned: record.pinned === true,
+      writtenAt: Date.parse(record.updatedAt ?? record.createdAt),
+      recallCount: record.recallCount,
+      relevance,
+    }));
+    return choose(candidates).map((chosen) => ({ chosen, record: (records.get(chosen.seq) as { record: MemoryRecord }).record }));
   }
 
   async stats(): Promise<PostgresEngineStats> {

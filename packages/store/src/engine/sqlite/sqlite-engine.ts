@@ -6,14 +6,14 @@ import { StoreAccessError, StoreBusyError, StoreCorruptError } from '../../error
 import type { MemoryRecord, RecordVersion } from '../../memory-record.js';
 import type { StoreLogger } from '../../store-logger.js';
 import type { ValidRecallQuery } from '../../validate-recall.js';
-import type { RecallHit } from '../../recall-ranking.js';
+import type { RecallCandidate } from '../../recall-ranking.js';
 import type { EngineVerifyReport } from '../../verify-report.js';
 import { hitFaultPoint } from '../../fault-points.js';
 import { PageSizer } from '../../page-sizer.js';
 import { highestSeqInLayerFiles, JsonlMirror, type LayerMirrorStats } from '../../mirror/jsonl-mirror.js';
 import type { IndexLookup } from '../../mirror/layer-index.js';
 import { isWithin, type WriteOperation, type WriteResult } from '../../write-operation.js';
-import { layerTotals, type EngineStats, type HistoryTarget, type StoreEngine } from '../store-engine.js';
+import { layerTotals, type ChosenRecord, type EngineStats, type HistoryTarget, type StoreEngine } from '../store-engine.js';
 import { isCurrentSchema, migrateSchema, openSqliteConnection, type Durability } from './sqlite-database.js';
 import { historyOfRows, recordFromRow } from './sqlite-record.js';
 import { WalCheckpointer, type CheckpointStats } from './sqlite-checkpointer.js';
@@ -304,13 +304,12 @@ export class SqliteEngine implements StoreEngine {
    * transaction elsewhere, a frozen writer, a store this process may only read), the tail is
    * searched directly instead (SqliteRecall.find), and recall goes on without the lock.
    */
-  async recall(query: ValidRecallQuery): Promise<RecallHit[]> {
+  async recall<T extends { readonly seq: number }>(query: ValidRecallQuery, choose: (candidates: readonly RecallCandidate[]) => readonly T[]): Promise<ChosenRecord<T>[]> {
     let unindexedAfter: number | undefined;
     if (usesSearchIndex(query) && (await this.#reading('recall', () => this.#search.isBehind()))) {
       unindexedAfter = await this.#catchUpSearchIndex('recall', RECALL_INDEX_WAIT_MS);
     }
-    // bm25 is lower for a better match: its negation is the relevance.
-    return this.#reading('recall', () => this.#recall.find(query, unindexedAfter).map((row) => ({ record: recordFromRow(row), relevance: row.rank === undefined ? undefined : -row.rank })));
+    return this.#reading('recall', () => this.#recall.recall(query, unindexedAfter, choose));
   }
 
   /** Brings the search index up to date (flush()): every record written so far is indexed. */
