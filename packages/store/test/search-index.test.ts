@@ -160,6 +160,34 @@ describe('the search index follows the records', () => {
     expect((await store.verify()).problems).toEqual([]);
   });
 
+  it('a search index of schema version 1 is migrated on open: its entries kept, the index of tag rows by record made partial, so that tag checks read the primary key', async () => {
+    store = await openStore({ dir });
+    const records = await store.rememberMany(Array.from({ length: 40 }, (_, index) => ({ content: `gnu ${index}`, tags: index % 2 === 0 ? ['herd', 'plains'] : ['herd'] })));
+    await store.flush();
+    await store.close();
+    store = undefined;
+    const asVersion1 = new Database(join(dir, SEARCH_DATABASE_FILE));
+    asVersion1.exec('DROP INDEX record_tags_by_record; CREATE INDEX record_tags_by_record ON record_tags (record_seq); PRAGMA user_version = 1');
+    asVersion1.close();
+    store = await openStore({ dir });
+    const search = new Database(join(dir, SEARCH_DATABASE_FILE), { readonly: true });
+    try {
+      expect(search.pragma('user_version', { simple: true })).toBe(2);
+      expect(String(search.prepare(`SELECT sql FROM sqlite_schema WHERE name = 'record_tags_by_record'`).pluck().get())).toContain('WHERE record_seq > 0');
+      const plan = search.prepare('EXPLAIN QUERY PLAN SELECT 1 FROM record_tags WHERE tag = ? AND record_seq = ?').all('herd', 1) as { detail: string }[];
+      expect(plan.map((step) => step.detail).join()).toContain('PRIMARY KEY');
+    } finally {
+      search.close();
+    }
+    // Nothing was indexed again: the migration kept the entries.
+    expect(await unindexed(store)).toBe(0);
+    expect(await store.recall({ query: 'gnu', tags: ['herd', 'plains'], limit: 100 })).toHaveLength(20);
+    await store.forget(records[0]!.id);
+    await store.flush();
+    expect(await store.recall({ tags: ['plains'], limit: 100 })).toHaveLength(19);
+    expect((await store.verify()).problems).toEqual([]);
+  });
+
   it('memory.db restored from an older copy (no mirror to notice it): the index of the later state is emptied on open, before a write can reuse its seqs', async () => {
     store = await openStore({ dir, mirror: false });
     await store.rememberMany(Array.from({ length: 10 }, (_, index) => ({ content: `kept ${index}` })));
