@@ -143,12 +143,18 @@ describe("a process frozen with SIGSTOP while it holds a layer's mirror lock", (
     };
     const store = await openStore({ dir, lockTimeoutMs, logger });
     const ids = await writeWhileFrozen(store, lockTimeoutMs);
+    // The lines owed to the file are appended in batches after the writes resolve; flush() makes
+    // one more append now, which gives up too.
+    await store.flush();
     // Committed: every record is in the database; the file still ends where it did.
     for (const id of ids) expect(await store.get(id)).not.toBeNull();
     expect(layerLines('application')).toHaveLength(1);
-    // The catch-up on open, 5 single writes and one batch each gave up once; one warning for the one
-    // hold, when it made the process give up a second time (the first could have been a busy moment).
-    expect((await store.stats()).mirror).toEqual([expect.objectContaining({ layer: 'application', appendsDeferred: 7, linesAppended: 0 })]);
+    // The catch-up on open and every batched append gave up (how many appends there were depends on
+    // how the writes fell into batches); one warning for the one hold, when it made the process
+    // give up a second time (the first could have been a busy moment).
+    const [held] = (await store.stats()).mirror!;
+    expect(held).toMatchObject({ layer: 'application', linesAppended: 0 });
+    expect(held!.appendsDeferred).toBeGreaterThanOrEqual(2);
     expect(giveUpWarnings(warnings)).toHaveLength(1);
     expect(debugs.filter((debug) => debug.message.includes("layer mirror's writer lock was busy"))).toHaveLength(1);
     expect(giveUpWarnings(warnings)[0]!.details['holders']).toEqual([expect.objectContaining({ pid: holder.pid })]);
@@ -185,8 +191,9 @@ describe("a process frozen with SIGSTOP while it holds a layer's mirror lock", (
 
     const store = await openStore({ dir, lockTimeoutMs });
     const ids = await writeWhileFrozen(store, lockTimeoutMs);
-    // Another layer is not held up at all.
+    // Another layer is not held up past the brief wait for the frozen one's lock.
     await store.remember({ content: 'another note', layer: 'notes' });
+    await store.flush();
     expect(layerLines('notes')).toHaveLength(2);
     expect(layerLines('application')).toHaveLength(1);
 
@@ -199,7 +206,9 @@ describe("a process frozen with SIGSTOP while it holds a layer's mirror lock", (
       ['notes', 2, 2],
     ]);
     expect(layerLines('application').slice(1).map((line) => line.record?.id).sort()).toEqual([...ids].sort());
-    expect((await store.stats()).mirror!.find((layer) => layer.layer === 'application')).toMatchObject({ appendsDeferred: 7, linesAppended: 25 });
+    const application = (await store.stats()).mirror!.find((layer) => layer.layer === 'application');
+    expect(application).toMatchObject({ linesAppended: 25 });
+    expect(application!.appendsDeferred).toBeGreaterThanOrEqual(2);
     await store.close();
   });
 });

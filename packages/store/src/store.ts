@@ -480,8 +480,11 @@ export class Store {
   }
 
   /**
-   * Waits for the writes in flight, writes the recall counts gathered so far, and brings the search
-   * index up to date (SQLite indexes new records in batches; recall() never misses one either way).
+   * Waits for the writes in flight, writes the recall counts gathered so far, and brings the views
+   * up to date: the JSONL mirror has this process's lines, and the search index every record
+   * (SQLite appends the mirror and indexes new records in batches, shortly after the writes
+   * resolve; recall() never misses a record either way, and nothing is lost if the process dies
+   * first: the next process catches the views up).
    */
   async flush(): Promise<void> {
     this.#assertOpen();

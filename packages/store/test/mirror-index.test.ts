@@ -33,12 +33,15 @@ describe('the layer index', () => {
     await Promise.all(Array.from({ length: 64 }, lane));
     const forgotten = kept.pop()!;
     await store.forget(forgotten.id);
+    await store.flush();
 
     const [application] = (await store.stats()).mirror!;
     expect(application).toMatchObject({ layer: 'application', linesAppended: total + 1 });
-    expect(application!.appends).toBeGreaterThan(1_000);
-    // Batched: about one update per thousand lines, never one per append.
-    expect(application!.indexUpdates).toBeLessThan(application!.appends / 10);
+    // The file follows the commits in batches of a few hundred lines (one append, not one per group commit)...
+    expect(application!.appends).toBeGreaterThan(100);
+    expect(application!.appends).toBeLessThan(total / 100);
+    // ...and the index follows the file in larger ones: about one update per thousand lines, never one per append.
+    expect(application!.indexUpdates).toBeLessThan(application!.appends / 2);
     expect(application!.indexUpdates).toBeLessThanOrEqual(Math.ceil(total / 1_000) + 5);
     await store.close();
 

@@ -1,4 +1,4 @@
-import { appendFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -48,6 +48,8 @@ describe('the JSONL mirror of each layer', () => {
     await s.recall({ query: 'first' });
     await s.flush();
     await s.forget(b!.id);
+    // The files follow the commits in batches: flush() appends what this process owes them.
+    await s.flush();
     const lines = readLayerFile(dir, 'application');
     expect(lines.map((line) => line.op)).toEqual(['remember', 'recall-counts']);
     expect(lines[0]!.record).toEqual(asStored(a!));
@@ -76,6 +78,7 @@ describe('the JSONL mirror of each layer', () => {
     await s.flush();
     expect(await s.archive({ ids: records.slice(0, 10).map((record) => record.id) })).toBe(10);
     expect(await s.archive({ recallCountBelow: 1 })).toBe(15);
+    await s.flush();
     expectMirrorMatchesDatabase(['application', 'archive']);
     expect(databaseLayer(dir, 'application').size).toBe(5);
     expect(databaseLayer(dir, 'archive').size).toBe(25);
@@ -105,6 +108,7 @@ describe('the JSONL mirror of each layer', () => {
       expect.objectContaining({ offset: sizeWithFragment - fragment.length, bytes: fragment.length, fragment, encoding: 'utf8' }),
     ]);
     await again.remember({ content: 'three' });
+    await again.flush();
     const lines = readLayerFile(dir, 'application');
     expect(lines.map((line) => line.record?.content)).toEqual(['one', 'two', 'three']);
     expect(readFileSync(layerPath('application'), 'utf8')).not.toContain('torn');
@@ -180,8 +184,33 @@ describe('the JSONL mirror of each layer', () => {
     expectMirrorMatchesDatabase(['application', 'notes']);
     expect(readLayerFile(dir, 'application').at(-1)?.op).toBe('snapshot');
     await again.remember({ content: 'after the rebuild' });
+    await again.flush();
     expectMirrorMatchesDatabase(['application']);
     expect((await again.verify()).ok).toBe(true);
+  });
+
+  it('a deleted layer file whose journal rows are all still there is made again from them, and an index left from another file is emptied, not kept describing it', async () => {
+    // Another store's index, of other lines, left where this store's is.
+    const other = mkdtempSync(join(tmpdir(), 'memhub-mirror-other-'));
+    try {
+      const elsewhere = await openStore({ dir: other });
+      await elsewhere.rememberMany(Array.from({ length: 20 }, (_, index) => ({ content: `elsewhere ${index}` })));
+      await elsewhere.close();
+      const s = await open();
+      await s.rememberMany(Array.from({ length: 20 }, (_, index) => ({ content: `kept ${index}` })));
+      await s.close();
+      store = undefined;
+      expect(statSync(join(other, 'layers', 'application.idx')).size).toBeGreaterThan(64);
+      copyFileSync(join(other, 'layers', 'application.idx'), join(dir, 'layers', 'application.idx'));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    // Too few lines for the journal to have been pruned: the catch-up appends them, no rebuild.
+    unlinkSync(layerPath('application'));
+    const again = await open();
+    expect(readLayerFile(dir, 'application').map((line) => line.record?.content)).toEqual(Array.from({ length: 20 }, (_, index) => `kept ${index}`));
+    expect((await again.verify()).problems).toEqual([]);
+    expect((await again.readFromMirror('application', (await again.recall({ query: 'kept 7', limit: 1 }))[0]!.id)).record?.content).toBe('kept 7');
   });
 
   it('a layer file deleted while the store is open is recreated and rebuilt at the next append, not written to the deleted inode', async () => {
@@ -190,6 +219,7 @@ describe('the JSONL mirror of each layer', () => {
     unlinkSync(layerPath('application'));
     unlinkSync(join(dir, 'layers', 'application.idx'));
     await s.remember({ content: 'after the delete' });
+    await s.flush();
     expectMirrorMatchesDatabase(['application']);
     expect(databaseLayer(dir, 'application').size).toBe(1201);
     const report = await s.verify();
@@ -204,6 +234,7 @@ describe('the JSONL mirror of each layer', () => {
 
     const some = await reopen({ mirror: { layers: ['notes'] } });
     await some.rememberMany([{ content: 'c' }, { content: 'd', layer: 'notes' }]);
+    await some.flush();
     expect(existsSync(layerPath('application'))).toBe(false);
     expect(replayLayerFile(dir, 'notes')).toEqual(databaseLayer(dir, 'notes'));
     expect(databaseLayer(dir, 'notes').size).toBe(2);
@@ -211,11 +242,13 @@ describe('the JSONL mirror of each layer', () => {
     const all = await reopen({ mirror: true });
     expectMirrorMatchesDatabase(['application', 'notes']);
     await all.remember({ content: 'e' });
+    await all.flush();
     expectMirrorMatchesDatabase(['application']);
     expect((await all.verify()).ok).toBe(true);
     // Without the option, the store keeps its setting.
     const kept = await reopen();
     await kept.remember({ content: 'f' });
+    await kept.flush();
     expectMirrorMatchesDatabase(['application']);
   });
 
@@ -237,6 +270,7 @@ describe('the JSONL mirror of each layer', () => {
     const restored = await open();
     const fresh = await restored.remember({ content: 'after the restore' });
     expect(fresh.seq).toBeGreaterThan(lost.seq);
+    await restored.flush();
     expect(readLayerFile(dir, 'application').at(-1)?.record?.content).toBe('after the restore');
     const report = await restored.verify();
     expect(report.problems).toEqual([expect.objectContaining({ kind: 'mirror-extra', layer: 'application', message: expect.stringContaining(lost.id) })]);
@@ -300,6 +334,7 @@ describe('rebuildFromMirror', () => {
     const b3 = await s.update(b!.id, { content: 'beta three' });
     const c2 = await s.update(c!.id, { content: 'gamma two' });
     await s.forget(c!.id);
+    await s.flush();
     expect(readLayerFile(dir, 'application').map((line) => [line.op, line.seq])).toEqual([
       ['remember', a!.seq],
       ['remember', b!.seq],
@@ -344,6 +379,7 @@ describe('rebuildFromMirror', () => {
   it('refuses to replace a healthy database unless forced, and refuses while a store has it open', async () => {
     const s = await open();
     await s.remember({ content: 'healthy' });
+    await s.flush();
     await expect(rebuildFromMirror(dir)).rejects.toBeInstanceOf(StoreRebuildRefusedError);
     await expect(rebuildFromMirror(dir, { force: true })).rejects.toMatchObject({ reason: 'in-use', message: expect.stringMatching(/open in process/) });
     await s.close();

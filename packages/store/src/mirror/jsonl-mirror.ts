@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { StoreReplacedError } from '../errors.js';
 import type { StoreLogger } from '../store-logger.js';
 import { LAYER_PATTERN } from '../validate-record.js';
 import type { LayerVerifyReport, VerifyProblem } from '../verify-report.js';
@@ -8,7 +9,7 @@ import type { IndexLookup } from './layer-index.js';
 import { LayerMirror, type LayerMirrorCounters, type OwnChanges } from './layer-mirror.js';
 import { mirrorLinesOf } from '../changes/change-codec.js';
 import type { StoreChange } from '../changes/store-change.js';
-import { parseMirrorLine } from './mirror-line.js';
+import { parseMirrorLine, type EncodedLine } from './mirror-line.js';
 import type { MirrorSource } from './mirror-source.js';
 
 export interface JsonlMirrorOptions {
@@ -19,6 +20,12 @@ export interface JsonlMirrorOptions {
   readonly lockTimeoutMs: number;
   readonly allowUnsafeFilesystem: boolean;
   readonly logger: StoreLogger;
+  /**
+   * Whether memory.db at the store's path is still the database this store opened. Checked under
+   * a layer's lock before its file is written: the mirror follows the commits in batches, and a
+   * store whose folder was replaced meanwhile must not write its lines into the new store's files.
+   */
+  readonly sameDatabase: () => boolean;
 }
 
 /** One layer's mirror in stats(). */
@@ -28,15 +35,22 @@ export interface LayerMirrorStats extends LayerMirrorCounters {
   readonly bytes: number;
 }
 
+/** One commit's lines of a layer, owed to its file: the store's last seq before the commit, the commit's last seq, the lines. */
+interface OwedSegment {
+  readonly startSeq: number;
+  readonly endSeq: number;
+  readonly lines: readonly EncodedLine[];
+}
+
 export const LAYERS_FOLDER = 'layers';
 /** Journal rows are pruned once a layer's file has moved this many seqs past the last pruning. */
 const PRUNE_EVERY_SEQS = 256;
 
 /**
  * The store's JSONL mirror: one file per layer in `layers/`, each derived from the database by
- * seq. After every commit the writing process appends the changes of the layers it touched
- * (under each layer's writer lock); on open, every layer is caught up, which also heals a writer
- * that crashed between its COMMIT and its append, and a torn last line.
+ * seq. The writing process appends the changes of the layers it touched after its callers are
+ * resolved, in batches (under each layer's writer lock); on open, every layer is caught up, which
+ * also heals a writer that crashed between its COMMIT and its append, and a torn last line.
  *
  * The mirror is a view that can catch up later: the journal keeps every change until it is in
  * the file. So the catch-ups that nobody waits for (after a commit, on open, on close) wait for a
@@ -50,6 +64,9 @@ export class JsonlMirror {
   readonly #source: MirrorSource;
   readonly #layers = new Map<string, LayerMirror>();
   readonly #lastPruned = new Map<string, number>();
+  /** Per layer, the lines of this process's commits not appended yet, a segment per commit (see owe()). */
+  #owed = new Map<string, OwedSegment[]>();
+  #owedLines = 0;
   /** Per layer, the failure last reported to the logger: the same one is not reported again until a catch-up succeeds. */
   readonly #reportedFailures = new Map<string, string>();
 
@@ -61,22 +78,55 @@ export class JsonlMirror {
   }
 
   /**
-   * After a commit, before its callers resolve: appends the touched layers' new changes. `own` is
-   * the committed transaction's changes and the store's last seq before it; each layer's lines are
-   * made from them here, after the commit and outside the write lock (see
-   * LayerMirror.catchUp). Never throws: the change is committed in the database, and the next
-   * append, open, verify or lookup brings the file up to date. A layer whose lock another process
-   * holds past APPEND_LOCK_WAIT_MS is left to it (counted in `appendsDeferred`); a failure (a full
-   * disk, a symlink in layers/) is reported to the logger, once until the layer is caught up again.
+   * After a commit, once its callers are resolved: notes the touched layers' new lines as owed to
+   * their files, to be appended by appendOwed() in a batch with the commits that follow (see
+   * SharedCommit, which calls it by size and by time, and on flush() and close()). Nothing is lost
+   * meanwhile: the journal keeps every change until its file has it, and whoever comes next (an
+   * append, open, verify or lookup) brings a file up to date. Resolves to the lines owed in all.
    */
-  async afterCommit(
-    layers: ReadonlySet<string>,
-    own?: { readonly startSeq: number; readonly changes: readonly StoreChange[] },
-  ): Promise<void> {
+  owe(layers: ReadonlySet<string>, own: { readonly startSeq: number; readonly changes: readonly StoreChange[] }): number {
     for (const name of layers) {
-      const lines = own === undefined ? [] : mirrorLinesOf(own.changes, name);
-      await this.#catchUpUnlessHeld(name, 'memhub mirror append', own === undefined || lines.length === 0 ? undefined : { startSeq: own.startSeq, lines });
+      this.#layer(name);
+      const segments = this.#owed.get(name) ?? [];
+      const lines = mirrorLinesOf(own.changes, name);
+      // A change without a line in this layer still leaves its file behind the journal: caught up from it.
+      segments.push({ startSeq: own.startSeq, endSeq: own.changes[own.changes.length - 1]?.seq ?? own.startSeq, lines });
+      this.#owed.set(name, segments);
+      this.#owedLines += lines.length;
     }
+    return this.#owedLines;
+  }
+
+  /**
+   * Appends the lines owed to each layer (and anything else its file lacks). The owed commits' own
+   * lines are appended as they are when no other process changed the layer between them (the
+   * usual case); otherwise the journal is read back from the file's end. Never throws (see
+   * #catchUpUnlessHeld).
+   */
+  async appendOwed(): Promise<void> {
+    const owed = this.#owed;
+    this.#owed = new Map();
+    this.#owedLines = 0;
+    for (const [name, segments] of owed) {
+      await this.#catchUpUnlessHeld(name, 'memhub mirror append', this.#contiguous(name, segments));
+    }
+  }
+
+  /** The segments as one run of lines, if nothing of the layer came between them (else undefined: read the journal). */
+  #contiguous(name: string, segments: readonly OwedSegment[]): OwnChanges | undefined {
+    const first = segments[0];
+    if (first === undefined || segments.some((segment) => segment.lines.length === 0)) return undefined;
+    const lines: EncodedLine[] = [...first.lines];
+    for (let index = 1; index < segments.length; index += 1) {
+      const segment = segments[index] as OwedSegment;
+      // Right after the previous commit (no commit of any process between): nothing to look up.
+      if (segment.startSeq !== (segments[index - 1] as OwedSegment).endSeq) {
+        const lastSeq = (lines[lines.length - 1] as EncodedLine).seq;
+        if (segment.startSeq < lastSeq || this.#source.hasChangesBetween(name, lastSeq, segment.startSeq)) return undefined;
+      }
+      lines.push(...segment.lines);
+    }
+    return { startSeq: first.startSeq, lines };
   }
 
   /**
@@ -180,6 +230,7 @@ export class JsonlMirror {
     try {
       const layer = this.#layer(name);
       const ran = await layer.lockedUnlessHeld(purpose, () => {
+        if (!this.#options.sameDatabase()) throw new StoreReplacedError(join(this.#options.dir, 'memory.db'));
         layer.catchUp(this.#source, own);
         andThen?.();
       });

@@ -151,6 +151,13 @@ export class LayerMirror {
    */
   catchUp(source: MirrorSource, own?: OwnChanges): void {
     const { cursor, reread } = this.#inspect();
+    // An empty file (new, or made again after it was deleted) has nothing an index could cover: an
+    // index left from the file it replaces is emptied before the journal's lines go in, as a
+    // rebuild empties it, so that it never describes another file's lines.
+    if (reread && cursor.size === 0) {
+      this.#index.reset();
+      this.#pending = undefined;
+    }
     // Only a file that changed under us can have lost lines: an unchanged one is as we left it.
     if (reread) {
       const prunedThrough = source.prunedThrough(this.layer);

@@ -160,6 +160,14 @@ export class SqliteEngine implements StoreEngine {
         lockTimeoutMs: options.lockTimeoutMs,
         allowUnsafeFilesystem: options.allowUnsafeFilesystem,
         logger: options.logger,
+        sameDatabase: () => {
+          try {
+            gate.assertSameDatabase();
+            return true;
+          } catch {
+            return false;
+          }
+        },
       },
       new SqliteMirrorSource(db, this.#statements),
     );
@@ -312,8 +320,9 @@ export class SqliteEngine implements StoreEngine {
     return this.#reading('recall', () => this.#recall.recall(query, unindexedAfter, choose));
   }
 
-  /** Brings the search index up to date (flush()): every record written so far is indexed. */
+  /** Brings the views up to date (flush()): this process's owed mirror lines appended, every record written so far indexed. */
   async flush(): Promise<void> {
+    await this.#sharedCommit.appendMirror();
     if (!(await this.#reading('index the records', () => this.#search.isBehind()))) return;
     const cursor = await this.#catchUpSearchIndex('index the records', this.#gateLockTimeoutMs);
     if (cursor !== undefined) throw new StoreAccessError(`Cannot index the records of ${this.location}: the search index's lock was not had in ${this.#gateLockTimeoutMs} ms`);

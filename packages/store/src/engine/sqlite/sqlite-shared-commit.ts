@@ -78,6 +78,17 @@ const LEAD_WINDOW_MS = 1_000;
 const LEADER_PATIENCE_MS = 1_000;
 /** After a leader failed to answer, a follower commits on its own this long before it tries a leader again. */
 const LEADER_DISTRUST_MS = 1_000;
+/**
+ * The mirror is appended once this many lines are owed to it... (a few hundred lines: one write
+ * and one lock of the layer file for them all, and not so many that an append holds the thread)
+ */
+const MIRROR_BATCH_LINES = 256;
+/**
+ * ...or this long after the first owed line. Short, so that a file trails its database by little
+ * more, and the timer is not unref'd: a program that writes and ends without close() still gets
+ * its lines (at most this much later than it would have ended).
+ */
+const MIRROR_AFTER_MS = 20;
 
 /**
  * Cross-process group commit, through a leader. The first process (or worker thread) that writes
@@ -125,6 +136,9 @@ export class SharedCommit {
   /** Until when (epoch ms) this follower commits on its own: a leader did not answer. */
   #distrustUntil = 0;
   #closed = false;
+  #mirrorTimer: NodeJS.Timeout | undefined;
+  /** The mirror append in progress (or the last one): appends run one after another. */
+  #mirrorAppend: Promise<void> = Promise.resolve();
 
   constructor(options: SharedCommitOptions) {
     this.#options = options;
@@ -140,6 +154,7 @@ export class SharedCommit {
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#rounds !== undefined) await this.#rounds;
+    await this.appendMirror();
     await this.#stepDown();
     this.#options.leaderLease.close();
     this.#client?.close();
@@ -334,8 +349,9 @@ export class SharedCommit {
     }
     if (taken.some((pending) => pending.batch.handoffId !== undefined)) hitFaultPoint('leader-after-commit');
     this.#listenIfOthersWrite();
-    await this.#afterCommit(applied);
+    hitFaultPoint('after-commit');
     taken.forEach((pending, index) => pending.settle(applied.outcomes[index] as BatchOutcome));
+    this.#mirrorSoon(applied);
     this.#options.committed(taken.some((pending) => pending.batch.handoffId !== undefined));
   }
 
@@ -362,10 +378,25 @@ export class SharedCommit {
     return applied;
   }
 
-  /** After the lock is released: every layer's lines, before anyone is answered. */
-  async #afterCommit(applied: AppliedBatches): Promise<void> {
-    hitFaultPoint('after-commit');
-    if (applied.touchedLayers.size > 0) await this.#options.mirror.afterCommit(applied.touchedLayers, { startSeq: applied.startSeq, changes: applied.changes });
+  /**
+   * After a commit, its callers answered: the touched layers' lines are owed to their files, and
+   * appended in a batch once MIRROR_BATCH_LINES are owed or MIRROR_AFTER_MS after the first (and
+   * on flush() and close()). One append for many commits: one at a time, appending after every
+   * commit cost about as much CPU as the commit itself.
+   */
+  #mirrorSoon(applied: AppliedBatches): void {
+    if (applied.touchedLayers.size === 0) return;
+    const owed = this.#options.mirror.owe(applied.touchedLayers, { startSeq: applied.startSeq, changes: applied.changes });
+    if (owed >= MIRROR_BATCH_LINES) void this.appendMirror();
+    else this.#mirrorTimer ??= setTimeout(() => void this.appendMirror(), MIRROR_AFTER_MS);
+  }
+
+  /** Appends every line owed to the mirror; one append at a time. Never rejects (see JsonlMirror.appendOwed). */
+  appendMirror(): Promise<void> {
+    if (this.#mirrorTimer !== undefined) clearTimeout(this.#mirrorTimer);
+    this.#mirrorTimer = undefined;
+    this.#mirrorAppend = this.#mirrorAppend.then(() => this.#options.mirror.appendOwed());
+    return this.#mirrorAppend;
   }
 
   async #handToLeader(own: WriterBatch, afterCommit: () => void): Promise<WriteResult[]> {
@@ -432,7 +463,8 @@ export class SharedCommit {
       throw error;
     }
     if (decided !== undefined) return this.#resultsOfRow(batch, decided, afterCommit);
-    await this.#afterCommit(applied);
+    hitFaultPoint('after-commit');
+    this.#mirrorSoon(applied);
     this.#options.committed(false);
     const outcome = applied.outcomes[0] as BatchOutcome;
     if ('error' in outcome) throw outcome.error;
