@@ -108,7 +108,14 @@ export class JsonlMirror {
     this.#owed = new Map();
     this.#owedLines = 0;
     for (const [name, segments] of owed) {
-      await this.#catchUpUnlessHeld(name, 'memhub mirror append', this.#contiguous(name, segments));
+      let own: OwnChanges | undefined;
+      try {
+        own = this.#contiguous(name, segments);
+      } catch {
+        // The journal could not be asked (the database busy, say): the catch-up reads it instead, or reports why not.
+        own = undefined;
+      }
+      await this.#catchUpUnlessHeld(name, 'memhub mirror append', own);
     }
   }
 

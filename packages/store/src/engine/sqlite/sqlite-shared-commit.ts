@@ -395,7 +395,11 @@ export class SharedCommit {
   appendMirror(): Promise<void> {
     if (this.#mirrorTimer !== undefined) clearTimeout(this.#mirrorTimer);
     this.#mirrorTimer = undefined;
-    this.#mirrorAppend = this.#mirrorAppend.then(() => this.#options.mirror.appendOwed());
+    // appendOwed reports its failures to the logger and never rejects; the catch keeps the chain
+    // (and the timer's `void`) from ever carrying a rejection, whatever a later change makes it do.
+    this.#mirrorAppend = this.#mirrorAppend.then(() => this.#options.mirror.appendOwed()).catch((error: unknown) => {
+      this.#options.logger.warn({ error: String(error) }, 'memhub: appending to the layer mirrors failed; they are caught up later');
+    });
     return this.#mirrorAppend;
   }
 
