@@ -53,7 +53,7 @@ const PRUNE_EVERY_SEQS = 256;
  * also heals a writer that crashed between its COMMIT and its append, and a torn last line.
  *
  * The mirror is a view that can catch up later: the journal keeps every change until it is in
- * the file. So the catch-ups that nobody waits for (after a commit, on open, on close) wait for a
+ * the file. So the catch-ups that nobody waits for (the batched appends, on open, on close) wait for a
  * layer's lock only briefly (APPEND_LOCK_WAIT_MS) and otherwise leave the lines to whoever comes
  * next; verify, repair and lookups, which need the file as it is, wait up to `lockTimeoutMs` and
  * catch it up first.
@@ -82,7 +82,7 @@ export class JsonlMirror {
    * their files, to be appended by appendOwed() in a batch with the commits that follow (see
    * SharedCommit, which calls it by size and by time, and on flush() and close()). Nothing is lost
    * meanwhile: the journal keeps every change until its file has it, and whoever comes next (an
-   * append, open, verify or lookup) brings a file up to date. Resolves to the lines owed in all.
+   * append, open, verify or lookup) brings a file up to date. Returns the lines owed in all.
    */
   owe(layers: ReadonlySet<string>, own: { readonly startSeq: number; readonly changes: readonly StoreChange[] }): number {
     for (const name of layers) {
