@@ -88,6 +88,18 @@ describe('fault points: a process that dies at each step of the write path leave
     await expectHealed(acknowledged);
   });
 
+  it('after the callers were answered, before the batched mirror append: every acknowledged record reaches its layer file on the next open', async () => {
+    await seedStore();
+    const acknowledged = await runUntilFault('mirror-before-append', 'write');
+    expect(acknowledged.length).toBeGreaterThan(0);
+    // The kill came in the window this exercises: acknowledged records whose lines were still owed.
+    const mirrored = ['application', 'notes'].map((layer) => readFileSync(join(dir, 'layers', `${layer}.jsonl`), 'utf8')).join('');
+    expect(acknowledged.filter(({ id }) => !mirrored.includes(id)).length).toBeGreaterThan(0);
+    await expectHealed(acknowledged);
+    const healed = ['application', 'notes'].map((layer) => readFileSync(join(dir, 'layers', `${layer}.jsonl`), 'utf8')).join('');
+    expect(acknowledged.filter(({ id }) => !healed.includes(id))).toEqual([]);
+  });
+
   it('in the middle of a mirror append', async () => {
     await seedStore();
     await expectHealed(await runUntilFault('mirror-mid-append', 'write'));

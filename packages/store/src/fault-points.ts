@@ -11,6 +11,7 @@
  * - `leader-before-commit`: the write leader's transaction with a handed batch, every change made, COMMIT not run.
  * - `leader-after-commit`: the write leader committed a handed batch; the mirror not appended, nobody answered.
  * - `after-commit`: committed, the mirror not appended, the callers (and the followers whose batches it committed) not answered.
+ * - `mirror-before-append`: callers answered, their commits' lines owed to the mirror, the batched append not begun.
  * - `mirror-mid-append`: half of a batch's lines written to a layer file.
  * - `mirror-before-index`: lines appended, the index not brought up to date.
  * - `mirror-before-rebuild`: a layer file emptied for a rebuild, nothing written yet.
@@ -27,6 +28,7 @@ export type FaultPoint =
   | 'leader-before-commit'
   | 'leader-after-commit'
   | 'after-commit'
+  | 'mirror-before-append'
   | 'mirror-mid-append'
   | 'mirror-before-index'
   | 'mirror-before-rebuild'

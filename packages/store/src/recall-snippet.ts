@@ -22,10 +22,6 @@ export interface QueryTerm {
   readonly prefix: boolean;
 }
 
-export function snippetOf(content: string, words: readonly string[]): string {
-  return snippetMaker(words)(content);
-}
-
 /**
  * Makes the snippets of one recall's hits: the query's terms are read once, and whether a content
  * word matches them is remembered across the hits (their words repeat).

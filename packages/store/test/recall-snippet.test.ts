@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { everyWordMatching, matchFinder, SNIPPET_CHARS, snippetOf, termsOf, wordMatcher } from '../src/recall-snippet.js';
+import { everyWordMatching, matchFinder, SNIPPET_CHARS, snippetMaker, termsOf, wordMatcher } from '../src/recall-snippet.js';
+
+const snippetOf = (content: string, words: readonly string[]) => snippetMaker(words)(content);
 
 describe('the snippet of a recall hit', () => {
   it('marks every form of a query word the search matches, and prefixes', () => {

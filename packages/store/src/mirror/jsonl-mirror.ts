@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreReplacedError } from '../errors.js';
+import { hitFaultPoint } from '../fault-points.js';
 import type { StoreLogger } from '../store-logger.js';
 import { LAYER_PATTERN } from '../validate-record.js';
 import type { LayerVerifyReport, VerifyProblem } from '../verify-report.js';
@@ -105,6 +106,7 @@ export class JsonlMirror {
    */
   async appendOwed(): Promise<void> {
     const owed = this.#owed;
+    if (owed.size > 0) hitFaultPoint('mirror-before-append');
     this.#owed = new Map();
     this.#owedLines = 0;
     for (const [name, segments] of owed) {
