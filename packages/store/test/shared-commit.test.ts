@@ -154,6 +154,35 @@ describe('one process commits for the others', () => {
     expect(contents.filter((content) => content === 'during 0')).toHaveLength(1);
     expect(contents).toContain('resumed 0');
   });
+
+  it('a follower whose leader closed leads from its next writes on, and commits for the others in turn', async () => {
+    // A follower that its leader answers does not try the lease at every write: it must still
+    // find out, at its first write that reaches nobody, that the lease is free, and take it.
+    const { leader, follower } = await startListeningLeader();
+    follower.send('write 5 handed');
+    await follower.waitForLine('done handed');
+    const handedBefore = inspect<{ n: number }>('SELECT count(*) AS n FROM handed_batches')[0]?.n ?? 0;
+    expect(handedBefore, 'the follower handed its batch to the leader').toBeGreaterThan(0);
+    leader.send('close');
+    await leader.waitForLine('closed');
+    for (const label of ['alone-1', 'alone-2']) {
+      follower.send(`write 1 ${label}`);
+      await follower.waitForLine(`done ${label}`);
+    }
+    expect(lockStatus(join(dir, 'memory.db.leader.lock')).holders.map((holder) => holder.pid)).toEqual([follower.pid]);
+    // A third process writes (on its own: nobody listens yet); the new leader's next commit sees it
+    // and opens its socket, and the third process's next batch goes to it.
+    const third = start('scripted-writer.ts', [dir]);
+    await third.waitForLine('opened');
+    third.send('write 1 third-first');
+    await third.waitForLine('done third-first');
+    follower.send('write 1 noticed');
+    await follower.waitForLine('done noticed');
+    third.send('write 3 third-handed');
+    await third.waitForLine('done third-handed');
+    expect(inspect<{ n: number }>('SELECT count(*) AS n FROM handed_batches')[0]?.n).toBeGreaterThan(handedBefore);
+    expect(inspect<{ n: number }>(`SELECT count(*) AS n FROM records WHERE content LIKE 'third-handed %'`)[0]?.n).toBe(3);
+  });
 });
 
 describe('a caller that times out is told whether its records were written', () => {

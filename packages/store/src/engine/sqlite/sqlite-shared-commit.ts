@@ -133,6 +133,13 @@ export class SharedCommit {
   #roundScheduled = false;
   #stepDownTimer: NodeJS.Timeout | undefined;
   #lastActive = 0;
+  /**
+   * The leader answered this follower's last hand-over: its next write goes to the leader without
+   * trying the lease first (a flock and a stat a write, for a lease somebody holds). Cleared by a
+   * hand-over that ends without an answer: the leader stepped down or is gone, and the next write
+   * may lead.
+   */
+  #leaderAnswers = false;
   /** Until when (epoch ms) this follower commits on its own: a leader did not answer. */
   #distrustUntil = 0;
   #closed = false;
@@ -146,7 +153,7 @@ export class SharedCommit {
 
   async write(operations: readonly WriteOperation[], afterCommit: () => void): Promise<WriteResult[]> {
     const own: WriterBatch = { operations, prepared: this.#options.writer.prepare(operations) };
-    if (this.#lead()) return this.#commitAsLeader(own, afterCommit);
+    if (!this.#leaderAnswers && this.#lead()) return this.#commitAsLeader(own, afterCommit);
     return this.#handToLeader(own, afterCommit);
   }
 
@@ -412,6 +419,7 @@ export class SharedCommit {
     this.#client ??= new LeaderClient(socketPath);
     const started = performance.now();
     const reply = await this.#client.hand(batch, Math.min(LEADER_PATIENCE_MS, lockTimeoutMs), () => hitFaultPoint('handoff-after-send'));
+    this.#leaderAnswers = !('kind' in reply);
     // Nobody listens: no leader saw the batch. It is this process's to commit.
     if ('kind' in reply && reply.kind === 'unreachable') return this.#commitUnderLock(batch, afterCommit, false);
     let answer: LeaderReply | HandoverEnd = reply;
