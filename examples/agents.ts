@@ -2,11 +2,14 @@
 //
 //   pnpm start            (from the repository root)
 //
-// Four agent processes start at the same moment on one store folder (.memhub/agents-demo in
-// the folder where you run it). Each remembers 500 notes, 16 at a time, and recalls what the
-// others wrote while they write. Then the parent checks the store: every acknowledged note is
-// there exactly once, and the recall counts the agents wrote add up to the hits they saw.
+// Four agent processes open one store folder (.memhub/agents-demo in the folder where you run
+// it) and, once all four have it open, start at the same moment. Each remembers 500 notes, 16 at
+// a time, and recalls what the next agent wrote while they write. Then the parent checks the
+// store: every acknowledged note is there exactly once, and the recall counts the agents wrote
+// add up to the hits they saw.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +28,13 @@ interface AgentReport {
   maxLatencyMs: number;
 }
 
-/** One agent: remembers its notes and recalls the others' while it goes. */
+/** One agent: opens the store, says `ready`, and on `go` remembers its notes and recalls the next agent's while it goes. */
 async function runAgent(dir: string, agent: number): Promise<void> {
   const store = await openStore({ dir });
+  const commands = createInterface({ input: process.stdin });
+  console.log('ready');
+  await once(commands, 'line');
+  commands.close();
   const started = performance.now();
   let next = 0;
   let recalls = 0;
@@ -64,19 +71,29 @@ async function main(): Promise<void> {
   const dir = resolve(process.env['INIT_CWD'] ?? process.cwd(), '.memhub', 'agents-demo');
   rmSync(dir, { recursive: true, force: true });
   console.log(`${AGENTS} agent processes x ${NOTES} notes (${IN_FLIGHT} in flight each) on one store: ${dir}\n`);
-  const started = performance.now();
-  const reports = await Promise.all(
-    Array.from({ length: AGENTS }, (_, agent) => {
-      const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'agent', dir, String(agent)], {
-        stdio: ['ignore', 'pipe', 'inherit'],
+  // Starting a process (and compiling this file) takes longer than an agent's work: each agent
+  // says `ready` once its store is open, and all of them get `go` together, so that they really
+  // write at the same time and the throughput below counts the writing only.
+  let started = 0;
+  let ready = 0;
+  const agents = Array.from({ length: AGENTS }, (_, agent) => {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'agent', dir, String(agent)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const report = new Promise<AgentReport>((resolveReport, reject) => {
+      let last = '';
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        if (line !== 'ready') last = line;
+        else if (++ready === AGENTS) {
+          started = performance.now();
+          for (const { child: each } of agents) each.stdin.write('go\n');
+        }
       });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      return new Promise<AgentReport>((resolveReport, reject) =>
-        child.on('exit', (code) => (code === 0 ? resolveReport(JSON.parse(output) as AgentReport) : reject(new Error(`agent ${agent} exited with ${code}`)))),
-      );
-    }),
-  );
+      child.on('exit', (code) => (code === 0 ? resolveReport(JSON.parse(last) as AgentReport) : reject(new Error(`agent ${agent} exited with ${code}`))));
+    });
+    return { child, report };
+  });
+  const reports = await Promise.all(agents.map(({ report }) => report));
   const elapsedMs = performance.now() - started;
 
   console.log('  agent  remembered  recalls  hits  max latency ms');
