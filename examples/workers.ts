@@ -3,8 +3,8 @@
 //   pnpm --filter @memhub/examples workers            (from the repository root)
 //
 // Four worker threads of one process each open the store in .memhub/workers-demo (in the folder
-// where you run it), remember 500 notes, 16 at a time, and recall what the others wrote while
-// they write. Each thread opens the store for itself: the store's lock excludes threads exactly
+// where you run it) and, once all four have it open, together remember 500 notes each, 16 at a
+// time, and recall what the next thread wrote while they write. Each thread opens the store for itself: the store's lock excludes threads exactly
 // as it excludes processes. Then the main thread checks that every acknowledged note is there
 // exactly once, and exits non-zero if not.
 import { rmSync } from 'node:fs';
@@ -24,9 +24,12 @@ interface ThreadReport {
   ms: number;
 }
 
-/** One worker thread: remembers its notes and recalls the others' while it goes. */
+/** One worker thread: opens the store, says `ready`, and on `go` remembers its notes and recalls the next thread's while it goes. */
 async function runThread(dir: string, thread: number): Promise<ThreadReport> {
   const store = await openStore({ dir });
+  const go = new Promise((resolveGo) => parentPort!.once('message', resolveGo));
+  parentPort!.postMessage('ready');
+  await go;
   const started = performance.now();
   const ids: string[] = [];
   let next = 0;
@@ -68,14 +71,26 @@ async function main(): Promise<void> {
   const dir = resolve(process.env['INIT_CWD'] ?? process.cwd(), '.memhub', 'workers-demo');
   rmSync(dir, { recursive: true, force: true });
   console.log(`${THREADS} worker threads x ${NOTES} notes (${IN_FLIGHT} in flight each) on one store: ${dir}\n`);
-  const started = performance.now();
+  // Starting a thread (and compiling this file in it) takes longer than its work: each thread
+  // says `ready` once its store is open, and all of them get `go` together, so that they really
+  // write at the same time and the throughput below counts the writing only.
+  let started = 0;
+  let ready = 0;
+  const workers: Worker[] = [];
   const reports = await Promise.all(
     Array.from(
       { length: THREADS },
       (_, thread) =>
         new Promise<ThreadReport>((resolveReport, reject) => {
           const worker = startThread({ dir, thread });
-          worker.once('message', (report: ThreadReport) => resolveReport(report));
+          workers.push(worker);
+          worker.on('message', (message: 'ready' | ThreadReport) => {
+            if (message !== 'ready') resolveReport(message);
+            else if (++ready === THREADS) {
+              started = performance.now();
+              for (const each of workers) each.postMessage('go');
+            }
+          });
           worker.once('error', reject);
           worker.once('exit', (code) => reject(new Error(`thread ${thread} exited with ${code} before reporting`)));
         }),
