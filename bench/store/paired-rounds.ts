@@ -5,25 +5,25 @@ import { median } from '../shared/statistics.js';
 import { formatTable } from '../shared/text-table.js';
 import { runRow, type RowPlan, type RowResult, type RowTimeouts } from './rows.js';
 
-/** One round: a memhub row and its ceiling measured back to back, and the first's rate over the second's. */
+/** One round: a memhub row and the row it is held against (a ceiling, or a peer) measured back to back, and the first's rate over the second's. */
 export interface PairedRound {
   readonly round: number;
   readonly measured: RowResult;
-  readonly ceiling: RowResult;
+  readonly against: RowResult;
   readonly ratio: number;
 }
 
 /**
  * A ratio between two rows of one pass is a ratio between two moments: on a shared 2-core VM the
  * same row has been seen to vary by half from one minute to the next, and the main pass measures
- * the ceiling minutes before the row it is compared with. So the target's two rows are measured
+ * one row of a target minutes before the other. So a target's two rows are measured
  * again as pairs, back to back, alternating which goes first (a slow patch then hits both, or
  * each side as often), and the verdict is the median of the pairs' ratios. Each round writes
  * into a folder of its own.
  */
 export async function measurePairedRounds(options: {
   readonly measured: RowPlan;
-  readonly ceiling: RowPlan;
+  readonly against: RowPlan;
   readonly rounds: number;
   readonly folder: string;
   readonly timeouts: RowTimeouts;
@@ -34,28 +34,28 @@ export async function measurePairedRounds(options: {
     const round = index + 1;
     const folder = join(options.folder, `round-${round}`);
     mkdirSync(folder);
-    const ceilingFirst = index % 2 === 0;
-    options.progress(`paired round ${round}/${options.rounds}: ${ceilingFirst ? `${options.ceiling.id} then ${options.measured.id}` : `${options.measured.id} then ${options.ceiling.id}`}`);
+    const againstFirst = index % 2 === 0;
+    options.progress(`paired round ${round}/${options.rounds}: ${againstFirst ? `${options.against.id} then ${options.measured.id}` : `${options.measured.id} then ${options.against.id}`}`);
     let measured: RowResult;
-    let ceiling: RowResult;
-    if (ceilingFirst) {
-      ceiling = await runRow(options.ceiling, folder, options.timeouts);
+    let against: RowResult;
+    if (againstFirst) {
+      against = await runRow(options.against, folder, options.timeouts);
       measured = await runRow(options.measured, folder, options.timeouts);
     } else {
       measured = await runRow(options.measured, folder, options.timeouts);
-      ceiling = await runRow(options.ceiling, folder, options.timeouts);
+      against = await runRow(options.against, folder, options.timeouts);
     }
-    for (const row of [measured, ceiling]) {
+    for (const row of [measured, against]) {
       if (row.failure !== undefined) options.progress(`  ${row.plan.id} failed: ${row.failure}`);
     }
-    pairs.push(pairOf(round, measured, ceiling));
+    pairs.push(pairOf(round, measured, against));
   }
   return pairs;
 }
 
-function pairOf(round: number, measured: RowResult, ceiling: RowResult): PairedRound {
-  const failed = measured.failure !== undefined || ceiling.failure !== undefined;
-  return { round, measured, ceiling, ratio: failed ? Number.NaN : measured.recordsPerSecond / ceiling.recordsPerSecond };
+function pairOf(round: number, measured: RowResult, against: RowResult): PairedRound {
+  const failed = measured.failure !== undefined || against.failure !== undefined;
+  return { round, measured, against, ratio: failed ? Number.NaN : measured.recordsPerSecond / against.recordsPerSecond };
 }
 
 /** The median ratio of the pairs that both ran, with the lowest and highest; NaN when none did. */
@@ -70,18 +70,18 @@ export function pairedVerdict(pairs: readonly PairedRound[]): { readonly median:
 }
 
 /** The rounds as a table: each pair's rates and ratio. */
-export function pairedRoundsTable(pairs: readonly PairedRound[], measuredId: string, ceilingId: string): string {
+export function pairedRoundsTable(pairs: readonly PairedRound[], measuredId: string, againstId: string): string {
   return formatTable(
     [
       { heading: 'round', align: 'right' },
       { heading: `${measuredId} records/s`, align: 'right' },
-      { heading: `${ceilingId} records/s`, align: 'right' },
+      { heading: `${againstId} records/s`, align: 'right' },
       { heading: 'ratio', align: 'right' },
     ],
     pairs.map((pair) => [
       String(pair.round),
       pair.measured.failure === undefined ? formatCount(pair.measured.recordsPerSecond) : 'failed',
-      pair.ceiling.failure === undefined ? formatCount(pair.ceiling.recordsPerSecond) : 'failed',
+      pair.against.failure === undefined ? formatCount(pair.against.recordsPerSecond) : 'failed',
       Number.isFinite(pair.ratio) ? pair.ratio.toFixed(2) : '-',
     ]),
   );

@@ -6,7 +6,7 @@
  * See ../README.md for what each row means.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,7 +30,10 @@ const { values: flags } = parseArgs({
     'ceiling-records': { type: 'string', default: '100000' },
     'warmup-records': { type: 'string', default: '500' },
     'in-flight': { type: 'string', default: '64' },
-    /** Back-to-back pairs of the throughput target's rows (2 at P=4, 3b) measured after the main pass; their median ratio is the verdict. 0: none. */
+    /**
+     * Back-to-back pairs of each throughput target's rows (2 at P=4 and 3b; 1 and 3c at P=4),
+     * measured after the main pass; their median ratio is the verdict. 0: none.
+     */
     rounds: { type: 'string', default: '5' },
     batch: { type: 'string', default: '1000' },
     'busy-timeout-ms': { type: 'string', default: '5000' },
@@ -259,27 +262,50 @@ function twoDecimals(value: number): string {
   return value !== 0 && Math.abs(value) < 0.01 ? String(Number(value.toPrecision(2))) : value.toFixed(2);
 }
 
-function targetLines(results: Results, pairs: readonly PairedRound[]): string[] {
+/** The back-to-back pairs of each throughput target (empty when its P is not run, or with --rounds 0). */
+interface TargetPairs {
+  readonly inFlight: readonly PairedRound[];
+  readonly oneAtATime: readonly PairedRound[];
+}
+
+/** A new folder inside the run's folder, for one target's pairs (each round writes into a folder of its own in it). */
+function folderOf(parent: string, name: string): string {
+  const path = join(parent, name);
+  mkdirSync(path);
+  return path;
+}
+
+/**
+ * A throughput target's ratio and what it rests on: with paired rounds, their median decides, and
+ * the main pass's ratio (two rows measured minutes apart) is shown beside it.
+ */
+function throughputVerdict(mainRatio: number, pairs: readonly PairedRound[]): { readonly ratio: number; readonly basis: string } {
+  const paired = pairedVerdict(pairs);
+  if (paired.pairs === 0) return { ratio: mainRatio, basis: twoDecimals(mainRatio) };
+  return {
+    ratio: paired.median,
+    basis:
+      `median of ${paired.pairs} back-to-back pairs ${twoDecimals(paired.median)}, lowest ${twoDecimals(paired.low)}, ` +
+      `highest ${twoDecimals(paired.high)}; main pass ${twoDecimals(mainRatio)}`,
+  };
+}
+
+function targetLines(results: Results, pairs: TargetPairs): string[] {
   const lines: string[] = [];
   const inFlight = results.find('2', TARGET_THROUGHPUT.processes);
-  const mainRatio = (inFlight?.recordsPerSecond ?? Number.NaN) / results.rate('3b', 1);
-  const paired = pairedVerdict(pairs);
-  // With paired rounds, their median decides; the main pass's ratio (two rows measured minutes apart) is shown beside it.
-  const throughputRatio = paired.pairs > 0 ? paired.median : mainRatio;
-  const basis =
-    paired.pairs > 0
-      ? `median of ${paired.pairs} back-to-back pairs ${twoDecimals(paired.median)}, lowest ${twoDecimals(paired.low)}, ` +
-        `highest ${twoDecimals(paired.high)}; main pass ${twoDecimals(mainRatio)}`
-      : twoDecimals(mainRatio);
+  const throughput = throughputVerdict((inFlight?.recordsPerSecond ?? Number.NaN) / results.rate('3b', 1), pairs.inFlight);
   lines.push(
     `${settings.inFlight} in flight, ${TARGET_THROUGHPUT.processes} processes >= ${TARGET_THROUGHPUT.atLeast} x the single-process ` +
       `${settings.batch}-per-transaction ceiling: ` +
-      (Number.isFinite(throughputRatio) ? `${throughputRatio >= TARGET_THROUGHPUT.atLeast ? 'yes' : 'no'} (${basis})` : 'not measured'),
+      (Number.isFinite(throughput.ratio) ? `${throughput.ratio >= TARGET_THROUGHPUT.atLeast ? 'yes' : 'no'} (${throughput.basis})` : 'not measured'),
   );
-  const oneRate = results.rate('1', TARGET_ONE_AT_A_TIME.processes) / results.rate('3c', TARGET_ONE_AT_A_TIME.processes);
+  const one = throughputVerdict(
+    results.rate('1', TARGET_ONE_AT_A_TIME.processes) / results.rate('3c', TARGET_ONE_AT_A_TIME.processes),
+    pairs.oneAtATime,
+  );
   lines.push(
     `one at a time, P=${TARGET_ONE_AT_A_TIME.processes}: records/s >= ${TARGET_ONE_AT_A_TIME.atLeast} x the naive peer's: ` +
-      (Number.isFinite(oneRate) ? `${oneRate >= TARGET_ONE_AT_A_TIME.atLeast ? 'yes' : 'no'} (${twoDecimals(oneRate)})` : 'not measured'),
+      (Number.isFinite(one.ratio) ? `${one.ratio >= TARGET_ONE_AT_A_TIME.atLeast ? 'yes' : 'no'} (${one.basis})` : 'not measured'),
   );
   const oneAtATime = results.find('1', TARGET_MAX_LATENCY.processes);
   const naive = results.find('3c', TARGET_MAX_LATENCY.processes);
@@ -372,16 +398,28 @@ async function main(): Promise<void> {
       results.add(result);
       if (result.failure !== undefined) progress(`  failed: ${result.failure}`);
     }
-    const pairs = settings.processes.includes(TARGET_THROUGHPUT.processes)
-      ? await measurePairedRounds({
-          measured: plan('2', TARGET_THROUGHPUT.processes),
-          ceiling: plan('3b', 1),
-          rounds: settings.rounds,
-          folder,
-          timeouts: ROW_TIMEOUTS,
-          progress,
-        })
-      : [];
+    const pairs: TargetPairs = {
+      inFlight: settings.processes.includes(TARGET_THROUGHPUT.processes)
+        ? await measurePairedRounds({
+            measured: plan('2', TARGET_THROUGHPUT.processes),
+            against: plan('3b', 1),
+            rounds: settings.rounds,
+            folder: folderOf(folder, 'pairs-in-flight'),
+            timeouts: ROW_TIMEOUTS,
+            progress,
+          })
+        : [],
+      oneAtATime: settings.processes.includes(TARGET_ONE_AT_A_TIME.processes)
+        ? await measurePairedRounds({
+            measured: plan('1', TARGET_ONE_AT_A_TIME.processes),
+            against: plan('3c', TARGET_ONE_AT_A_TIME.processes),
+            rounds: settings.rounds,
+            folder: folderOf(folder, 'pairs-one-at-a-time'),
+            timeouts: ROW_TIMEOUTS,
+            progress,
+          })
+        : [],
+    };
 
     console.log(
       `Writes of one record each (${CONTENT_BYTES}-byte content, 2 tags, a contextPath), every process released at once ` +
@@ -405,13 +443,17 @@ async function main(): Promise<void> {
         'blocking flock of the lock file: the transactions of row 2 without memhub (no queue, validation, mirror or fair hand-off).',
     );
     for (const line of notes(results)) console.log(line);
-    if (pairs.length > 0) {
+    for (const [rounds, measured, against, what] of [
+      [pairs.inFlight, '2', '3b', `2 at P=${TARGET_THROUGHPUT.processes} against 3b`],
+      [pairs.oneAtATime, '1', '3c', `1 against 3c, both at P=${TARGET_ONE_AT_A_TIME.processes}`],
+    ] as const) {
+      if (rounds.length === 0) continue;
       console.log('');
       console.log(
-        `Throughput target, measured again in back-to-back pairs (${pairs.length} round${pairs.length === 1 ? '' : 's'}, alternately 3b first and 2 first): ` +
-          `2 at P=${TARGET_THROUGHPUT.processes} against 3b`,
+        `Throughput target, measured again in back-to-back pairs (${rounds.length} round${rounds.length === 1 ? '' : 's'}, ` +
+          `alternately ${against} first and ${measured} first): ${what}`,
       );
-      console.log(pairedRoundsTable(pairs, '2', '3b'));
+      console.log(pairedRoundsTable(rounds, measured, against));
     }
     console.log('');
     for (const line of targetLines(results, pairs)) console.log(line);
@@ -425,7 +467,7 @@ async function main(): Promise<void> {
       console.log(`chart: ${resolve(flags.chart)}`);
     }
     const isMemhub = (row: RowResult) => row.plan.kind === 'memhub' || row.plan.kind === 'memhub-postgres';
-    const everyRow = [...results.all, ...pairs.flatMap((pair) => [pair.measured, pair.ceiling])];
+    const everyRow = [...results.all, ...[...pairs.inFlight, ...pairs.oneAtATime].flatMap((pair) => [pair.measured, pair.against])];
     if (everyRow.some((row) => row.failure !== undefined || (isMemhub(row) && countVerdict(row) === 'FAIL'))) {
       process.exitCode = 1;
     }
