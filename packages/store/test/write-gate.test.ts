@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockStatus, openLock } from '@memhub/lock';
@@ -160,6 +160,25 @@ describe('the store folder replaced under an open store', () => {
     expect(report.problems).toEqual([]);
     expect(report.layers.map((layer) => layer.records)).toEqual([5]);
     await reopened.close();
+    b.send('close');
+    await b.waitForLine('closed');
+  });
+
+  it('lines still owed when the folder goes are not appended into the new folder, nor are its layer files opened or locked', async () => {
+    const a = await openStore({ dir });
+    await a.remember({ content: 'appended before the folder went' });
+    await a.flush();
+    // Acknowledged, its line owed to the mirror (appended within MIRROR_AFTER_MS, or on flush).
+    await a.remember({ content: 'owed when the folder went' });
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    const b = start('scripted-writer.ts', [dir, JSON.stringify({ mirror: false })]);
+    await b.waitForLine('opened');
+    // The owed line has nowhere to go: flush() says so, and close() leaves it.
+    await expect(a.flush()).rejects.toBeInstanceOf(StoreReplacedError);
+    await a.close();
+    // The new store keeps no mirror: any layer file in its folder would be the old store's doing.
+    expect(existsSync(join(dir, 'layers')) ? readdirSync(join(dir, 'layers')) : []).toEqual([]);
     b.send('close');
     await b.waitForLine('closed');
   });

@@ -237,6 +237,10 @@ export class JsonlMirror {
    */
   async #catchUpUnlessHeld(name: string, purpose: string, own?: OwnChanges, andThen?: () => void): Promise<void> {
     try {
+      // Checked first without the lock as well: a store whose folder was replaced must not open,
+      // create or lock the new folder's layer files at all (the check under the lock stays, for
+      // a folder replaced while this waits for it).
+      if (!this.#options.sameDatabase()) throw new StoreReplacedError(join(this.#options.dir, 'memory.db'));
       const layer = this.#layer(name);
       const ran = await layer.lockedUnlessHeld(purpose, () => {
         if (!this.#options.sameDatabase()) throw new StoreReplacedError(join(this.#options.dir, 'memory.db'));
