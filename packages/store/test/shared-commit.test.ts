@@ -170,14 +170,19 @@ describe('one process commits for the others', () => {
       await follower.waitForLine(`done ${label}`);
     }
     expect(lockStatus(join(dir, 'memory.db.leader.lock')).holders.map((holder) => holder.pid)).toEqual([follower.pid]);
-    // A third process writes (on its own: nobody listens yet); the new leader's next commit sees it
-    // and opens its socket, and the third process's next batch goes to it.
+    // A third process writes (on its own: nobody listens yet); the new leader, kept leading by a
+    // write every 50 ms, sees it at its next commit and opens its socket, and the third process's
+    // next batch goes to it.
+    follower.send('keepalive');
     const third = start('scripted-writer.ts', [dir]);
     await third.waitForLine('opened');
     third.send('write 1 third-first');
     await third.waitForLine('done third-first');
-    follower.send('write 1 noticed');
-    await follower.waitForLine('done noticed');
+    const deadline = Date.now() + 20_000;
+    while (statSync(socketPath(), { throwIfNoEntry: false })?.isSocket() !== true) {
+      if (Date.now() > deadline) throw new Error('the new leader never opened its socket');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     third.send('write 3 third-handed');
     await third.waitForLine('done third-handed');
     expect(inspect<{ n: number }>('SELECT count(*) AS n FROM handed_batches')[0]?.n).toBeGreaterThan(handedBefore);
