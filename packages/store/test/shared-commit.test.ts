@@ -76,12 +76,17 @@ async function startListeningLeader(
   leader.send('write 1 lead-second');
   await leader.waitForLine('done lead-second');
   if (keepalive) leader.send('keepalive');
-  const deadline = Date.now() + 10_000;
+  await waitUntilListening(leader);
+  return { leader, follower };
+}
+
+/** Waits until `leader` holds the leader lease and the leader socket is open. */
+async function waitUntilListening(leader: FixtureProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
   while (statSync(socketPath(), { throwIfNoEntry: false })?.isSocket() !== true || lockStatus(join(dir, 'memory.db.leader.lock')).holders[0]?.pid !== leader.pid) {
-    if (Date.now() > deadline) throw new Error('the leader never opened its socket');
+    if (Date.now() > deadline) throw new Error(`pid ${leader.pid} never led with its socket open`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  return { leader, follower };
 }
 
 describe('one process commits for the others', () => {
@@ -178,11 +183,7 @@ describe('one process commits for the others', () => {
     await third.waitForLine('opened');
     third.send('write 1 third-first');
     await third.waitForLine('done third-first');
-    const deadline = Date.now() + 20_000;
-    while (statSync(socketPath(), { throwIfNoEntry: false })?.isSocket() !== true) {
-      if (Date.now() > deadline) throw new Error('the new leader never opened its socket');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await waitUntilListening(follower);
     third.send('write 3 third-handed');
     await third.waitForLine('done third-handed');
     expect(inspect<{ n: number }>('SELECT count(*) AS n FROM handed_batches')[0]?.n).toBeGreaterThan(handedBefore);
