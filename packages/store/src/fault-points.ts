@@ -45,10 +45,15 @@ const armed = process.env['MEMHUB_FAULT'];
 const action = process.env['MEMHUB_FAULT_ACTION'] === 'stop' ? 'SIGSTOP' : 'SIGKILL';
 let stopped = false;
 
-/** Dies (or freezes) here if this fault point is armed; `before` runs first (to leave a half-done write). */
-export function hitFaultPoint(name: FaultPoint, before?: () => void): void {
-  if (armed !== name || stopped) return;
+/**
+ * Dies (or freezes) here if this fault point is armed; `before` runs first (to leave a half-done
+ * write). Returns whether this thread stood still here (frozen, then resumed): what it checked
+ * before may have changed meanwhile.
+ */
+export function hitFaultPoint(name: FaultPoint, before?: () => void): boolean {
+  if (armed !== name || stopped) return false;
   before?.();
   if (action === 'SIGSTOP') stopped = true;
   process.kill(process.pid, action);
+  return true;
 }

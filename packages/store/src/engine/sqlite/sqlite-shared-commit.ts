@@ -50,6 +50,11 @@ export interface SharedCommitOptions {
   readonly committed: (leadingOthers: boolean) => void;
 }
 
+/** A round's transaction as committed, and SQLite's data_version as read inside it, if it looked. */
+interface RoundCommitted extends AppliedBatches {
+  readonly dataVersion: number | undefined;
+}
+
 /** A batch waiting for the leader's next round: its own, or one a follower handed over. */
 interface Pending {
   readonly batch: WriterBatch;
@@ -181,15 +186,28 @@ export class SharedCommit {
   }
 
   /**
+   * Whether this leader still looks out for other writers: it leads, can listen, and does not yet.
+   * While it does, each of its transactions reads data_version (see #listenIfOthersWrite).
+   */
+  #watchingForOthers(): boolean {
+    return this.#server === undefined && this.#options.socketPath !== undefined && this.#lease !== undefined && !this.#closed;
+  }
+
+  /**
    * Opens the leader's socket once another process is seen writing (its commits move SQLite's
    * data_version): a process that writes alone, like a command-line call, never opens one.
+   * `version` is data_version as read inside the transaction just committed, where it needs no
+   * read transaction of its own (read after the COMMIT, it began one: SQLite's read lock taken and
+   * dropped, two `fcntl` calls a commit more); undefined when that transaction did not look. Inside
+   * the transaction it tells the same: it moves only when another connection commits, and it was
+   * brought up to date when this transaction began, with the write lock held since.
    */
-  #listenIfOthersWrite(): void {
-    const version = this.#options.dataVersion();
+  #listenIfOthersWrite(version: number | undefined): void {
+    if (version === undefined) return;
     const othersWrote = version !== this.#dataVersion;
     this.#dataVersion = version;
     const path = this.#options.socketPath;
-    if (!othersWrote || this.#server !== undefined || path === undefined || this.#lease === undefined || this.#closed) return;
+    if (!othersWrote || !this.#watchingForOthers() || path === undefined) return;
     this.#server = LeaderServer.listen(path, {
       onBatch: (batch, reply) => this.#received(batch, reply),
       onCancel: (id) => this.#cancel(id),
@@ -332,7 +350,7 @@ export class SharedCommit {
 
   async #round(round: readonly Pending[]): Promise<void> {
     const { gate } = this.#options;
-    let applied: AppliedBatches;
+    let applied: RoundCommitted;
     /** The batches the transaction took: those not taken back while the round waited for the lock. */
     let taken: readonly Pending[] = [];
     try {
@@ -341,7 +359,7 @@ export class SharedCommit {
         for (const pending of taken) pending.begun = true;
         return this.#commitHeld(held, taken);
       };
-      let done: { readonly value: AppliedBatches } | undefined;
+      let done: { readonly value: RoundCommitted } | undefined;
       try {
         done = gate.tryRun('memhub write transaction', 'write', work, beforeBegin);
       } catch (error) {
@@ -355,7 +373,7 @@ export class SharedCommit {
       return;
     }
     if (taken.some((pending) => pending.batch.handoffId !== undefined)) hitFaultPoint('leader-after-commit');
-    this.#listenIfOthersWrite();
+    this.#listenIfOthersWrite(applied.dataVersion);
     hitFaultPoint('after-commit');
     taken.forEach((pending, index) => pending.settle(applied.outcomes[index] as BatchOutcome));
     this.#mirrorSoon(applied);
@@ -363,16 +381,19 @@ export class SharedCommit {
   }
 
   /** Under the flock, synchronously: one transaction for the batches; the own batch's afterCommit right after its COMMIT. */
-  #commitHeld(held: LockHandle, round: readonly Pending[]): AppliedBatches {
-    const { writer, gate, mirror, checkpointer } = this.#options;
+  #commitHeld(held: LockHandle, round: readonly Pending[]): RoundCommitted {
+    const { writer, gate, mirror, checkpointer, dataVersion } = this.#options;
     const prune = mirror.prunable();
     const handed = round.some((pending) => pending.batch.handoffId !== undefined);
+    const watching = this.#watchingForOthers();
+    let versionSeen: number | undefined;
     const applied = writer.applyBatches(
       round.map((pending) => pending.batch),
       prune,
       () => {
         hitFaultPoint(handed ? 'leader-before-commit' : 'before-commit');
         gate.beforeCommit(held);
+        if (watching) versionSeen = dataVersion();
       },
     );
     // Synchronously after the COMMIT, before anything else can run in this thread: a recall
@@ -382,7 +403,7 @@ export class SharedCommit {
     });
     mirror.pruned(prune);
     checkpointer.checkpointIfLarge();
-    return applied;
+    return { ...applied, dataVersion: versionSeen };
   }
 
   /**
@@ -523,9 +544,12 @@ export class SharedCommit {
   }
 }
 
-/** The flock is held, nothing checked or begun yet: where crash tests stop a holder (`before-begin`). */
-function beforeBegin(): void {
-  hitFaultPoint('before-begin');
+/**
+ * The flock is held, nothing begun yet: where crash tests stop a holder (`before-begin`). Returns
+ * whether the thread stood still there (see SqliteWriteGate.run).
+ */
+function beforeBegin(): boolean {
+  return hitFaultPoint('before-begin');
 }
 
 function describeError(error: unknown): { readonly code?: string; readonly message: string } {

@@ -23,9 +23,9 @@ export interface SqliteWriteGateOptions {
  * queue in front, then this.
  *
  * - The lock file may have been deleted or replaced while another process held it: a holder on
- *   the old inode and one on the new file would both be "in". Each write confirms its hold right
- *   before BEGIN (and waits again if someone else has the file at the path), and again before
- *   COMMIT (see beforeCommit).
+ *   the old inode and one on the new file would both be "in". The grant of each write checks the
+ *   file at the path right before BEGIN (and the write waits again if someone else has it), and
+ *   the hold is confirmed again before COMMIT (see beforeCommit).
  * - memory.db itself may have been deleted or replaced (the store folder removed and created
  *   again): the connection would go on writing to a file nobody can reach. Its device and inode
  *   are compared with those opened, by stat(2) (no descriptor: DESIGN rule 1), before BEGIN and
@@ -81,15 +81,21 @@ export class SqliteWriteGate {
    * Runs `work` synchronously under the store's write lock, with the checks above; retried while
    * SQLite reports another writer (work must leave nothing behind when it throws: a transaction
    * rolls back). `options.beforeConfirm` runs once the flock is held, before the checks (a fault
-   * point for crash tests); `options.lockTimeoutMs` and `options.busyTimeoutMs` wait less than the
-   * store's own for the flock and for SQLite's lock (for work that has another way out). What SQLite or the filesystem throws becomes a
-   * typed StoreError.
+   * point for crash tests), and returns whether the thread stood still there; `options.lockTimeoutMs`
+   * and `options.busyTimeoutMs` wait less than the store's own for the flock and for SQLite's lock
+   * (for work that has another way out). What SQLite or the filesystem throws becomes a typed
+   * StoreError.
+   *
+   * The hold is not confirmed again right after it is granted: the grant itself checked, one
+   * system call before, that the locked descriptor is the file at the path (DESIGN rule 7). Only a
+   * thread that stood still since (a test froze it in `beforeConfirm`) confirms it again, and
+   * waits like anyone else if another process has the file at the path now.
    */
   async run<T>(
     purpose: string,
     action: string,
     work: (held: LockHandle) => T,
-    options: { readonly beforeConfirm?: () => void; readonly lockTimeoutMs?: number; readonly busyTimeoutMs?: number; readonly signal?: AbortSignal } = {},
+    options: { readonly beforeConfirm?: () => boolean; readonly lockTimeoutMs?: number; readonly busyTimeoutMs?: number; readonly signal?: AbortSignal } = {},
   ): Promise<T> {
     const { dir } = this.#options;
     const lockTimeoutMs = Math.min(options.lockTimeoutMs ?? this.#options.lockTimeoutMs, this.#options.lockTimeoutMs);
@@ -101,9 +107,8 @@ export class SqliteWriteGate {
           this.assertNotFoundReplaced();
           const held = await this.#lock.acquire({ purpose, timeoutMs: lockTimeoutMs, ...(options.signal === undefined ? {} : { signal: options.signal }) });
           try {
-            beforeConfirm?.();
             // Another process locked the file now at the path: wait for it like anyone else.
-            if (!held.confirm()) continue;
+            if (this.#mustConfirm(held, beforeConfirm) && !held.confirm()) continue;
             this.assertSameDatabase();
             return work(held);
           } catch (error) {
@@ -122,13 +127,12 @@ export class SqliteWriteGate {
    * process has waited past the lock's fairness threshold (then it goes first); else undefined,
    * and nothing was done. SQLITE_BUSY is not retried here: it is thrown, for the caller to wait.
    */
-  tryRun<T>(purpose: string, action: string, work: (held: LockHandle) => T, beforeConfirm?: () => void): { readonly value: T } | undefined {
+  tryRun<T>(purpose: string, action: string, work: (held: LockHandle) => T, beforeConfirm?: () => boolean): { readonly value: T } | undefined {
     this.assertNotFoundReplaced();
     const held = this.#lock.tryAcquire({ purpose, yieldToStarved: true });
     if (held === null) return undefined;
     try {
-      beforeConfirm?.();
-      if (!held.confirm()) return undefined;
+      if (this.#mustConfirm(held, beforeConfirm) && !held.confirm()) return undefined;
       this.assertSameDatabase();
       return { value: work(held) };
     } catch (error) {
@@ -136,6 +140,16 @@ export class SqliteWriteGate {
     } finally {
       held.release();
     }
+  }
+
+  /**
+   * Whether a hold just granted must be confirmed before its work: a reentrant hold was checked
+   * when its outer hold was granted, and a thread that stood still in `beforeConfirm` may find
+   * another file at the path now. One that did neither was checked by its grant a moment ago.
+   */
+  #mustConfirm(held: LockHandle, beforeConfirm: (() => boolean) | undefined): boolean {
+    const stoodStill = beforeConfirm?.() === true;
+    return stoodStill || held.reentrant;
   }
 
   /**
