@@ -57,7 +57,8 @@ export class SqliteStatements {
   /** A handed batch's outcome, written by whoever decided it: the leader that committed it, or its owner. */
   readonly insertHandedOutcome: Database.Statement<HandedBatchesTable, never>;
   readonly handedOutcome: Database.Statement<{ batch_id: string }, Pick<HandedBatchesTable, 'results' | 'error'>>;
-  readonly pruneHandedOutcomes: Database.Statement<{ before: number }, never>;
+  /** Deletes at most `limit` outcomes committed before `before`, the oldest first. */
+  readonly pruneHandedOutcomes: Database.Statement<{ before: number; limit: number }, never>;
   /** A forgotten record the search index must drop (it lives in another database: sqlite-search-database.ts). */
   readonly addSearchRemoval: Database.Statement<{ change_seq: number; record_seq: number }, never>;
   readonly pruneSearchRemovals: Database.Statement<{ through: number }, never>;
@@ -155,7 +156,10 @@ export class SqliteStatements {
     );
     this.insertHandedOutcome = db.prepare(namedInsert('handed_batches', ['batch_id', 'results', 'error', 'committed_at']));
     this.handedOutcome = db.prepare('SELECT results, error FROM handed_batches WHERE batch_id = @batch_id');
-    this.pruneHandedOutcomes = db.prepare('DELETE FROM handed_batches WHERE committed_at < @before');
+    // The oldest first, by handed_batches_by_time; DELETE ... LIMIT needs a compile option SQLite's builds may lack.
+    this.pruneHandedOutcomes = db.prepare(
+      'DELETE FROM handed_batches WHERE batch_id IN (SELECT batch_id FROM handed_batches WHERE committed_at < @before ORDER BY committed_at LIMIT @limit)',
+    );
     this.addSearchRemoval = db.prepare(namedInsert('search_removals', ['change_seq', 'record_seq']));
     this.pruneSearchRemovals = db.prepare('DELETE FROM search_removals WHERE change_seq <= @through');
     this.prunedThrough = db

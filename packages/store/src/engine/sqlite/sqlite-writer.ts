@@ -15,9 +15,17 @@ import type { RecordRow } from './sqlite-tables.js';
 import { handedResultOf } from './handed-batch.js';
 
 /** The outcome of a handed batch is kept at least this long for its owner to read (then pruned)... */
-const HANDED_OUTCOME_KEEP_MS = 60 * 60 * 1000;
-/** ...by a leader that commits handed batches, at most this often. */
+export const HANDED_OUTCOME_KEEP_MS = 60 * 60 * 1000;
+/** ...by a leader that commits handed batches, at most this often while nothing is left over... */
 const HANDED_OUTCOME_PRUNE_EVERY_MS = 60 * 1000;
+/**
+ * ...and at most this many rows a transaction. A leader writing thousands of handed batches a
+ * second has a minute of expired rows to prune each time (150,000 rows took 343 ms in one DELETE,
+ * inside the write transaction that every writer waits for); a piece of them goes with each of
+ * its transactions that carry handed batches, until none is left. Each such transaction adds one
+ * row at least, so the pieces outpace the growth.
+ */
+export const HANDED_OUTCOME_PRUNE_LIMIT = 256;
 
 /** A failure as one line of text, for a handed batch's owner: its code and message. */
 function describeFailure(error: unknown): string {
@@ -128,6 +136,8 @@ export class SqliteWriter {
   readonly #applyInSavepoint: Database.Transaction<(batch: WriterBatch) => WriteResult[]>;
   /** When handed batches' outcomes older than HANDED_OUTCOME_KEEP_MS were last pruned. */
   #outcomesPrunedAt = 0;
+  /** The last prune deleted as many as it may: more expired outcomes may be left, for the next transaction. */
+  #outcomesLeftOver = false;
   /** State of the transaction in progress. */
   #lastSeq = 0;
   #changes: StoreChange[] = [];
@@ -158,9 +168,13 @@ export class SqliteWriter {
       const now = Date.now();
       this.#now = now;
       const outcomes = batches.map((batch) => this.#applyBatch(batch, now));
-      if (batches.some((batch) => batch.handoffId !== undefined) && now - this.#outcomesPrunedAt >= HANDED_OUTCOME_PRUNE_EVERY_MS) {
-        this.#statements.pruneHandedOutcomes.run({ before: now - HANDED_OUTCOME_KEEP_MS });
+      if (
+        batches.some((batch) => batch.handoffId !== undefined) &&
+        (this.#outcomesLeftOver || now - this.#outcomesPrunedAt >= HANDED_OUTCOME_PRUNE_EVERY_MS)
+      ) {
+        const pruned = this.#statements.pruneHandedOutcomes.run({ before: now - HANDED_OUTCOME_KEEP_MS, limit: HANDED_OUTCOME_PRUNE_LIMIT });
         this.#outcomesPrunedAt = now;
+        this.#outcomesLeftOver = pruned.changes >= HANDED_OUTCOME_PRUNE_LIMIT;
       }
       const changes = this.#changes;
       const touchedLayers = this.#journal.write(changes, this.#mirror);
