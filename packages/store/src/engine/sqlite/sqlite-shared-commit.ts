@@ -8,7 +8,7 @@ import type { WriteOperation, WriteResult } from '../../write-operation.js';
 import { isSqliteBusy } from './sqlite-busy.js';
 import type { WalCheckpointer } from './sqlite-checkpointer.js';
 import type { SqliteStatements } from './sqlite-statements.js';
-import type { SqliteWriteGate } from './sqlite-write-gate.js';
+import type { GateOptions, SqliteWriteGate } from './sqlite-write-gate.js';
 import type { AppliedBatches, BatchOutcome, SqliteWriter, WriterBatch } from './sqlite-writer.js';
 import { handedResultOf, resultsOfHanded, type HandedBatch, type HandedResult } from './handed-batch.js';
 import { LeaderClient, type HandoverEnd } from './leader-client.js';
@@ -361,12 +361,12 @@ export class SharedCommit {
       };
       let done: { readonly value: RoundCommitted } | undefined;
       try {
-        done = gate.tryRun('memhub write transaction', 'write', work, beforeBegin);
+        done = gate.tryRun('memhub write transaction', 'write', work, WRITE_GATE_OPTIONS);
       } catch (error) {
         // Another program holds SQLite's own write lock: wait for it below, asynchronously.
         if (!isSqliteBusy(error)) throw error;
       }
-      applied = done?.value ?? (await gate.run('memhub write transaction', 'write', work, { beforeConfirm: beforeBegin }));
+      applied = done?.value ?? (await gate.run('memhub write transaction', 'write', work, WRITE_GATE_OPTIONS));
     } catch (error) {
       // Nothing of the round was committed, and its handed batches exist nowhere else: not written.
       for (const pending of round) if (!pending.cancelled || pending.begun) pending.settle({ failed: error });
@@ -488,7 +488,7 @@ export class SharedCommit {
           checkpointer.checkpointIfLarge();
           return written;
         },
-        { beforeConfirm: beforeBegin },
+        WRITE_GATE_OPTIONS,
       );
     } catch (error) {
       if (handed && error instanceof LockTimeoutError) throw this.#withWritten(error, 'unknown');
@@ -545,12 +545,10 @@ export class SharedCommit {
 }
 
 /**
- * The flock is held, nothing begun yet: where crash tests stop a holder (`before-begin`). Returns
- * whether the thread stood still there (see SqliteWriteGate.run).
+ * Every write transaction here checks memory.db's identity in beforeCommit(), and has the
+ * `before-begin` fault point where crash tests stop a holder: the flock held, nothing begun yet.
  */
-function beforeBegin(): boolean {
-  return hitFaultPoint('before-begin');
-}
+const WRITE_GATE_OPTIONS: GateOptions = { beforeConfirm: () => hitFaultPoint('before-begin'), checksBeforeCommit: true };
 
 function describeError(error: unknown): { readonly code?: string; readonly message: string } {
   const code = (error as { code?: unknown } | null)?.code;

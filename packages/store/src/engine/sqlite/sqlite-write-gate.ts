@@ -28,11 +28,28 @@ export interface SqliteWriteGateOptions {
  *   the hold is confirmed again before COMMIT (see beforeCommit).
  * - memory.db itself may have been deleted or replaced (the store folder removed and created
  *   again): the connection would go on writing to a file nobody can reach. Its device and inode
- *   are compared with those opened, by stat(2) (no descriptor: DESIGN rule 1), before BEGIN and
- *   before COMMIT; on a change, this write and every later one fail with StoreReplacedError.
+ *   are compared with those opened, by stat(2) (no descriptor: DESIGN rule 1), before COMMIT
+ *   (and before BEGIN, for work that does not call beforeCommit); on a change, this write and
+ *   every later one fail with StoreReplacedError.
  * - A program outside memhub may hold SQLite's write lock (SQLITE_BUSY): the flock is released,
  *   the wait goes on asynchronously, and past busyTimeoutMs it is a StoreBusyError.
  */
+/** What a caller of run() and tryRun() tells the gate about its work. */
+export interface GateOptions {
+  /**
+   * Runs once the flock is held, before the checks (a fault point for crash tests); returns
+   * whether the thread stood still there, and the hold is then confirmed again.
+   */
+  readonly beforeConfirm?: () => boolean;
+  /**
+   * The work is a write transaction that calls beforeCommit() before its COMMIT: memory.db's
+   * identity is checked there, covering the whole transaction, and not also before BEGIN (a
+   * `stat` a write). A replaced database is then found a few statements later, and the
+   * transaction rolls back: the same StoreReplacedError, nothing written.
+   */
+  readonly checksBeforeCommit?: boolean;
+}
+
 export class SqliteWriteGate {
   readonly #lock: FileLock;
   readonly #options: SqliteWriteGateOptions;
@@ -80,11 +97,9 @@ export class SqliteWriteGate {
   /**
    * Runs `work` synchronously under the store's write lock, with the checks above; retried while
    * SQLite reports another writer (work must leave nothing behind when it throws: a transaction
-   * rolls back). `options.beforeConfirm` runs once the flock is held, before the checks (a fault
-   * point for crash tests), and returns whether the thread stood still there; `options.lockTimeoutMs`
-   * and `options.busyTimeoutMs` wait less than the store's own for the flock and for SQLite's lock
-   * (for work that has another way out). What SQLite or the filesystem throws becomes a typed
-   * StoreError.
+   * rolls back). `options.lockTimeoutMs` and `options.busyTimeoutMs` wait less than the store's own
+   * for the flock and for SQLite's lock (for work that has another way out); see GateOptions for
+   * the others. What SQLite or the filesystem throws becomes a typed StoreError.
    *
    * The hold is not confirmed again right after it is granted: the grant itself checked, one
    * system call before, that the locked descriptor is the file at the path (DESIGN rule 7). Only a
@@ -95,7 +110,7 @@ export class SqliteWriteGate {
     purpose: string,
     action: string,
     work: (held: LockHandle) => T,
-    options: { readonly beforeConfirm?: () => boolean; readonly lockTimeoutMs?: number; readonly busyTimeoutMs?: number; readonly signal?: AbortSignal } = {},
+    options: GateOptions & { readonly lockTimeoutMs?: number; readonly busyTimeoutMs?: number; readonly signal?: AbortSignal } = {},
   ): Promise<T> {
     const { dir } = this.#options;
     const lockTimeoutMs = Math.min(options.lockTimeoutMs ?? this.#options.lockTimeoutMs, this.#options.lockTimeoutMs);
@@ -109,7 +124,7 @@ export class SqliteWriteGate {
           try {
             // Another process locked the file now at the path: wait for it like anyone else.
             if (this.#mustConfirm(held, beforeConfirm) && !held.confirm()) continue;
-            this.assertSameDatabase();
+            if (options.checksBeforeCommit !== true) this.assertSameDatabase();
             return work(held);
           } catch (error) {
             throw isSqliteBusy(error) ? error : storeErrorOf(error, dir, action);
@@ -127,13 +142,13 @@ export class SqliteWriteGate {
    * process has waited past the lock's fairness threshold (then it goes first); else undefined,
    * and nothing was done. SQLITE_BUSY is not retried here: it is thrown, for the caller to wait.
    */
-  tryRun<T>(purpose: string, action: string, work: (held: LockHandle) => T, beforeConfirm?: () => boolean): { readonly value: T } | undefined {
+  tryRun<T>(purpose: string, action: string, work: (held: LockHandle) => T, options: GateOptions = {}): { readonly value: T } | undefined {
     this.assertNotFoundReplaced();
     const held = this.#lock.tryAcquire({ purpose, yieldToStarved: true });
     if (held === null) return undefined;
     try {
-      if (this.#mustConfirm(held, beforeConfirm) && !held.confirm()) return undefined;
-      this.assertSameDatabase();
+      if (this.#mustConfirm(held, options.beforeConfirm) && !held.confirm()) return undefined;
+      if (options.checksBeforeCommit !== true) this.assertSameDatabase();
       return { value: work(held) };
     } catch (error) {
       throw isSqliteBusy(error) ? error : storeErrorOf(error, this.#options.dir, action);
