@@ -16,6 +16,22 @@ export interface SqliteWriteGateOptions {
   readonly logger: StoreLogger;
 }
 
+/** What a caller of run() and tryRun() tells the gate about its work. */
+export interface GateOptions {
+  /**
+   * Runs once the flock is held, before the checks (a fault point for crash tests); returns
+   * whether the thread stood still there, and the hold is then confirmed again.
+   */
+  readonly beforeConfirm?: () => boolean;
+  /**
+   * The work is a write transaction that calls beforeCommit() before its COMMIT: memory.db's
+   * identity is checked there, covering the whole transaction, and not also before BEGIN (a
+   * `stat` a write). A replaced database is then found a few statements later, and the
+   * transaction rolls back: the same StoreReplacedError, nothing written.
+   */
+  readonly checksBeforeCommit?: boolean;
+}
+
 /**
  * The way into every write of one SQLite connection: the store's flock, then the checks that make
  * sure the write goes where the store's users will find it, then the caller's synchronous work
@@ -34,22 +50,6 @@ export interface SqliteWriteGateOptions {
  * - A program outside memhub may hold SQLite's write lock (SQLITE_BUSY): the flock is released,
  *   the wait goes on asynchronously, and past busyTimeoutMs it is a StoreBusyError.
  */
-/** What a caller of run() and tryRun() tells the gate about its work. */
-export interface GateOptions {
-  /**
-   * Runs once the flock is held, before the checks (a fault point for crash tests); returns
-   * whether the thread stood still there, and the hold is then confirmed again.
-   */
-  readonly beforeConfirm?: () => boolean;
-  /**
-   * The work is a write transaction that calls beforeCommit() before its COMMIT: memory.db's
-   * identity is checked there, covering the whole transaction, and not also before BEGIN (a
-   * `stat` a write). A replaced database is then found a few statements later, and the
-   * transaction rolls back: the same StoreReplacedError, nothing written.
-   */
-  readonly checksBeforeCommit?: boolean;
-}
-
 export class SqliteWriteGate {
   readonly #lock: FileLock;
   readonly #options: SqliteWriteGateOptions;
