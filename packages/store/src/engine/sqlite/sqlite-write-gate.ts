@@ -115,7 +115,6 @@ export class SqliteWriteGate {
     const { dir } = this.#options;
     const lockTimeoutMs = Math.min(options.lockTimeoutMs ?? this.#options.lockTimeoutMs, this.#options.lockTimeoutMs);
     const busyTimeoutMs = Math.min(options.busyTimeoutMs ?? this.#options.busyTimeoutMs, this.#options.busyTimeoutMs);
-    const beforeConfirm = options.beforeConfirm;
     return retryWhileBusy(
       async () => {
         for (;;) {
@@ -123,8 +122,7 @@ export class SqliteWriteGate {
           const held = await this.#lock.acquire({ purpose, timeoutMs: lockTimeoutMs, ...(options.signal === undefined ? {} : { signal: options.signal }) });
           try {
             // Another process locked the file now at the path: wait for it like anyone else.
-            if (this.#mustConfirm(held, beforeConfirm) && !held.confirm()) continue;
-            if (options.checksBeforeCommit !== true) this.assertSameDatabase();
+            if (!this.#readyToWork(held, options)) continue;
             return work(held);
           } catch (error) {
             throw isSqliteBusy(error) ? error : storeErrorOf(error, dir, action);
@@ -147,8 +145,7 @@ export class SqliteWriteGate {
     const held = this.#lock.tryAcquire({ purpose, yieldToStarved: true });
     if (held === null) return undefined;
     try {
-      if (this.#mustConfirm(held, options.beforeConfirm) && !held.confirm()) return undefined;
-      if (options.checksBeforeCommit !== true) this.assertSameDatabase();
+      if (!this.#readyToWork(held, options)) return undefined;
       return { value: work(held) };
     } catch (error) {
       throw isSqliteBusy(error) ? error : storeErrorOf(error, this.#options.dir, action);
@@ -158,13 +155,17 @@ export class SqliteWriteGate {
   }
 
   /**
-   * Whether a hold just granted must be confirmed before its work: a reentrant hold was checked
-   * when its outer hold was granted, and a thread that stood still in `beforeConfirm` may find
-   * another file at the path now. One that did neither was checked by its grant a moment ago.
+   * The checks between a grant and its work. The hold is confirmed again only when the grant's
+   * own check of the lock path may be stale: the thread stood still in `beforeConfirm`, or the
+   * hold is reentrant (its outer hold's grant checked, some time ago). Returns false when another
+   * process has the file at the path now. memory.db's identity is checked here unless the work
+   * checks it before its COMMIT (GateOptions.checksBeforeCommit); a change throws.
    */
-  #mustConfirm(held: LockHandle, beforeConfirm: (() => boolean) | undefined): boolean {
-    const stoodStill = beforeConfirm?.() === true;
-    return stoodStill || held.reentrant;
+  #readyToWork(held: LockHandle, options: GateOptions): boolean {
+    const stoodStill = options.beforeConfirm?.() === true;
+    if ((stoodStill || held.reentrant) && !held.confirm()) return false;
+    if (options.checksBeforeCommit !== true) this.assertSameDatabase();
+    return true;
   }
 
   /**
