@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { LockArgumentError, LockClosedError, LockUpgradeError, type LockModeName } from './errors.js';
 import { refuseUnsafeFilesystem } from './filesystem-kind.js';
 import { assertFlockAvailable } from './flock.js';
-import { DEFAULT_STARVATION_MS, LockFile, type Grant } from './lock-file.js';
+import { DEFAULT_STARVATION_MS, LockFile, MAX_STARVATION_MS, type Grant } from './lock-file.js';
 import { LockHandle } from './lock-handle.js';
 import type { LockMetricsSnapshot } from './lock-metrics.js';
 import type { LockStatus } from './lock-status.js';
@@ -276,8 +276,8 @@ export function openLock(path: string, options?: OpenLockOptions): FileLock {
 
 function validateStarvation(value: unknown): number {
   if (value === undefined) return DEFAULT_STARVATION_MS;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 60_000) {
-    throw new LockArgumentError('options.starvationMs', `expected a number of milliseconds from 0 to 60000, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_STARVATION_MS) {
+    throw new LockArgumentError('options.starvationMs', `expected a number of milliseconds from 0 to ${MAX_STARVATION_MS}, got ${String(value)}`);
   }
   return value;
 }

@@ -1,4 +1,5 @@
 export { FileLock, openLock, DEFAULT_TIMEOUT_MS, type AcquireOptions, type OpenLockOptions } from './file-lock.js';
+export { DEFAULT_STARVATION_MS, MAX_STARVATION_MS } from './lock-file.js';
 export { LockHandle } from './lock-handle.js';
 export { lockStatus, lockMetrics } from './inspect.js';
 export { kernelLockHolders, type KernelLock } from './kernel-locks.js';

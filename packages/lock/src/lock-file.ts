@@ -85,6 +85,8 @@ const MAX_REPLACEMENTS = 8;
  * the slowest call of 8 processes.
  */
 export const DEFAULT_STARVATION_MS = 20;
+/** The largest starvation threshold a lock takes: a minute of waiting behind others is unfairness enough. */
+export const MAX_STARVATION_MS = 60_000;
 /** Holds shorter than this do not look for waiters to wake at release: any new waiter polls again sooner. */
 const WAKE_CHECK_AFTER_HOLD_MS = 1;
 

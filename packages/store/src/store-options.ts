@@ -1,3 +1,4 @@
+import { DEFAULT_STARVATION_MS, MAX_STARVATION_MS } from '@memhub/lock';
 import type { Durability } from './engine/sqlite/sqlite-database.js';
 import { StoreValidationError } from './errors.js';
 import { silentLogger, type StoreLogger } from './store-logger.js';
@@ -29,6 +30,13 @@ export interface StoreOptions {
   readonly busyTimeoutMs?: number;
   /** How long a write waits for the store's write lock before failing with LockTimeoutError. Default 30000; at most 2^31-1. */
   readonly lockTimeoutMs?: number;
+  /**
+   * Bounded unfairness of the store's write lock (SQLite): a write that finds the lock free takes
+   * it, even while other processes wait, unless one of them has waited this much longer (ms);
+   * then it steps aside and the longest waiter gets the lock. Higher: fewer idle hand-offs, longer
+   * slowest waits; 0: the longest waiter always goes first. From 0 to 60000; default 20.
+   */
+  readonly lockStarvationMs?: number;
   /** Largest `content`, in UTF-8 bytes: a whole number, at most 64 MiB. Default 1 MiB. */
   readonly maxContentBytes?: number;
   /** Open on a network or FUSE filesystem anyway (see @memhub/lock). Default false. */
@@ -88,6 +96,7 @@ interface CommonStoreOptions {
   readonly durability: Durability;
   readonly busyTimeoutMs: number;
   readonly lockTimeoutMs: number;
+  readonly lockStarvationMs: number;
   readonly limits: RecordLimits;
   readonly allowUnsafeFilesystem: boolean;
   readonly recallFlushIntervalMs: number;
@@ -122,6 +131,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'durability',
   'busyTimeoutMs',
   'lockTimeoutMs',
+  'lockStarvationMs',
   'maxContentBytes',
   'allowUnsafeFilesystem',
   'recallFlushIntervalMs',
@@ -164,6 +174,7 @@ export function resolveStoreOptions(options: unknown): ResolvedStoreOptions {
     durability,
     busyTimeoutMs: milliseconds(given.busyTimeoutMs, DEFAULT_BUSY_TIMEOUT_MS, 'busyTimeoutMs'),
     lockTimeoutMs: milliseconds(given.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 'lockTimeoutMs'),
+    lockStarvationMs: starvationThreshold(given.lockStarvationMs),
     limits: Object.freeze({ maxContentBytes: wholeNumber(given.maxContentBytes, DEFAULT_MAX_CONTENT_BYTES, 'maxContentBytes', MAX_CONTENT_BYTES_LIMIT) }),
     allowUnsafeFilesystem,
     recallFlushIntervalMs: milliseconds(given.recallFlushIntervalMs, DEFAULT_RECALL_FLUSH_INTERVAL_MS, 'recallFlushIntervalMs'),
@@ -198,6 +209,14 @@ function milliseconds(value: unknown, fallback: number, field: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
     throw new StoreValidationError(field, `expected a number of milliseconds above 0 and at most ${MAX_TIMER_MS} (about 24.8 days), got ${String(value)}`);
+  }
+  return value;
+}
+
+function starvationThreshold(value: unknown): number {
+  if (value === undefined) return DEFAULT_STARVATION_MS;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_STARVATION_MS) {
+    throw new StoreValidationError('lockStarvationMs', `expected a number of milliseconds from 0 to ${MAX_STARVATION_MS}, got ${String(value)}`);
   }
   return value;
 }

@@ -11,7 +11,7 @@ export type StoreTarget =
   | { readonly dir: undefined; readonly postgres: ResolvedPostgresOptions };
 
 /** Options that only mean something to one engine: given to the other, they are refused, not ignored. */
-const SQLITE_ONLY_OPTIONS = ['durability', 'busyTimeoutMs', 'allowUnsafeFilesystem', 'walCheckpointBytes', 'mirror'] as const;
+const SQLITE_ONLY_OPTIONS = ['durability', 'busyTimeoutMs', 'lockStarvationMs', 'allowUnsafeFilesystem', 'walCheckpointBytes', 'mirror'] as const;
 const POSTGRES_ONLY_OPTIONS = ['schema', 'connectTimeoutMs', 'statementTimeoutMs', 'maxConnections'] as const;
 
 /** Checks `dir` or `url` (exactly one) and the options that belong to that engine alone. */

@@ -109,6 +109,9 @@ describe('bad options to openStore', () => {
     [{ durability: 'sometimes' }, 'durability'],
     [{ busyTimeoutMs: -1 }, 'busyTimeoutMs'],
     [{ lockTimeoutMs: 0 }, 'lockTimeoutMs'],
+    [{ lockStarvationMs: -1 }, 'lockStarvationMs'],
+    [{ lockStarvationMs: 60_001 }, 'lockStarvationMs'],
+    [{ lockStarvationMs: '20' }, 'lockStarvationMs'],
     [{ maxContentBytes: Number.NaN }, 'maxContentBytes'],
     [{ logger: {} }, 'logger'],
   ])('%j names %s', async (options, field) => {

@@ -36,6 +36,8 @@ export interface SqliteEngineOptions {
   readonly durability: Durability;
   readonly busyTimeoutMs: number;
   readonly lockTimeoutMs: number;
+  /** The write lock's starvation threshold (@memhub/lock `starvationMs`). */
+  readonly lockStarvationMs: number;
   readonly walCheckpointBytes: number;
   readonly allowUnsafeFilesystem: boolean;
   readonly logger: StoreLogger;
@@ -216,7 +218,7 @@ export class SqliteEngine implements StoreEngine {
     let engine: SqliteEngine | undefined;
     try {
       presence = { lock: presenceLock, held: await presenceLock.acquire({ mode: 'shared', purpose: 'memhub store open' }) };
-      lock = openLock(join(options.dir, WRITE_LOCK_FILE), { ...lockOptions, purpose: 'memhub' });
+      lock = openLock(join(options.dir, WRITE_LOCK_FILE), { ...lockOptions, purpose: 'memhub', starvationMs: options.lockStarvationMs });
       const databasePath = join(options.dir, DATABASE_FILE);
       db = openSqliteConnection(databasePath, options.durability, SQLITE_BUSY_SLICE_MS);
       const connection = db;
