@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LockTimeoutError, lockStatus } from '@memhub/lock';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LEADER_PATIENCE_MS } from '../src/engine/sqlite/sqlite-shared-commit.js';
 import { openStore } from '../src/index.js';
 import { startLockFixture, startStoreFixture, type FixtureProcess } from './support/processes.js';
 
@@ -151,6 +152,34 @@ describe('one process commits for the others', () => {
     await leader.waitForLine('blocking');
     impatient.send('write 1 during');
     expect(await Promise.race([impatient.waitForLine('done during'), impatient.waitForLine('error during')])).toBe('done during');
+    writeFileSync(released, '');
+    await leader.waitForLine('unblocked');
+    leader.send('write 1 resumed');
+    expect(await Promise.race([leader.waitForLine('done resumed', 20_000), leader.waitForLine('error resumed', 20_000)])).toBe('done resumed');
+    const contents = inspect<{ content: string }>('SELECT content FROM records').map((row) => row.content);
+    expect(contents.filter((content) => content === 'during 0')).toHaveLength(1);
+    expect(contents).toContain('resumed 0');
+  });
+
+  it('a leader whose thread is held by other work of its process holds its followers up for two patiences, not for as long as that work lasts', async () => {
+    // An agent's own synchronous code (a tokenizer, a large JSON.parse) blocks the leader's thread:
+    // its socket takes the batch, and nothing answers. The follower asks for the batch back, gets
+    // no answer to that either, and commits the batch itself under the lock, while the leader's
+    // thread is still held; the leader, once it runs again, passes the batch over.
+    const { leader, follower } = await startListeningLeader({}, {}, {}, { keepalive: false });
+    const released = join(dir, 'release-leader');
+    leader.send(`block ${released}`);
+    await leader.waitForLine('blocking');
+    let releasedEarly = false;
+    const release = setTimeout(() => {
+      releasedEarly = true;
+      writeFileSync(released, '');
+    }, 6 * LEADER_PATIENCE_MS);
+    follower.send('write 1 during');
+    const outcome = await Promise.race([follower.waitForLine('done during'), follower.waitForLine('error during')]);
+    clearTimeout(release);
+    expect(outcome).toBe('done during');
+    expect(releasedEarly, 'the follower waited for the leader\'s thread instead of deciding on its own').toBe(false);
     writeFileSync(released, '');
     await leader.waitForLine('unblocked');
     leader.send('write 1 resumed');
