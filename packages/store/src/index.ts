@@ -13,6 +13,7 @@ export { DEFAULT_RANKING, type RankingOptions, type RecalledRecord, type ScorePa
 export type { ArchiveSelector } from './validate-archive.js';
 export type { StoreLogger } from './store-logger.js';
 export type { CheckpointStats } from './engine/sqlite/sqlite-checkpointer.js';
+export type { HandoverStats } from './engine/sqlite/sqlite-shared-commit.js';
 export { MINIMUM_SQLITE_VERSION, type Durability } from './engine/sqlite/sqlite-database.js';
 export {
   StoreError,

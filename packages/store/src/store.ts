@@ -1,4 +1,5 @@
 import type { CheckpointStats } from './engine/sqlite/sqlite-checkpointer.js';
+import type { HandoverStats } from './engine/sqlite/sqlite-shared-commit.js';
 import type { LayerMirrorStats } from './mirror/jsonl-mirror.js';
 import type { EngineStats, StoreEngine } from './engine/store-engine.js';
 import { StoreClosedError, StoreConflictError, StoreError, StoreNotFoundError, StoreValidationError } from './errors.js';
@@ -78,6 +79,12 @@ export interface StoreStats extends EngineStats {
   readonly search?: { readonly unindexedRecords: number; readonly recordsIndexed: number };
   /** SQLite: the layer mirrors this process has written to (size, lines appended, index updates, ...). */
   readonly mirror?: readonly LayerMirrorStats[];
+  /**
+   * SQLite: this store object's part in committing across processes (one process, the leader,
+   * commits the batches of every process writing at the same time): whether it leads, the batches
+   * it committed for others, those it handed over, and those of them the leader did not answer.
+   */
+  readonly handover?: HandoverStats;
   /** PostgreSQL: write transactions this store object has committed (one per group-commit batch). */
   readonly writeTransactions?: number;
 }

@@ -95,6 +95,39 @@ describe('one process commits for the others', () => {
     const store = await openStore({ dir });
     for (let index = 0; index < 50; index += 1) await store.remember({ content: `alone ${index}` });
     expect(statSync(socketPath(), { throwIfNoEntry: false })).toBeUndefined();
+    expect((await store.stats()).handover).toEqual({ leading: true, committedForOthers: 0, handedOver: 0, unanswered: 0 });
+    await store.close();
+  });
+
+  it('stats().handover: the leader counts the batches it committed for other processes, a follower those it handed over', async () => {
+    const store = await openStore({ dir });
+    await store.remember({ content: 'lead first' });
+    const other = start('scripted-writer.ts', [dir]);
+    await other.waitForLine('opened');
+    // Nobody listens yet: the other process commits on its own, and the leader's next commit sees it.
+    other.send('write 1 other-first');
+    await other.waitForLine('done other-first');
+    await store.remember({ content: 'lead second' });
+    // Writes of its own keep this process leading however slowly the test goes on.
+    const keepalive = setInterval(() => void store.remember({ content: 'keepalive' }).catch(() => {}), 50);
+    try {
+      const deadline = Date.now() + 20_000;
+      while (statSync(socketPath(), { throwIfNoEntry: false })?.isSocket() !== true) {
+        if (Date.now() > deadline) throw new Error('the leader never opened its socket');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      other.send('write 3 handed');
+      await other.waitForLine('done handed');
+      other.send('stats');
+      const followerStats = JSON.parse((await other.waitForLine('stats ')).slice('stats '.length)) as { handover: unknown };
+      expect(followerStats.handover).toMatchObject({ leading: false, committedForOthers: 0, unanswered: 0 });
+      expect((followerStats.handover as { handedOver: number }).handedOver).toBeGreaterThanOrEqual(1);
+      const leaderStats = (await store.stats()).handover;
+      expect(leaderStats).toMatchObject({ leading: true, handedOver: 0, unanswered: 0 });
+      expect(leaderStats?.committedForOthers).toBe((followerStats.handover as { handedOver: number }).handedOver);
+    } finally {
+      clearInterval(keepalive);
+    }
     await store.close();
   });
 
@@ -302,6 +335,11 @@ describe('kill -9 at each step of the hand-over: every acknowledged record exact
     const first = await store.remember({ content: 'while the leader is frozen' });
     const more = await Promise.all(Array.from({ length: 10 }, (_, index) => store.remember({ content: `more ${index}` })));
     expect(performance.now() - started, 'well before lockTimeoutMs').toBeLessThan(20_000 / 4);
+    // Its first write found the leader silent; the next ones, within LEADER_DISTRUST_MS, were committed here.
+    const handover = (await store.stats()).handover;
+    expect(handover).toMatchObject({ leading: false, committedForOthers: 0 });
+    expect(handover?.unanswered).toBeGreaterThanOrEqual(1);
+    expect(handover?.unanswered).toBe(handover?.handedOver);
     leader.kill('SIGCONT');
     leader.send('write 1 resumed');
     await leader.waitForLine('done resumed');

@@ -28,7 +28,7 @@ import { isSqliteBusy, retryWhileBusy, SQLITE_BUSY_SLICE_MS } from './sqlite-bus
 import { SqliteWriteGate } from './sqlite-write-gate.js';
 import { INDEX_AFTER_MS, SEARCH_DATABASE_FILE, SqliteSearchDatabase } from './sqlite-search-database.js';
 import { ensureStoreFolder } from './store-folder.js';
-import { SharedCommit } from './sqlite-shared-commit.js';
+import { SharedCommit, type HandoverStats } from './sqlite-shared-commit.js';
 
 export interface SqliteEngineOptions {
   /** The store's folder, absolute. */
@@ -61,6 +61,8 @@ export interface SqliteEngineStats extends EngineStats {
    * SqliteSearchDatabase), and records this store object indexed.
    */
   readonly search: { readonly unindexedRecords: number; readonly recordsIndexed: number };
+  /** This store object's part in committing across processes (sqlite-shared-commit.ts). */
+  readonly handover: HandoverStats;
 }
 
 /**
@@ -413,6 +415,7 @@ export class SqliteEngine implements StoreEngine {
       walBytes: fileSize(join(this.location, `${DATABASE_FILE}-wal`)),
       checkpoints: this.#checkpointer.checkpoints,
       mirror: this.#mirror.stats(),
+      handover: this.#sharedCommit.stats(),
       locks: lockMetrics().filter((metrics) => metrics.path.startsWith(`${dirname(this.#lock.realPath)}${sep}`)),
     };
   }

@@ -23,6 +23,22 @@ import type { LeaderReply } from './leader-wire.js';
  */
 export type WriteTimeoutError = LockTimeoutError & { readonly written: false | 'unknown' };
 
+/** A store object's part in committing across processes, as `stats().handover` reports it. */
+export interface HandoverStats {
+  /** It holds the leader lease now: it commits its own batches, and those other processes hand it once it listens. */
+  readonly leading: boolean;
+  /** Batches of other processes it committed (or failed, for an error of their own) while it led. */
+  readonly committedForOthers: number;
+  /** Batches it handed to the leader of the moment. */
+  readonly handedOver: number;
+  /**
+   * Of those, the ones the leader did not answer: no answer within LEADER_PATIENCE_MS, twice (a
+   * frozen leader, or its thread busy with other work), or its connection ended. Each was decided
+   * under the write lock, by its outcome row or by committing it here.
+   */
+  readonly unanswered: number;
+}
+
 export interface SharedCommitOptions {
   readonly gate: SqliteWriteGate;
   readonly writer: SqliteWriter;
@@ -154,6 +170,9 @@ export class SharedCommit {
   #distrustUntil = 0;
   #closed = false;
   #mirrorTimer: NodeJS.Timeout | undefined;
+  #committedForOthers = 0;
+  #handedOver = 0;
+  #unanswered = 0;
   /** The mirror append in progress (or the last one): appends run one after another. */
   #mirrorAppend: Promise<void> = Promise.resolve();
 
@@ -175,6 +194,10 @@ export class SharedCommit {
     await this.#stepDown();
     this.#options.leaderLease.close();
     this.#client?.close();
+  }
+
+  stats(): HandoverStats {
+    return { leading: this.#lease !== undefined, committedForOthers: this.#committedForOthers, handedOver: this.#handedOver, unanswered: this.#unanswered };
   }
 
   /** Whether this store object leads: it holds the lease, or takes it now that nobody does. */
@@ -380,6 +403,7 @@ export class SharedCommit {
     if (taken.some((pending) => pending.batch.handoffId !== undefined)) hitFaultPoint('leader-after-commit');
     this.#listenIfOthersWrite(applied.dataVersion);
     hitFaultPoint('after-commit');
+    for (const pending of taken) if (pending.batch.handoffId !== undefined) this.#committedForOthers += 1;
     taken.forEach((pending, index) => pending.settle(applied.outcomes[index] as BatchOutcome));
     this.#mirrorSoon(applied);
     this.#options.committed(taken.some((pending) => pending.batch.handoffId !== undefined));
@@ -448,6 +472,7 @@ export class SharedCommit {
     this.#leaderAnswers = !('kind' in reply);
     // Nobody listens: no leader saw the batch. It is this process's to commit.
     if ('kind' in reply && reply.kind === 'unreachable') return this.#commitUnderLock(batch, afterCommit, false);
+    this.#handedOver += 1;
     let answer: LeaderReply | HandoverEnd = reply;
     // No answer in time: ask for the batch back. A leader that is only slow (its round waits for
     // the lock) answers at once: taken back, or the outcome if its transaction had begun.
@@ -455,6 +480,7 @@ export class SharedCommit {
     if ('kind' in answer) {
       // No answer at all (the leader is stalled), or the connection ended without one (it died or
       // stepped down): decided under the lock, by its outcome row or by committing it here.
+      this.#unanswered += 1;
       if (answer.kind === 'timeout') {
         this.#distrustUntil = Date.now() + LEADER_DISTRUST_MS;
         this.#client.close();
