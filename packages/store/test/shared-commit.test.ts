@@ -253,6 +253,42 @@ describe('one process commits for the others', () => {
   });
 });
 
+describe('a leader whose memory.db was replaced', () => {
+  it('hands its followers\' batches back and steps down: a process that opened the database now at the path writes to it, and leads', async () => {
+    // The leader keeps writing (its keepalive), so without stepping down it would stay active and
+    // fail every batch handed to it for as long as anyone wrote.
+    const { leader, follower } = await startListeningLeader({}, { mirror: false });
+    follower.send('close');
+    await follower.waitForLine('closed');
+    // A backup of another store restored in its place, memory.db alone: the lock files stay.
+    const other = mkdtempSync(join(tmpdir(), 'memhub-shared-commit-other-'));
+    try {
+      const elsewhere = await openStore({ dir: other, mirror: false });
+      await elsewhere.remember({ content: 'from the backup' });
+      await elsewhere.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `memory.db${suffix}`), { force: true });
+      const copy = new Database(join(other, 'memory.db'));
+      copy.exec(`VACUUM INTO '${join(dir, 'memory.db')}'`);
+      copy.close();
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    const fresh = await openStore({ dir, lockTimeoutMs: 20_000 });
+    const records = await Promise.all(Array.from({ length: 5 }, (_, index) => fresh.remember({ content: `after the restore ${index}` })));
+    for (let index = 0; index < 20; index += 1) await fresh.remember({ content: `one at a time ${index}` });
+    expect((await fresh.recall({ limit: 100 })).map((record) => record.content).sort()).toEqual(
+      ['from the backup', ...records.map((record) => record.content), ...Array.from({ length: 20 }, (_, index) => `one at a time ${index}`)].sort(),
+    );
+    // The old leader let go of the lease, and the process that opened the new database took it.
+    expect((await fresh.stats()).handover?.leading).toBe(true);
+    expect(lockStatus(join(dir, 'memory.db.leader.lock')).holders.map((holder) => holder.pid)).toEqual([process.pid]);
+    // The old leader's own writes are refused, not sent to the file it still has open.
+    leader.send('write 1 stale');
+    expect(await leader.waitForLine('error stale')).toMatch(/StoreReplacedError/);
+    await fresh.close();
+  });
+});
+
 describe('a caller that times out is told whether its records were written', () => {
   it('while another process holds the write lock and this one leads: not written, and never written later', async () => {
     await (await openStore({ dir })).close();

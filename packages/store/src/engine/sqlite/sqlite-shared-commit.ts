@@ -1,5 +1,5 @@
 import { LockTimeoutError, lockStatus, type FileLock, type LockHandle } from '@memhub/lock';
-import { StoreError, StoreIOError } from '../../errors.js';
+import { StoreError, StoreIOError, StoreReplacedError } from '../../errors.js';
 import { hitFaultPoint } from '../../fault-points.js';
 import type { MemoryRecord } from '../../memory-record.js';
 import type { JsonlMirror } from '../../mirror/jsonl-mirror.js';
@@ -76,8 +76,11 @@ interface Pending {
   readonly batch: WriterBatch;
   /** The leader's own batch: runs right after its COMMIT. */
   readonly afterCommit?: () => void;
-  /** Called once with what became of it. */
-  readonly settle: (outcome: BatchOutcome | { readonly failed: unknown }) => void;
+  /**
+   * Called once with what became of it. `handedBack`: this leader cannot commit it (its memory.db
+   * is not the one at the path any more) and wrote nothing of it; its owner commits it.
+   */
+  readonly settle: (outcome: BatchOutcome | { readonly failed: unknown } | { readonly handedBack: true }) => void;
   /** Its transaction has begun: its follower can no longer take it back. */
   begun: boolean;
   /** Taken back by its follower before any transaction had it: never to be applied. */
@@ -200,10 +203,14 @@ export class SharedCommit {
     return { leading: this.#lease !== undefined, committedForOthers: this.#committedForOthers, handedOver: this.#handedOver, unanswered: this.#unanswered };
   }
 
-  /** Whether this store object leads: it holds the lease, or takes it now that nobody does. */
+  /**
+   * Whether this store object leads: it holds the lease, or takes it now that nobody does. Not
+   * once its memory.db was found replaced: it could commit for nobody, its own writes fail, and
+   * the lease belongs to a process that opened the database now at the path.
+   */
   #lead(): boolean {
     if (this.#lease !== undefined) return true;
-    if (this.#closed) return false;
+    if (this.#closed || this.#options.gate.foundReplaced) return false;
     const lease = this.#options.leaderLease.tryAcquire({ purpose: 'memhub write leader' });
     if (lease === null) return false;
     this.#lease = lease;
@@ -303,7 +310,8 @@ export class SharedCommit {
       begun: false,
       cancelled: false,
       settle: (outcome) => {
-        if ('results' in outcome) {
+        if ('handedBack' in outcome) reply({ id: batch.id, withdrawn: true });
+        else if ('results' in outcome) {
           const results: HandedResult[] = outcome.results.map((result, index) =>
             handedResultOf(batch.operations[index] as WriteOperation, result, batch.prepared[index]),
           );
@@ -396,6 +404,10 @@ export class SharedCommit {
       }
       applied = done?.value ?? (await gate.run('memhub write transaction', 'write', work, WRITE_GATE_OPTIONS));
     } catch (error) {
+      if (error instanceof StoreReplacedError) {
+        this.#handBack(round, error);
+        return;
+      }
       // Nothing of the round was committed, and its handed batches exist nowhere else: not written.
       for (const pending of round) if (!pending.cancelled || pending.begun) pending.settle({ failed: error });
       return;
@@ -407,6 +419,23 @@ export class SharedCommit {
     taken.forEach((pending, index) => pending.settle(applied.outcomes[index] as BatchOutcome));
     this.#mirrorSoon(applied);
     this.#options.committed(taken.some((pending) => pending.batch.handoffId !== undefined));
+  }
+
+  /**
+   * This leader's memory.db is not the one at the path any more (a backup restored in its place,
+   * the folder made again), and its round rolled back: its own batches fail with that error, the
+   * batches of its followers, who opened the database now there, go back to them to commit in it
+   * (their owners commit them without an outcome row: this store object never writes again), and
+   * it steps down, its socket closed and its lease free for one of them. Left leading, it would
+   * fail every batch handed to it for as long as anyone wrote.
+   */
+  #handBack(round: readonly Pending[], replaced: StoreReplacedError): void {
+    for (const pending of round) {
+      if (pending.cancelled && !pending.begun) continue;
+      pending.settle(pending.batch.handoffId === undefined ? { failed: replaced } : { handedBack: true });
+    }
+    for (const pending of this.#queue.splice(0)) pending.settle(pending.batch.handoffId === undefined ? { failed: replaced } : { handedBack: true });
+    void this.#stepDown();
   }
 
   /** Under the flock, synchronously: one transaction for the batches; the own batch's afterCommit right after its COMMIT. */
