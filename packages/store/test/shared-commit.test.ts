@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LockTimeoutError, lockStatus } from '@memhub/lock';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HANDOVER_MAX_CHARS } from '../src/engine/sqlite/handed-batch.js';
 import { LEADER_PATIENCE_MS } from '../src/engine/sqlite/sqlite-shared-commit.js';
 import { openStore } from '../src/index.js';
 import { startLockFixture, startStoreFixture, type FixtureProcess } from './support/processes.js';
@@ -220,6 +221,24 @@ describe('one process commits for the others', () => {
     const contents = inspect<{ content: string }>('SELECT content FROM records').map((row) => row.content);
     expect(contents.filter((content) => content === 'during 0')).toHaveLength(1);
     expect(contents).toContain('resumed 0');
+  });
+
+  it('a batch too large to hand over is committed by its own process, under the write lock; the next small one is handed over again', async () => {
+    // One JSON line a batch: 600 records of a MiB each once made a line longer than V8's longest string.
+    const { follower } = await startListeningLeader();
+    follower.send('close');
+    await follower.waitForLine('closed');
+    const store = await openStore({ dir });
+    await store.remember({ content: 'small, handed over' });
+    expect((await store.stats()).handover).toMatchObject({ leading: false, handedOver: 1, unanswered: 0 });
+    const large = 'x'.repeat(1024 * 1024 - 16);
+    const count = Math.floor(HANDOVER_MAX_CHARS / large.length) + 1;
+    const records = await store.rememberMany(Array.from({ length: count }, (_, index) => ({ content: `${index} ${large}` })));
+    expect((await store.stats()).handover).toMatchObject({ handedOver: 1, unanswered: 0 });
+    await store.remember({ content: 'small again' });
+    expect((await store.stats()).handover).toMatchObject({ handedOver: 2, unanswered: 0 });
+    for (const record of records) expect((await store.get(record.id))?.content).toBe(record.content);
+    await store.close();
   });
 
   it('a follower whose leader closed leads from its next writes on, and commits for the others in turn', async () => {

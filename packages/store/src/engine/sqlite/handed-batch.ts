@@ -22,6 +22,28 @@ export interface HandedBatch {
   readonly prepared: PreparedBatch;
 }
 
+/**
+ * The most characters of content and metadata a process hands to the leader in one batch; a
+ * larger batch it commits itself, under the write lock. A batch crosses the socket as one JSON
+ * line, which the leader reads whole and parses: a rememberMany of 600 records of a MiB each made
+ * a line longer than V8's longest string (a RangeError for a valid call), and far smaller ones
+ * hold the leader's memory while they pass. A batch this large pays for its own transaction anyway:
+ * the hand-over is for the small writes of many processes. (A character may take 6 bytes in the
+ * line: 24 MiB at most.)
+ */
+export const HANDOVER_MAX_CHARS = 4 * 1024 * 1024;
+
+/** The characters of content and metadata the operations carry: what makes a handed batch long. */
+export function handoverChars(operations: readonly WriteOperation[]): number {
+  let chars = 0;
+  for (const operation of operations) {
+    if (operation.kind === 'remember') chars += operation.input.content.length + operation.input.metadataJson.length;
+    else if (operation.kind === 'import') chars += operation.record.content.length + operation.record.metadataJson.length;
+    else if (operation.kind === 'update') chars += (operation.changes.content?.length ?? 0) + (operation.changes.metadataJson?.length ?? 0);
+  }
+  return chars;
+}
+
 /** The batch as a JSON value (the record contents are JSON strings: exact for valid input). */
 export function encodeHandedBatch(batch: HandedBatch): unknown {
   return {

@@ -10,7 +10,7 @@ import type { WalCheckpointer } from './sqlite-checkpointer.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 import type { GateOptions, SqliteWriteGate } from './sqlite-write-gate.js';
 import type { AppliedBatches, BatchOutcome, SqliteWriter, WriterBatch } from './sqlite-writer.js';
-import { handedResultOf, resultsOfHanded, type HandedBatch, type HandedResult } from './handed-batch.js';
+import { HANDOVER_MAX_CHARS, handedResultOf, handoverChars, resultsOfHanded, type HandedBatch, type HandedResult } from './handed-batch.js';
 import { LeaderClient, type HandoverEnd } from './leader-client.js';
 import { LeaderServer } from './leader-server.js';
 import type { LeaderReply } from './leader-wire.js';
@@ -494,7 +494,11 @@ export class SharedCommit {
     const batch: HandedBatch = { id: newRecordId(), pid: process.pid, operations: own.operations, prepared: own.prepared };
     // The leader writes to the database at the path: this store must still be that database.
     gate.assertSameDatabase();
-    if (socketPath === undefined || Date.now() < this.#distrustUntil) return this.#commitUnderLock(batch, afterCommit, false);
+    // No socket to hand it to, a leader that did not answer a moment ago, or a batch too large to
+    // send (HANDOVER_MAX_CHARS): this process commits it itself.
+    if (socketPath === undefined || Date.now() < this.#distrustUntil || handoverChars(own.operations) > HANDOVER_MAX_CHARS) {
+      return this.#commitUnderLock(batch, afterCommit, false);
+    }
     this.#client ??= new LeaderClient(socketPath);
     const started = performance.now();
     const reply = await this.#client.hand(batch, Math.min(LEADER_PATIENCE_MS, lockTimeoutMs), () => hitFaultPoint('handoff-after-send'));
