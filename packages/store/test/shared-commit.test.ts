@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LockTimeoutError, lockStatus } from '@memhub/lock';
+import { createServer, type Socket } from 'node:net';
+import { LockTimeoutError, lockStatus, openLock } from '@memhub/lock';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HANDOVER_MAX_CHARS } from '../src/engine/sqlite/handed-batch.js';
@@ -305,6 +306,48 @@ describe('a leader whose memory.db was replaced', () => {
     leader.send('write 1 stale');
     expect(await leader.waitForLine('error stale')).toMatch(/StoreReplacedError/);
     await fresh.close();
+  });
+});
+
+describe('a leader that cannot read the batches handed to it', () => {
+  it('(another version of memhub) applies none of them: the process that handed them commits them itself', async () => {
+    await (await openStore({ dir })).close();
+    // A leader of another batch format: it holds the lease, listens, and answers every batch as a
+    // leader does when it cannot decode one.
+    const lease = openLock(join(dir, 'memory.db.leader.lock')).tryAcquire({ purpose: 'memhub write leader' });
+    expect(lease).not.toBeNull();
+    let refused = 0;
+    const connections = new Set<Socket>();
+    const server = createServer((socket) => {
+      connections.add(socket);
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+        for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n')) {
+          const message = JSON.parse(text.slice(0, newline)) as { batch?: { id?: string } };
+          text = text.slice(newline + 1);
+          if (message.batch?.id === undefined) continue;
+          refused += 1;
+          socket.write(`${JSON.stringify({ id: message.batch.id, error: { code: 'ERR_MEMHUB_COMPATIBILITY', message: 'the leader could not read this batch: batch format 2, expected 1' } })}\n`);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath(), resolve));
+    const store = await openStore({ dir });
+    try {
+      const first = await store.remember({ content: 'refused by the leader, written here' });
+      const more = await Promise.all(Array.from({ length: 5 }, (_, index) => store.remember({ content: `then ${index}` })));
+      expect(refused).toBeGreaterThanOrEqual(1);
+      for (const record of [first, ...more]) expect((await store.get(record.id))?.content).toBe(record.content);
+      expect((await store.stats()).handover).toMatchObject({ leading: false, unanswered: 0 });
+    } finally {
+      await store.close();
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      lease?.release();
+    }
+    const contents = inspect<{ content: string }>('SELECT content FROM records').map((row) => row.content);
+    expect(contents.sort()).toEqual(['refused by the leader, written here', ...Array.from({ length: 5 }, (_, index) => `then ${index}`)].sort());
   });
 });
 

@@ -523,6 +523,14 @@ export class SharedCommit {
     }
     // Taken back before any transaction had it: never written by the leader; this process commits it.
     if ('withdrawn' in answer) return this.#commitUnderLock(batch, afterCommit, false);
+    // A leader that cannot read this process's batches (another version of memhub, a batch format
+    // it does not know) or cannot write to this store at all: it applied nothing of the batch, and
+    // this process commits it, and its next ones for LEADER_DISTRUST_MS, itself. Else every write
+    // of this process would fail for as long as that leader led.
+    if ('error' in answer && answer.error.code === 'ERR_MEMHUB_COMPATIBILITY') {
+      this.#distrustUntil = Date.now() + LEADER_DISTRUST_MS;
+      return this.#commitUnderLock(batch, afterCommit, false);
+    }
     return this.#resultsOf(batch, answer, afterCommit, performance.now() - started);
   }
 
