@@ -242,6 +242,41 @@ describe('one process commits for the others', () => {
     await store.close();
   });
 
+  it('flush() in a process whose writes the leader committed brings them into the layer files, whether or not the leader has appended them yet', async () => {
+    // The leader appends a round's lines in its next batch, up to 20 ms after its commit; frozen
+    // right after answering, it appends nothing, and flush() here must not depend on it.
+    const { leader, follower } = await startListeningLeader({}, {}, {}, { keepalive: false });
+    follower.send('close');
+    await follower.waitForLine('closed');
+    const store = await openStore({ dir });
+    try {
+      const record = await store.remember({ content: 'handed over, then flushed' });
+      leader.kill('SIGSTOP');
+      await waitUntilStopped(leader);
+      expect((await store.stats()).handover?.handedOver).toBe(1);
+      await store.flush();
+      const lines = readFileSync(join(dir, 'layers', 'application.jsonl'), 'utf8').trim().split('\n');
+      expect(lines.filter((line) => line.includes(record.id))).toHaveLength(1);
+    } finally {
+      leader.kill('SIGCONT');
+      await store.close();
+    }
+    // The leader, resumed, finds the lines there and does not append them twice.
+    leader.send('write 1 resumed');
+    await leader.waitForLine('done resumed');
+    leader.send('close');
+    await leader.waitForLine('closed');
+    const report = await (async () => {
+      const reopened = await openStore({ dir });
+      try {
+        return await reopened.verify();
+      } finally {
+        await reopened.close();
+      }
+    })();
+    expect(report.problems).toEqual([]);
+  });
+
   it('a follower whose leader closed leads from its next writes on, and commits for the others in turn', async () => {
     // A follower that its leader answers does not try the lease at every write: it must still
     // find out, at its first write that reaches nobody, that the lease is free, and take it.

@@ -151,6 +151,23 @@ export class JsonlMirror {
   }
 
   /**
+   * flush() and close() of a process whose writes another process committed (the write leader,
+   * which appends their lines in its next batch, moments later): every mirrored layer with changes
+   * in the journal brought up to date now, so that the files have this process's writes when
+   * flush() resolves. Never throws (see #catchUpUnlessHeld).
+   */
+  async catchUpJournal(purpose: string): Promise<void> {
+    let names: string[];
+    try {
+      names = this.#source.layersWithChanges().filter((name) => this.#source.isMirrored(name));
+    } catch (error) {
+      this.#options.logger.warn({ error: String(error) }, 'memhub: could not read which layer mirrors are behind; they are caught up later');
+      return;
+    }
+    for (const name of [...names].sort()) await this.#catchUpUnlessHeld(name, purpose);
+  }
+
+  /**
    * Layers whose file has moved well past the last pruning: layer -> seq through which their
    * journal rows are in the file. The engine prunes them in its next transaction and reports
    * back with pruned().

@@ -326,7 +326,7 @@ export class SqliteEngine implements StoreEngine {
 
   /** Brings the views up to date (flush()): this process's owed mirror lines appended, every record written so far indexed. */
   async flush(): Promise<void> {
-    await this.#sharedCommit.appendMirror();
+    await this.#sharedCommit.flushMirror();
     if (!(await this.#reading('index the records', () => this.#search.isBehind()))) return;
     const cursor = await this.#catchUpSearchIndex('index the records', this.#gateLockTimeoutMs);
     if (cursor !== undefined) throw new StoreAccessError(`Cannot index the records of ${this.location}: the search index's lock was not had in ${this.#gateLockTimeoutMs} ms`);

@@ -173,6 +173,11 @@ export class SharedCommit {
   #distrustUntil = 0;
   #closed = false;
   #mirrorTimer: NodeJS.Timeout | undefined;
+  /**
+   * A leader committed batches of this store object since its last flushMirror(): their lines are
+   * that leader's to append, and flush() or close() here brings them in from the journal.
+   */
+  #handedSinceFlush = false;
   #committedForOthers = 0;
   #handedOver = 0;
   #unanswered = 0;
@@ -193,7 +198,7 @@ export class SharedCommit {
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#rounds !== undefined) await this.#rounds;
-    await this.appendMirror();
+    await this.flushMirror();
     await this.#stepDown();
     this.#options.leaderLease.close();
     this.#client?.close();
@@ -477,6 +482,18 @@ export class SharedCommit {
     else this.#mirrorTimer ??= setTimeout(() => void this.appendMirror(), MIRROR_AFTER_MS);
   }
 
+  /**
+   * flush() and close(): the lines this store object owes, then, if a leader committed batches of
+   * its own since the last time, every layer caught up from the journal (that leader appends their
+   * lines in its next batch; the caller of flush() expects them in the files now). Never rejects.
+   */
+  async flushMirror(): Promise<void> {
+    await this.appendMirror();
+    if (!this.#handedSinceFlush) return;
+    this.#handedSinceFlush = false;
+    await this.#options.mirror.catchUpJournal('memhub mirror catch-up on flush');
+  }
+
   /** Appends every line owed to the mirror; one append at a time. Never rejects (see JsonlMirror.appendOwed). */
   appendMirror(): Promise<void> {
     if (this.#mirrorTimer !== undefined) clearTimeout(this.#mirrorTimer);
@@ -583,6 +600,7 @@ export class SharedCommit {
     }
     if ('error' in reply) throw new StoreError(reply.error.code ?? 'ERR_MEMHUB_IO', `The write leader failed this batch (nothing of it was written): ${reply.error.message}`);
     if (!('results' in reply)) throw new StoreIOError(`an unexpected answer from the write leader for batch ${batch.id}`);
+    this.#handedSinceFlush = true;
     const results = await resultsOfHanded(batch.operations, batch.prepared, reply.results, this.#options.get);
     afterCommit();
     this.#options.committed(false);
@@ -595,6 +613,7 @@ export class SharedCommit {
       throw new StoreError(failure.code ?? 'ERR_MEMHUB_IO', `The write leader failed this batch (nothing of it was written): ${failure.message ?? ''}`);
     }
     if (row.results === null) throw new StoreIOError(`batch ${batch.id} was withdrawn before it was written`);
+    this.#handedSinceFlush = true;
     const results = await resultsOfHanded(batch.operations, batch.prepared, JSON.parse(row.results) as HandedResult[], this.#options.get);
     afterCommit();
     return results;
