@@ -102,20 +102,24 @@ describe('one process commits for the others', () => {
   });
 
   it('stats().handover: the leader counts the batches it committed for other processes, a follower those it handed over', async () => {
-    const store = await openStore({ dir });
-    await store.remember({ content: 'lead first' });
     const other = start('scripted-writer.ts', [dir]);
     await other.waitForLine('opened');
-    // Nobody listens yet: the other process commits on its own, and the leader's next commit sees it.
-    other.send('write 1 other-first');
-    await other.waitForLine('done other-first');
-    await store.remember({ content: 'lead second' });
-    // Writes of its own keep this process leading however slowly the test goes on.
+    const store = await openStore({ dir });
+    await store.remember({ content: 'lead first' });
+    // Writes of its own keep this process leading however slowly the test goes on (a leader with
+    // nothing to do for a second steps down, and the other process would take the lease).
     const keepalive = setInterval(() => void store.remember({ content: 'keepalive' }).catch(() => {}), 50);
     try {
+      // Nobody listens yet: the other process commits on its own, and the leader's next commit sees it.
+      other.send('write 1 other-first');
+      await other.waitForLine('done other-first');
+      await store.remember({ content: 'lead second' });
       const deadline = Date.now() + 20_000;
-      while (statSync(socketPath(), { throwIfNoEntry: false })?.isSocket() !== true) {
-        if (Date.now() > deadline) throw new Error('the leader never opened its socket');
+      while (
+        statSync(socketPath(), { throwIfNoEntry: false })?.isSocket() !== true ||
+        lockStatus(join(dir, 'memory.db.leader.lock')).holders[0]?.pid !== process.pid
+      ) {
+        if (Date.now() > deadline) throw new Error('this process never led with its socket open');
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       other.send('write 3 handed');
