@@ -420,8 +420,12 @@ export class SharedCommit {
     if (taken.some((pending) => pending.batch.handoffId !== undefined)) hitFaultPoint('leader-after-commit');
     this.#listenIfOthersWrite(applied.dataVersion);
     hitFaultPoint('after-commit');
-    for (const pending of taken) if (pending.batch.handoffId !== undefined) this.#committedForOthers += 1;
-    taken.forEach((pending, index) => pending.settle(applied.outcomes[index] as BatchOutcome));
+    taken.forEach((pending, index) => {
+      const outcome = applied.outcomes[index] as BatchOutcome;
+      // A batch found decided by its owner meanwhile was passed over, not committed here.
+      if (pending.batch.handoffId !== undefined && !('decided' in outcome)) this.#committedForOthers += 1;
+      pending.settle(outcome);
+    });
     this.#mirrorSoon(applied);
     this.#options.committed(taken.some((pending) => pending.batch.handoffId !== undefined));
   }
