@@ -9,6 +9,7 @@ import { HANDOVER_MAX_CHARS } from '../src/engine/sqlite/handed-batch.js';
 import { LEADER_PATIENCE_MS } from '../src/engine/sqlite/sqlite-shared-commit.js';
 import { openStore } from '../src/index.js';
 import { startLockFixture, startStoreFixture, type FixtureProcess } from './support/processes.js';
+import { restoreAnotherDatabase } from './support/restore-database.js';
 
 /**
  * Cross-process group commit: one process leads and commits for every other process that writes
@@ -90,6 +91,20 @@ async function waitUntilListening(leader: FixtureProcess): Promise<void> {
     if (Date.now() > deadline) throw new Error(`pid ${leader.pid} never led with its socket open`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * Lets a leader blocked by `block <released>` go on, then has it write: its next writes are still
+ * committed, and the follower's batch 'during' (decided while it was blocked) is in the store once.
+ */
+async function releaseAndResume(leader: FixtureProcess, released: string): Promise<void> {
+  writeFileSync(released, '');
+  await leader.waitForLine('unblocked');
+  leader.send('write 1 resumed');
+  expect(await Promise.race([leader.waitForLine('done resumed', 20_000), leader.waitForLine('error resumed', 20_000)])).toBe('done resumed');
+  const contents = inspect<{ content: string }>('SELECT content FROM records').map((row) => row.content);
+  expect(contents.filter((content) => content === 'during 0')).toHaveLength(1);
+  expect(contents).toContain('resumed 0');
 }
 
 describe('one process commits for the others', () => {
@@ -191,13 +206,7 @@ describe('one process commits for the others', () => {
     await leader.waitForLine('blocking');
     impatient.send('write 1 during');
     expect(await Promise.race([impatient.waitForLine('done during'), impatient.waitForLine('error during')])).toBe('done during');
-    writeFileSync(released, '');
-    await leader.waitForLine('unblocked');
-    leader.send('write 1 resumed');
-    expect(await Promise.race([leader.waitForLine('done resumed', 20_000), leader.waitForLine('error resumed', 20_000)])).toBe('done resumed');
-    const contents = inspect<{ content: string }>('SELECT content FROM records').map((row) => row.content);
-    expect(contents.filter((content) => content === 'during 0')).toHaveLength(1);
-    expect(contents).toContain('resumed 0');
+    await releaseAndResume(leader, released);
   });
 
   it('a leader whose thread is held by other work of its process holds its followers up for two patiences, not for as long as that work lasts', async () => {
@@ -219,13 +228,7 @@ describe('one process commits for the others', () => {
     clearTimeout(release);
     expect(outcome).toBe('done during');
     expect(releasedEarly, 'the follower waited for the leader\'s thread instead of deciding on its own').toBe(false);
-    writeFileSync(released, '');
-    await leader.waitForLine('unblocked');
-    leader.send('write 1 resumed');
-    expect(await Promise.race([leader.waitForLine('done resumed', 20_000), leader.waitForLine('error resumed', 20_000)])).toBe('done resumed');
-    const contents = inspect<{ content: string }>('SELECT content FROM records').map((row) => row.content);
-    expect(contents.filter((content) => content === 'during 0')).toHaveLength(1);
-    expect(contents).toContain('resumed 0');
+    await releaseAndResume(leader, released);
   });
 
   it('a batch too large to hand over is committed by its own process, under the write lock; the next small one is handed over again', async () => {
@@ -320,18 +323,7 @@ describe('a leader whose memory.db was replaced', () => {
     follower.send('close');
     await follower.waitForLine('closed');
     // A backup of another store restored in its place, memory.db alone: the lock files stay.
-    const other = mkdtempSync(join(tmpdir(), 'memhub-shared-commit-other-'));
-    try {
-      const elsewhere = await openStore({ dir: other, mirror: false });
-      await elsewhere.remember({ content: 'from the backup' });
-      await elsewhere.close();
-      for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `memory.db${suffix}`), { force: true });
-      const copy = new Database(join(other, 'memory.db'));
-      copy.exec(`VACUUM INTO '${join(dir, 'memory.db')}'`);
-      copy.close();
-    } finally {
-      rmSync(other, { recursive: true, force: true });
-    }
+    await restoreAnotherDatabase(dir, 'from the backup');
     const fresh = await openStore({ dir, lockTimeoutMs: 20_000 });
     const records = await Promise.all(Array.from({ length: 5 }, (_, index) => fresh.remember({ content: `after the restore ${index}` })));
     for (let index = 0; index < 20; index += 1) await fresh.remember({ content: `one at a time ${index}` });

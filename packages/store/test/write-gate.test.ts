@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, StoreBusyError, StoreReplacedError, StoreValidationError } from '../src/index.js';
 import { startStoreFixture, type FixtureProcess } from './support/processes.js';
+import { restoreAnotherDatabase } from './support/restore-database.js';
 
 let dir: string;
 const children: FixtureProcess[] = [];
@@ -186,19 +187,8 @@ describe('the store folder replaced under an open store', () => {
   it('memory.db alone replaced by another database: the write is refused, not sent to the old file', async () => {
     const a = await openStore({ dir, mirror: false });
     await a.remember({ content: 'first' });
-    const other = mkdtempSync(join(tmpdir(), 'memhub-write-gate-other-'));
-    try {
-      const elsewhere = await openStore({ dir: other, mirror: false });
-      await elsewhere.remember({ content: 'from another store' });
-      await elsewhere.close();
-      for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `memory.db${suffix}`), { force: true });
-      // A copy of another store's database put in its place (a restore from a backup, say).
-      const copy = new Database(join(other, 'memory.db'));
-      copy.exec(`VACUUM INTO '${join(dir, 'memory.db')}'`);
-      copy.close();
-    } finally {
-      rmSync(other, { recursive: true, force: true });
-    }
+    // A copy of another store's database put in its place (a restore from a backup, say).
+    await restoreAnotherDatabase(dir, 'from another store');
     const failure = await a.remember({ content: 'second' }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(StoreReplacedError);
     expect((failure as Error).message).toContain(join(dir, 'memory.db'));
