@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HANDOVER_MAX_CHARS } from '../src/engine/sqlite/handed-batch.js';
 import { LEADER_PATIENCE_MS } from '../src/engine/sqlite/sqlite-shared-commit.js';
-import { openStore } from '../src/index.js';
+import { openStore, StoreDiskFullError } from '../src/index.js';
 import { startLockFixture, startStoreFixture, type FixtureProcess } from './support/processes.js';
 import { restoreAnotherDatabase } from './support/restore-database.js';
 
@@ -340,45 +340,77 @@ describe('a leader whose memory.db was replaced', () => {
   });
 });
 
+/**
+ * A leader played by this test: it holds the lease, listens on the leader socket, and answers
+ * every batch handed to it with `answer(id)`. `stop()` ends its connections and lets the lease go.
+ */
+async function startScriptedLeader(answer: (id: string) => object): Promise<{ readonly batches: () => number; readonly stop: () => Promise<void> }> {
+  const lease = openLock(join(dir, 'memory.db.leader.lock')).tryAcquire({ purpose: 'memhub write leader' });
+  expect(lease).not.toBeNull();
+  let batches = 0;
+  const connections = new Set<Socket>();
+  const server = createServer((socket) => {
+    connections.add(socket);
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n')) {
+        const message = JSON.parse(text.slice(0, newline)) as { batch?: { id?: string } };
+        text = text.slice(newline + 1);
+        if (message.batch?.id === undefined) continue;
+        batches += 1;
+        socket.write(`${JSON.stringify(answer(message.batch.id))}\n`);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath(), resolve));
+  return {
+    batches: () => batches,
+    stop: async () => {
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      lease?.release();
+    },
+  };
+}
+
 describe('a leader that cannot read the batches handed to it', () => {
   it('(another version of memhub) applies none of them: the process that handed them commits them itself', async () => {
     await (await openStore({ dir })).close();
-    // A leader of another batch format: it holds the lease, listens, and answers every batch as a
-    // leader does when it cannot decode one.
-    const lease = openLock(join(dir, 'memory.db.leader.lock')).tryAcquire({ purpose: 'memhub write leader' });
-    expect(lease).not.toBeNull();
-    let refused = 0;
-    const connections = new Set<Socket>();
-    const server = createServer((socket) => {
-      connections.add(socket);
-      let text = '';
-      socket.on('data', (chunk: Buffer) => {
-        text += chunk.toString('utf8');
-        for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n')) {
-          const message = JSON.parse(text.slice(0, newline)) as { batch?: { id?: string } };
-          text = text.slice(newline + 1);
-          if (message.batch?.id === undefined) continue;
-          refused += 1;
-          socket.write(`${JSON.stringify({ id: message.batch.id, error: { code: 'ERR_MEMHUB_COMPATIBILITY', message: 'the leader could not read this batch: batch format 2, expected 1' } })}\n`);
-        }
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(socketPath(), resolve));
+    // A leader of another batch format: it answers every batch as a leader does when it cannot decode one.
+    const leader = await startScriptedLeader((id) => ({ id, error: { code: 'ERR_MEMHUB_COMPATIBILITY', message: 'the leader could not read this batch: batch format 2, expected 1' } }));
     const store = await openStore({ dir });
     try {
       const first = await store.remember({ content: 'refused by the leader, written here' });
       const more = await Promise.all(Array.from({ length: 5 }, (_, index) => store.remember({ content: `then ${index}` })));
-      expect(refused).toBeGreaterThanOrEqual(1);
+      expect(leader.batches()).toBeGreaterThanOrEqual(1);
       for (const record of [first, ...more]) expect((await store.get(record.id))?.content).toBe(record.content);
       expect((await store.stats()).handover).toMatchObject({ leading: false, unanswered: 0 });
     } finally {
       await store.close();
-      for (const socket of connections) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-      lease?.release();
+      await leader.stop();
     }
     const contents = inspect<{ content: string }>('SELECT content FROM records').map((row) => row.content);
     expect(contents.sort()).toEqual(['refused by the leader, written here', ...Array.from({ length: 5 }, (_, index) => `then ${index}`)].sort());
+  });
+});
+
+describe('a batch the leader failed', () => {
+  it('fails in the process that handed it with the error class a process on its own would throw, nothing written', async () => {
+    await (await openStore({ dir })).close();
+    const leader = await startScriptedLeader((id) => ({ id, error: { code: 'ERR_MEMHUB_DISK_FULL', message: `The disk holding ${dir} is full: the change was not made (free some space and retry)` } }));
+    const store = await openStore({ dir });
+    try {
+      const failure = await store.remember({ content: 'on a full disk' }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(StoreDiskFullError);
+      expect(failure).toMatchObject({ code: 'ERR_MEMHUB_DISK_FULL', name: 'StoreDiskFullError' });
+      expect((failure as Error).message).toMatch(/is full/);
+      expect(leader.batches()).toBe(1);
+    } finally {
+      await store.close();
+      await leader.stop();
+    }
+    expect(inspect('SELECT seq FROM records')).toEqual([]);
   });
 });
 

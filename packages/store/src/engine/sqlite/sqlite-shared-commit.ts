@@ -1,5 +1,5 @@
 import { LockTimeoutError, lockStatus, type FileLock, type LockHandle } from '@memhub/lock';
-import { StoreError, StoreIOError, StoreReplacedError } from '../../errors.js';
+import { StoreAccessError, StoreCorruptError, StoreDiskFullError, StoreError, StoreIOError, StoreReplacedError } from '../../errors.js';
 import { hitFaultPoint } from '../../fault-points.js';
 import type { MemoryRecord } from '../../memory-record.js';
 import type { JsonlMirror } from '../../mirror/jsonl-mirror.js';
@@ -602,7 +602,7 @@ export class SharedCommit {
     if ('error' in reply && reply.error.code === 'ERR_LOCK_TIMEOUT') {
       throw this.#timeout(waitedMs, false, `the write leader timed out waiting for the lock with this batch, and dropped it (${reply.error.message})`);
     }
-    if ('error' in reply) throw new StoreError(reply.error.code ?? 'ERR_MEMHUB_IO', `The write leader failed this batch (nothing of it was written): ${reply.error.message}`);
+    if ('error' in reply) throw failureOfLeader(reply.error.code, reply.error.message);
     if (!('results' in reply)) throw new StoreIOError(`an unexpected answer from the write leader for batch ${batch.id}`);
     this.#handedSinceFlush = true;
     const results = await resultsOfHanded(batch.operations, batch.prepared, reply.results, this.#options.get);
@@ -614,7 +614,7 @@ export class SharedCommit {
   async #resultsOfRow(batch: HandedBatch, row: { readonly results: string | null; readonly error: string | null }, afterCommit: () => void): Promise<WriteResult[]> {
     if (row.error !== null) {
       const failure = JSON.parse(row.error) as { code?: string; message?: string };
-      throw new StoreError(failure.code ?? 'ERR_MEMHUB_IO', `The write leader failed this batch (nothing of it was written): ${failure.message ?? ''}`);
+      throw failureOfLeader(failure.code, failure.message ?? '');
     }
     if (row.results === null) throw new StoreIOError(`batch ${batch.id} was withdrawn before it was written`);
     this.#handedSinceFlush = true;
@@ -644,6 +644,29 @@ export class SharedCommit {
  * `before-begin` fault point where crash tests stop a holder: the flock held, nothing begun yet.
  */
 const WRITE_GATE_OPTIONS: GateOptions = { beforeConfirm: () => hitFaultPoint('before-begin'), checksBeforeCommit: true };
+
+/**
+ * The classes of the failures a leader's answer can carry whose only data is their code and
+ * message: a follower throws the same class as a process committing on its own would (a full
+ * disk is a StoreDiskFullError in every process), not a bare StoreError with the code.
+ */
+const FAILURE_CLASSES: ReadonlyMap<string, new (...args: never[]) => StoreError> = new Map<string, new (...args: never[]) => StoreError>([
+  ['ERR_MEMHUB_DISK_FULL', StoreDiskFullError],
+  ['ERR_MEMHUB_ACCESS', StoreAccessError],
+  ['ERR_MEMHUB_CORRUPT', StoreCorruptError],
+  ['ERR_MEMHUB_IO', StoreIOError],
+]);
+
+/** A batch's failure as its leader answered it, as the error this process throws. */
+function failureOfLeader(code: string | undefined, message: string): StoreError {
+  const resolvedCode = code ?? 'ERR_MEMHUB_IO';
+  const text = `The write leader failed this batch (nothing of it was written): ${message}`;
+  const failureClass = FAILURE_CLASSES.get(resolvedCode);
+  // StoreError's constructor with the subclass as new.target: the subclass's prototype and name,
+  // this code and message (the subclasses' own constructors build their messages from parts the
+  // answer does not carry).
+  return failureClass === undefined ? new StoreError(resolvedCode, text) : (Reflect.construct(StoreError, [resolvedCode, text], failureClass) as StoreError);
+}
 
 function describeError(error: unknown): { readonly code?: string; readonly message: string } {
   const code = (error as { code?: unknown } | null)?.code;
