@@ -164,7 +164,7 @@ export class JsonlMirror {
       this.#options.logger.warn({ error: String(error) }, 'memhub: could not read which layer mirrors are behind; they are caught up later');
       return;
     }
-    for (const name of [...names].sort()) await this.#catchUpUnlessHeld(name, purpose);
+    for (const name of names.sort()) await this.#catchUpUnlessHeld(name, purpose);
   }
 
   /**

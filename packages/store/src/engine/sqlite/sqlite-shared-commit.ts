@@ -439,11 +439,9 @@ export class SharedCommit {
    * fail every batch handed to it for as long as anyone wrote.
    */
   #handBack(round: readonly Pending[], replaced: StoreReplacedError): void {
-    for (const pending of round) {
-      if (pending.cancelled && !pending.begun) continue;
-      pending.settle(pending.batch.handoffId === undefined ? { failed: replaced } : { handedBack: true });
-    }
-    for (const pending of this.#queue.splice(0)) pending.settle(pending.batch.handoffId === undefined ? { failed: replaced } : { handedBack: true });
+    // The round's batches (but those taken back before it began: answered already), and any queued behind it.
+    const undecided = [...round.filter((pending) => !pending.cancelled || pending.begun), ...this.#queue.splice(0)];
+    for (const pending of undecided) pending.settle(pending.batch.handoffId === undefined ? { failed: replaced } : { handedBack: true });
     void this.#stepDown();
   }
 
@@ -650,7 +648,7 @@ const WRITE_GATE_OPTIONS: GateOptions = { beforeConfirm: () => hitFaultPoint('be
  * message: a follower throws the same class as a process committing on its own would (a full
  * disk is a StoreDiskFullError in every process), not a bare StoreError with the code.
  */
-const FAILURE_CLASSES: ReadonlyMap<string, new (...args: never[]) => StoreError> = new Map<string, new (...args: never[]) => StoreError>([
+const FAILURE_CLASSES = new Map<string, new (...args: never[]) => StoreError>([
   ['ERR_MEMHUB_DISK_FULL', StoreDiskFullError],
   ['ERR_MEMHUB_ACCESS', StoreAccessError],
   ['ERR_MEMHUB_CORRUPT', StoreCorruptError],
